@@ -1,0 +1,1 @@
+//! dhcpd.conf: lexer, parser, AST and semantic checks for the ISC dhcpd 4.4 grammar.

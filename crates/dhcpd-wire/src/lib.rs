@@ -1,0 +1,3 @@
+//! DHCPv4 wire codec and the option tables shared with the config parser.
+//!
+//! Sans-IO: this crate never touches sockets, files or the clock.
