@@ -4,4 +4,14 @@
 
 #![warn(missing_docs)]
 
+pub mod error;
+pub mod message;
 pub mod options;
+pub mod packet;
+
+pub use error::{Area, WireError};
+pub use message::{
+    BootField, DhcpOption, Entry, Message, MessageType, OpCode, OptionList, RawOption, Vendor,
+    layout_options,
+};
+pub use packet::DhcpPacket;
