@@ -6,6 +6,7 @@
 #   bash scripts/test.sh
 #
 # Steps: install the test tools (scripts/install-test-deps.sh), find the shared corpus,
+# check the crate dependencies against docs/architecture.md (scripts/check-architecture.sh),
 # cargo fmt --check, cargo clippy -D warnings, cargo build --release, cargo test --workspace,
 # then a summary. Exits non-zero if any step failed.
 #
@@ -108,7 +109,8 @@ printf '  DHCPD_RS_BIN     %s\n' "$DHCPD_RS_BIN"
 printf '  ISC_DHCPD        %s\n' "${ISC_DHCPD:-(unset)}"
 printf '  toolchain        %s\n' "$(rustc --version 2>/dev/null)"
 
-# 3. Lints: both run even if one fails, so one run shows everything.
+# 3. Lints: all run even if one fails, so one run shows everything.
+run_step arch bash "$ROOT/scripts/check-architecture.sh"
 run_step fmt cargo fmt --all -- --check
 run_step clippy cargo clippy --workspace --all-targets -- -D warnings
 
