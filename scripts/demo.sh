@@ -15,8 +15,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT"
 
-if ! command -v cargo >/dev/null 2>&1 && [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo" ]; then
-    export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+if ! command -v cargo >/dev/null 2>&1 && [ -x "${CARGO_HOME:-${HOME:-}/.cargo}/bin/cargo" ]; then
+    export PATH="${CARGO_HOME:-${HOME:-}/.cargo}/bin:$PATH"
 fi
 command -v cargo >/dev/null 2>&1 || {
     echo "demo.sh: cargo not found: install a Rust toolchain (1.85 or newer) first" >&2

@@ -49,12 +49,12 @@ as_root() {
 # Rust toolchain: checked, not installed (rustup cannot download anything here).
 # ---------------------------------------------------------------------------------------------
 check_rust() {
-    if ! command -v cargo >/dev/null 2>&1 && [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo" ]; then
-        PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+    if ! command -v cargo >/dev/null 2>&1 && [ -x "${CARGO_HOME:-${HOME:-}/.cargo}/bin/cargo" ]; then
+        PATH="${CARGO_HOME:-${HOME:-}/.cargo}/bin:$PATH"
         export PATH
     fi
     command -v cargo >/dev/null 2>&1 ||
-        die "cargo not found (not on PATH, not in ${CARGO_HOME:-$HOME/.cargo}/bin). Install a Rust toolchain (1.85 or newer) with rustfmt and clippy."
+        die "cargo not found (not on PATH, not in ${CARGO_HOME:-${HOME:-}/.cargo}/bin). Install a Rust toolchain (1.85 or newer) with rustfmt and clippy."
     cargo fmt --version >/dev/null 2>&1 ||
         die "rustfmt is missing from the Rust toolchain (rustup component add rustfmt)"
     cargo clippy --version >/dev/null 2>&1 ||

@@ -65,8 +65,8 @@ run_step() { # name command...
 }
 
 # 1. Tools. Also puts ~/.cargo/bin on PATH when cargo is only there.
-if ! command -v cargo >/dev/null 2>&1 && [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo" ]; then
-    export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+if ! command -v cargo >/dev/null 2>&1 && [ -x "${CARGO_HOME:-${HOME:-}/.cargo}/bin/cargo" ]; then
+    export PATH="${CARGO_HOME:-${HOME:-}/.cargo}/bin:$PATH"
 fi
 run_step deps bash "$ROOT/scripts/install-test-deps.sh" ||
     fatal "installing the test dependencies failed (see above)"
