@@ -1,0 +1,613 @@
+//! Generic value parsers shared by every part of the grammar: semicolons, strings, numbers,
+//! dotted and colon-separated aggregates, addresses, host names, hardware addresses, base64.
+//!
+//! Each consumes and peeks tokens exactly where ISC's equivalent does, reports ISC's message on
+//! failure (returning `None`), and recovers the way ISC does, so follow-on errors and line
+//! numbers match.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::cursor::Cursor;
+use crate::keywords::Kw;
+use crate::lexer::TokKind;
+
+/// An address or a DNS name to be resolved when the value is used.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AddrOrName {
+    /// A dotted-quad literal.
+    Addr(Ipv4Addr),
+    /// A host name (dotted identifiers), resolved at run time.
+    Name(String),
+}
+
+impl std::fmt::Display for AddrOrName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AddrOrName::Addr(a) => write!(f, "{a}"),
+            AddrOrName::Name(n) => f.write_str(n),
+        }
+    }
+}
+
+/// A hardware address: ISC's type byte and the address bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HardwareAddr {
+    /// ARP hardware type (1 = Ethernet, 6 = token ring, 8 = FDDI, 32 = InfiniBand).
+    pub htype: u8,
+    /// The address (may be empty: `hardware ethernet;`).
+    pub addr: Vec<u8>,
+}
+
+impl HardwareAddr {
+    /// The keyword ISC writes for this hardware type.
+    pub fn type_name(&self) -> String {
+        match self.htype {
+            1 => "ethernet".into(),
+            6 => "token-ring".into(),
+            8 => "fddi".into(),
+            32 => "infiniband".into(),
+            n => format!("unknown-{n}"),
+        }
+    }
+}
+
+impl std::fmt::Display for HardwareAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.type_name())?;
+        for (i, b) in self.addr.iter().enumerate() {
+            write!(f, "{}{b:02x}", if i == 0 { " " } else { ":" })?;
+        }
+        Ok(())
+    }
+}
+
+/// Characters base64 accepts, mapped to their values (64 = not base64).
+fn from64(c: u8) -> u8 {
+    match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => 64,
+    }
+}
+
+impl Cursor<'_> {
+    /// `;` or `semicolon expected.` (then skips to the next `;`).
+    pub fn parse_semi(&mut self) -> bool {
+        if self.next().is_punct(b';') {
+            return true;
+        }
+        self.error_help(
+            "semicolon expected.",
+            "end the statement with `;` (values with dots, like file names, need quotes)",
+        );
+        self.skip_to_semi();
+        false
+    }
+
+    /// `{` or `expecting left brace.` (then skips to the next `;`).
+    pub fn parse_lbrace(&mut self) -> bool {
+        if self.next().is_punct(b'{') {
+            return true;
+        }
+        self.error_help(
+            "expecting left brace.",
+            "a declaration's body starts with `{`",
+        );
+        self.skip_to_semi();
+        false
+    }
+
+    /// A quoted string followed by `;`.
+    pub fn parse_string(&mut self) -> Option<Vec<u8>> {
+        let t = self.next();
+        if t.kind != TokKind::Str {
+            self.error_help("expecting a string", "put the value in double quotes");
+            self.skip_to_semi();
+            return None;
+        }
+        let s = self.text(&t).to_vec();
+        self.parse_semi().then_some(s)
+    }
+
+    /// ISC's `convert_num`: `text` as an unsigned number of `bits` bits in `base` (0 = from
+    /// the prefix: `0x` hex, `0` octal, else decimal). Bad digits and overflow are reported
+    /// (as errors) but a value is still produced, as in ISC. Negative values wrap.
+    pub fn convert_num(&mut self, text: &[u8], base: u32, bits: u32) -> u32 {
+        let shown = String::from_utf8_lossy(text).into_owned();
+        let mut s = text;
+        let negative = s.first() == Some(&b'-');
+        if negative {
+            s = &s[1..];
+        }
+        let mut base = base;
+        if base == 0 {
+            if s.first() == Some(&b'0') {
+                if s.get(1) == Some(&b'x') {
+                    base = 16;
+                    s = &s[2..];
+                } else if s.get(1).is_some_and(u8::is_ascii_digit) {
+                    base = 8;
+                    s = &s[1..];
+                } else {
+                    base = 10;
+                }
+            } else {
+                base = 10;
+            }
+        }
+        let mut val: u32 = 0;
+        // ISC reads at least one character (the terminating NUL of an empty string is "bogus").
+        let mut digits = s.iter().copied().peekable();
+        if digits.peek().is_none() {
+            self.error(format!("Bogus number: {shown}."));
+        }
+        for c in digits {
+            let d = if c >= b'a' {
+                u32::from(c - b'a') + 10
+            } else if c >= b'A' {
+                u32::from(c - b'A') + 10
+            } else if c >= b'0' {
+                u32::from(c - b'0')
+            } else {
+                self.error(format!("Bogus number: {shown}."));
+                break;
+            };
+            if d >= base {
+                self.error_help(
+                    format!("Bogus number {shown}: digit {d} not in base {base}"),
+                    if base == 16 {
+                        "write hexadecimal digits 0-9 and a-f only"
+                    } else {
+                        "write a decimal number (or 0x… for hexadecimal)"
+                    },
+                );
+                break;
+            }
+            val = val.wrapping_mul(base).wrapping_add(d);
+        }
+        let max: u32 = match (bits, negative) {
+            (32, false) => u32::MAX,
+            (b, false) => (1u32 << b) - 1,
+            (b, true) => 1u32 << (b - 1),
+        };
+        if val > max {
+            let sign = if negative { "-" } else { "" };
+            let shown_val = match base {
+                8 => format!("{val:o}"),
+                16 => format!("{val:x}"),
+                _ => val.to_string(),
+            };
+            let max_i = if negative || bits < 32 {
+                max as i64
+            } else {
+                -1
+            };
+            self.error_help(
+                format!("{sign}{shown_val} exceeds max ({max_i}) for precision."),
+                format!("the value must fit in {bits} bits"),
+            );
+        }
+        let v = if negative { val.wrapping_neg() } else { val };
+        if bits < 32 {
+            v & ((1u32 << bits) - 1)
+        } else {
+            v
+        }
+    }
+
+    /// ISC's `parse_numeric_aggregate`: numbers separated by `sep`; exactly `count` of them,
+    /// or any number when `count` is `None`. Each is converted in `base` to `bits` bits.
+    pub fn parse_numeric_aggregate(
+        &mut self,
+        count: Option<usize>,
+        sep: u8,
+        base: u32,
+        bits: u32,
+    ) -> Option<Vec<u32>> {
+        let mut out = Vec::new();
+        loop {
+            if !out.is_empty() {
+                if !self.peek().is_punct(sep) {
+                    if count.is_none() {
+                        break;
+                    }
+                    if !matches!(self.peek_kind(), TokKind::Punct(b'}' | b'{')) {
+                        let t = self.next();
+                        self.error_help(
+                            "too few numbers.",
+                            format!(
+                                "expected {} numbers separated by `{}`",
+                                count.unwrap_or(0),
+                                sep as char
+                            ),
+                        );
+                        if !t.is_punct(b';') {
+                            self.skip_to_semi();
+                        }
+                    } else {
+                        self.error("too few numbers.");
+                        self.skip_to_semi();
+                    }
+                    return None;
+                }
+                self.skip();
+            }
+            let t = self.next();
+            if t.is_eof() {
+                self.error("unexpected end of file");
+                break;
+            }
+            let ok = t.kind == TokKind::Number || (base == 16 && t.kind == TokKind::NumberOrName);
+            if !ok {
+                self.error_help(
+                    "expecting numeric value.",
+                    if sep == b'.' {
+                        "write an IPv4 address as four decimal numbers, like 198.51.100.1"
+                    } else {
+                        "write hexadecimal bytes separated by `:`, like 00:16:3e:01:02:03"
+                    },
+                );
+                self.skip_to_semi();
+                return None;
+            }
+            let text = self.text(&t).to_vec();
+            out.push(self.convert_num(&text, base, bits));
+            if count == Some(out.len()) {
+                break;
+            }
+        }
+        Some(out)
+    }
+
+    /// A dotted-quad IPv4 address (ISC's `parse_ip_addr`).
+    pub fn parse_ip_addr(&mut self) -> Option<Ipv4Addr> {
+        let v = self.parse_numeric_aggregate(Some(4), b'.', 10, 8)?;
+        if v.len() != 4 {
+            return None;
+        }
+        Some(Ipv4Addr::new(
+            v[0] as u8, v[1] as u8, v[2] as u8, v[3] as u8,
+        ))
+    }
+
+    /// ISC's `parse_host_name`: identifiers or numbers joined by dots. `None` (no error
+    /// reported) when the next token cannot start a name.
+    pub fn parse_host_name(&mut self) -> Option<String> {
+        let mut name = String::new();
+        loop {
+            let t = self.peek();
+            if !(t.is_identifier() || t.kind == TokKind::Number) {
+                break;
+            }
+            let t = self.next();
+            name.push_str(&self.string(&t));
+            if self.peek().is_punct(b'.') {
+                self.skip();
+                name.push('.');
+            } else {
+                break;
+            }
+        }
+        (!name.is_empty()).then_some(name)
+    }
+
+    /// ISC's `parse_ip_addr_or_hostname`.
+    pub fn parse_ip_addr_or_hostname(&mut self) -> Option<AddrOrName> {
+        let t = self.peek().clone();
+        if t.kind == TokKind::Number
+            && self.peek_nth(1).is_punct(b'.')
+            && self.peek_nth(2).kind == TokKind::Number
+        {
+            return self.parse_ip_addr().map(AddrOrName::Addr);
+        }
+        if t.is_identifier() || t.kind == TokKind::Number {
+            return self.parse_host_name().map(AddrOrName::Name);
+        }
+        let mut t = t;
+        if !matches!(t.kind, TokKind::Punct(b'}' | b'{')) {
+            t = self.next();
+        }
+        let shown = self.string(&t);
+        self.error_help(
+            format!(
+                "{shown} ({}): expecting IP address or hostname",
+                isc_token_number(&t.kind).map_or("keyword".to_string(), |n| n.to_string())
+            ),
+            "write an IPv4 address like 198.51.100.1 or a host name",
+        );
+        if !t.is_punct(b';') {
+            self.skip_to_semi();
+        }
+        None
+    }
+
+    /// ISC's `parse_ip6_addr`: raw tokens glued together until whitespace, then parsed.
+    pub fn parse_ip6_addr(&mut self) -> Option<Ipv6Addr> {
+        let mut text = String::new();
+        let mut first = true;
+        loop {
+            let t = self.peek().clone();
+            if !first && t.space_before {
+                break;
+            }
+            let part = match t.kind {
+                TokKind::Name | TokKind::NumberOrName => {
+                    let s = self.text(&t).to_vec();
+                    if s.iter().all(u8::is_ascii_hexdigit) {
+                        Some(s)
+                    } else {
+                        None
+                    }
+                }
+                TokKind::Number | TokKind::Kw(Kw::Add) | TokKind::Punct(b'.' | b':') => {
+                    Some(self.text(&t).to_vec())
+                }
+                _ => None,
+            };
+            let Some(part) = part else { break };
+            self.skip();
+            first = false;
+            text.push_str(&String::from_utf8_lossy(&part));
+            if text.len() >= 46 {
+                break;
+            }
+        }
+        match text.parse::<Ipv6Addr>() {
+            Ok(a) if text.len() < 46 => Some(a),
+            _ => {
+                self.error_help(
+                    "Invalid IPv6 address.",
+                    "write an IPv6 address like 2001:db8::1",
+                );
+                self.skip_to_semi();
+                None
+            }
+        }
+    }
+
+    /// ISC's `parse_cshl`: colon-separated hex bytes (`01:02:aa`).
+    pub fn parse_cshl(&mut self) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        loop {
+            let t = self.next();
+            if !matches!(t.kind, TokKind::Number | TokKind::NumberOrName) {
+                self.error_help(
+                    "expecting hexadecimal number.",
+                    "write bytes as hexadecimal pairs separated by `:`, like 01:00:16:3e",
+                );
+                self.skip_to_semi();
+                return None;
+            }
+            let text = self.text(&t).to_vec();
+            out.push(self.convert_num(&text, 16, 8) as u8);
+            if !self.peek().is_punct(b':') {
+                break;
+            }
+            self.skip();
+        }
+        Some(out)
+    }
+
+    /// ISC's `parse_hardware_param`: `TYPE HEX-LIST ;` after the `hardware` keyword.
+    pub fn parse_hardware_param(&mut self) -> Option<HardwareAddr> {
+        let t = self.next();
+        let htype = match t.kind {
+            TokKind::Kw(Kw::Ethernet) => 1,
+            TokKind::Kw(Kw::TokenRing) => 6,
+            TokKind::Kw(Kw::Fddi) => 8,
+            TokKind::Kw(Kw::Infiniband) => 32,
+            _ => {
+                let text = self.text(&t).to_vec();
+                match text.strip_prefix(b"unknown-") {
+                    Some(n) => atoi(n) as u8,
+                    None => {
+                        self.error_help(
+                            "expecting a network hardware type",
+                            "use ethernet, token-ring, fddi, infiniband or unknown-N",
+                        );
+                        self.skip_to_semi();
+                        return None;
+                    }
+                }
+            }
+        };
+        let mut addr = Vec::new();
+        if !self.peek().is_punct(b';') {
+            let v = self.parse_numeric_aggregate(None, b':', 16, 8)?;
+            if v.len() + 1 > 21 {
+                self.error("hardware address too long");
+            } else {
+                addr = v.into_iter().map(|b| b as u8).collect();
+            }
+        }
+        if !self.next().is_punct(b';') {
+            self.error_help("expecting semicolon.", "end the statement with `;`");
+            self.skip_to_semi();
+        }
+        Some(HardwareAddr { htype, addr })
+    }
+
+    /// ISC's `parse_base64`: tokens glued while they look like base64 (a `+` or `/` splits a
+    /// value into several tokens), then decoded.
+    pub fn parse_base64(&mut self) -> Option<Vec<u8>> {
+        let mut text: Vec<u8> = Vec::new();
+        loop {
+            let t = self.next();
+            text.extend_from_slice(self.text(&t));
+            if t.is_eof() {
+                break;
+            }
+            let p = self.peek().clone();
+            let pv = self.text(&p);
+            let valid = !p.is_eof()
+                && pv
+                    .iter()
+                    .all(|&c| (b' '..=b'z').contains(&c) && (from64(c) < 64 || c == b'='));
+            if !valid {
+                break;
+            }
+        }
+        let mut out = Vec::new();
+        let (mut acc, mut k, mut terminated) = (0u32, 0usize, false);
+        for (i, &c) in text.iter().enumerate() {
+            if terminated && c != b'=' {
+                self.error(format!(
+                    "stuff after base64 '=' terminator: {}.",
+                    String::from_utf8_lossy(&text[i..])
+                ));
+                return None;
+            }
+            if c == b'=' {
+                terminated = true;
+            } else {
+                let v = from64(c);
+                if v == 64 {
+                    self.error_help(
+                        format!("invalid base64 character {}.", c as i8),
+                        "a key secret is base64 text: A-Z a-z 0-9 + / and = padding",
+                    );
+                    return None;
+                }
+                acc = (acc << 6) + u32::from(v);
+                match k % 4 {
+                    1 => {
+                        out.push((acc >> 4) as u8);
+                        acc &= 0x0f;
+                    }
+                    2 => {
+                        out.push((acc >> 2) as u8);
+                        acc &= 0x03;
+                    }
+                    3 => {
+                        out.push(acc as u8);
+                        acc = 0;
+                    }
+                    _ => {}
+                }
+            }
+            k += 1;
+        }
+        if k % 4 != 0 && acc != 0 {
+            self.error(format!("partial base64 value left over: {acc}."));
+        }
+        (!out.is_empty()).then_some(out)
+    }
+}
+
+/// C's `atoi`: leading decimal digits (with an optional `-`), 0 when there are none.
+pub fn atoi(s: &[u8]) -> i64 {
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut v: i64 = 0;
+    for &c in digits.iter().take_while(|c| c.is_ascii_digit()) {
+        v = v.saturating_mul(10).saturating_add(i64::from(c - b'0'));
+    }
+    if neg { -v } else { v }
+}
+
+/// The number ISC prints for a token kind in messages like `x (262): expecting …`: single
+/// characters are their byte value, strings/numbers/names ISC's token numbers. Keywords have
+/// numbers of their own in ISC that we do not reproduce: `None`, and the message says "keyword".
+pub fn isc_token_number(kind: &TokKind) -> Option<u32> {
+    match kind {
+        TokKind::Punct(c) => Some(u32::from(*c)),
+        TokKind::Str => Some(262),
+        TokKind::Number => Some(263),
+        TokKind::NumberOrName => Some(264),
+        TokKind::Name => Some(265),
+        TokKind::Eof => Some(607),
+        TokKind::Kw(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cur(s: &str) -> Cursor<'_> {
+        Cursor::new("t.conf".into(), 0, s.as_bytes())
+    }
+
+    #[test]
+    fn ip_and_semicolon() {
+        let mut c = cur("10.0.0.1;");
+        assert_eq!(c.parse_ip_addr(), Some(Ipv4Addr::new(10, 0, 0, 1)));
+        assert!(c.parse_semi());
+        assert!(!c.has_errors());
+    }
+
+    #[test]
+    fn too_few_numbers_reports_at_the_bad_token() {
+        let mut c = cur("10.0.0\n;");
+        assert_eq!(c.parse_ip_addr(), None);
+        let d = &c.diagnostics()[0];
+        assert_eq!(d.message, "too few numbers.");
+        assert_eq!(d.line(), Some(2), "ISC consumes the `;` before reporting");
+    }
+
+    #[test]
+    fn semicolon_error_is_reported_at_the_consumed_token() {
+        let mut c = cur("max-lease-time\n}\n");
+        c.skip();
+        assert!(!c.parse_semi());
+        assert_eq!(c.diagnostics()[0].line(), Some(2));
+    }
+
+    #[test]
+    fn bogus_numbers_like_isc() {
+        let mut c = cur("");
+        c.convert_num(b"i", 10, 32);
+        assert_eq!(
+            c.diagnostics()[0].message,
+            "Bogus number i: digit 18 not in base 10"
+        );
+        let mut c = cur("");
+        assert_eq!(c.convert_num(b"300", 10, 8), 300 & 0xff);
+        assert_eq!(
+            c.diagnostics()[0].message,
+            "300 exceeds max (255) for precision."
+        );
+        let mut c = cur("");
+        assert_eq!(c.convert_num(b"0x1f", 0, 32), 31);
+        assert!(!c.has_errors());
+    }
+
+    #[test]
+    fn hardware_and_hostnames() {
+        let mut c = cur("ethernet 00:1a:2B:3c:4d:5e; www.example.com 10.1.2.3");
+        let h = c.parse_hardware_param().expect("hardware");
+        assert_eq!(h.addr, vec![0, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e]);
+        assert_eq!(h.to_string(), "ethernet 00:1a:2b:3c:4d:5e");
+        assert_eq!(
+            c.parse_ip_addr_or_hostname(),
+            Some(AddrOrName::Name("www.example.com".into()))
+        );
+        assert_eq!(
+            c.parse_ip_addr_or_hostname(),
+            Some(AddrOrName::Addr(Ipv4Addr::new(10, 1, 2, 3)))
+        );
+    }
+
+    #[test]
+    fn ipv6_glues_raw_tokens() {
+        let mut c = cur("2001:db8::1 ;");
+        assert_eq!(c.parse_ip6_addr(), Some("2001:db8::1".parse().expect("v6")));
+        assert!(c.parse_semi());
+    }
+
+    #[test]
+    fn base64_split_tokens_and_bad_chars() {
+        let mut c = cur("c3R1Ym+rZXk=;");
+        assert!(c.parse_base64().is_some());
+        assert!(c.peek().is_punct(b';'));
+        let mut c = cur("YOUR_HMAC;");
+        assert_eq!(c.parse_base64(), None);
+        assert_eq!(c.diagnostics()[0].message, "invalid base64 character 95.");
+    }
+}

@@ -1,0 +1,209 @@
+//! The token cursor: ISC's `peek_token` / `next_token` over one file, with its error positions.
+//!
+//! ISC reports every parse error at the **last token consumed** (a token that was only peeked
+//! does not move the position), and the end-of-file token sits where the last real token was.
+//! The parsers in this crate consume and peek exactly where ISC's do, so the line numbers in
+//! our errors are ISC's line numbers; then they add a `help` line.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use crate::diag::{Diagnostic, Location, Severity};
+use crate::keywords::Kw;
+use crate::lexer::{Lexer, Pos, TokKind, Token, line_text, token_text};
+
+/// A token stream over one file, with the diagnostics found so far.
+#[derive(Debug)]
+#[allow(clippy::should_implement_trait)]
+pub struct Cursor<'a> {
+    file: Rc<str>,
+    file_id: u32,
+    lexer: Lexer<'a>,
+    ahead: VecDeque<Token>,
+    last: Pos,
+    diags: Vec<Diagnostic>,
+}
+
+#[allow(clippy::should_implement_trait)]
+impl<'a> Cursor<'a> {
+    /// A cursor over `src`, which is the file called `file` (as the user named it).
+    /// `file_id` is the caller's index for this file; it is stored in spans.
+    pub fn new(file: Rc<str>, file_id: u32, src: &'a [u8]) -> Self {
+        Cursor {
+            file,
+            file_id,
+            lexer: Lexer::new(src),
+            ahead: VecDeque::new(),
+            last: Pos::default(),
+            diags: Vec::new(),
+        }
+    }
+
+    /// The file's name as the user wrote it.
+    pub fn file(&self) -> &Rc<str> {
+        &self.file
+    }
+
+    /// The caller's index for this file.
+    pub fn file_id(&self) -> u32 {
+        self.file_id
+    }
+
+    /// The file's bytes.
+    pub fn source(&self) -> &'a [u8] {
+        self.lexer.source()
+    }
+
+    fn fill(&mut self, n: usize) {
+        while self.ahead.len() <= n {
+            let tok = self.lexer.next_token();
+            for w in self.lexer.take_warnings() {
+                let loc = self.location(w.pos);
+                self.diags.push(Diagnostic::error(w.message).at(loc));
+            }
+            self.ahead.push_back(tok);
+        }
+    }
+
+    /// Looks at the next token without consuming it (ISC's `peek_token`).
+    pub fn peek(&mut self) -> &Token {
+        self.fill(0);
+        &self.ahead[0]
+    }
+
+    /// Looks `n` tokens ahead (0 = the next one). ISC's `save_parse_state` lookahead.
+    pub fn peek_nth(&mut self, n: usize) -> &Token {
+        self.fill(n);
+        &self.ahead[n]
+    }
+
+    /// The kind of the next token.
+    pub fn peek_kind(&mut self) -> TokKind {
+        self.peek().kind
+    }
+
+    /// Consumes the next token (ISC's `next_token`); errors now point at it.
+    pub fn next(&mut self) -> Token {
+        self.fill(0);
+        let tok = self
+            .ahead
+            .pop_front()
+            .unwrap_or_else(|| self.lexer.next_token());
+        self.last = tok.pos;
+        tok
+    }
+
+    /// Consumes the next token and forgets it (ISC's `skip_token`).
+    pub fn skip(&mut self) {
+        let _ = self.next();
+    }
+
+    /// The text of a token of this file (for strings: the unescaped value).
+    pub fn text<'t>(&'t self, tok: &'t Token) -> &'t [u8] {
+        token_text(self.lexer.source(), tok)
+    }
+
+    /// The text of a token as a `String` (lossy for non-UTF-8 bytes in strings).
+    pub fn string(&self, tok: &Token) -> String {
+        String::from_utf8_lossy(self.text(tok)).into_owned()
+    }
+
+    /// The next token is the given keyword.
+    pub fn peek_is_kw(&mut self, kw: Kw) -> bool {
+        self.peek().is_kw(kw)
+    }
+
+    /// The next token is the given punctuation.
+    pub fn peek_is(&mut self, c: u8) -> bool {
+        self.peek().is_punct(c)
+    }
+
+    /// The position errors are reported at now: the last consumed token.
+    pub fn pos(&self) -> Pos {
+        self.last
+    }
+
+    /// A location in this file.
+    pub fn location(&self, pos: Pos) -> Location {
+        Location {
+            file: self.file.clone(),
+            pos,
+            line_text: String::from_utf8_lossy(line_text(self.lexer.source(), pos)).into_owned(),
+        }
+    }
+
+    /// Reports an error at the last consumed token (ISC's `parse_warn`).
+    pub fn error(&mut self, message: impl Into<String>) {
+        let loc = self.location(self.last);
+        self.diags.push(Diagnostic::error(message).at(loc));
+    }
+
+    /// Reports an error at the last consumed token, with a help line.
+    pub fn error_help(&mut self, message: impl Into<String>, help: impl Into<String>) {
+        let loc = self.location(self.last);
+        self.diags
+            .push(Diagnostic::error(message).at(loc).with_help(help));
+    }
+
+    /// Reports a warning (does not fail the configuration) at the last consumed token.
+    pub fn warning(&mut self, message: impl Into<String>) {
+        let loc = self.location(self.last);
+        self.diags.push(Diagnostic::warning(message).at(loc));
+    }
+
+    /// Adds a diagnostic made elsewhere (for example by an included file's cursor).
+    pub fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    /// Whether an error has been reported in this file so far.
+    pub fn has_errors(&self) -> bool {
+        self.diags.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    /// Number of diagnostics so far (to tell whether a sub-parser reported one).
+    pub fn diag_count(&self) -> usize {
+        self.diags.len()
+    }
+
+    /// Takes the diagnostics out.
+    pub fn take_diagnostics(&mut self) -> Vec<Diagnostic> {
+        std::mem::take(&mut self.diags)
+    }
+
+    /// The diagnostics so far.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diags
+    }
+
+    /// ISC's `skip_to_rbrace(cfile, depth)`: skips tokens up to and including the `}` that
+    /// closes `depth` open braces, or up to and including a `;` at depth 0, or to end of file.
+    pub fn skip_to_rbrace(&mut self, mut depth: u32) {
+        loop {
+            let kind = self.peek_kind();
+            match kind {
+                TokKind::Punct(b'}') => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        self.skip();
+                        return;
+                    }
+                }
+                TokKind::Punct(b'{') => depth += 1,
+                TokKind::Punct(b';') if depth == 0 => {
+                    self.skip();
+                    return;
+                }
+                _ => {}
+            }
+            if self.next().is_eof() {
+                return;
+            }
+        }
+    }
+
+    /// ISC's `skip_to_semi`.
+    pub fn skip_to_semi(&mut self) {
+        self.skip_to_rbrace(0);
+    }
+}

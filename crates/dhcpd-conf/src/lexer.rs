@@ -1,0 +1,524 @@
+//! The dhcpd.conf (and dhcpd.leases) lexer.
+//!
+//! Tokens are recognised with nom over the raw bytes of one file, following the rules of ISC's
+//! lexer exactly, because ISC's grammar depends on them:
+//!
+//! * whitespace (ASCII `isspace`) and `#` comments separate tokens and are not returned;
+//! * `"…"` is a [`TokKind::Str`] with ISC's escapes (`\t \r \n \b`, octal `\NNN`, hex `\xHH`,
+//!   any other escaped character stands for itself);
+//! * a token starting with a digit or `-` is a [`TokKind::Number`], promoted to
+//!   [`TokKind::NumberOrName`] by a hex digit and to [`TokKind::Name`] by any other letter,
+//!   `-` or `_` (never demoted; `0x` followed by hex is `NumberOrName`). Such tokens are never
+//!   keywords. A lone `-` is a `Number` whose text is `-`, as in ISC;
+//! * a token starting with a letter is a keyword if it is one ([`Kw`]), otherwise
+//!   [`TokKind::NumberOrName`] unless one of its characters after the first is not a hex
+//!   digit (then [`TokKind::Name`]). Dots are not part of names: `a.b` is three tokens;
+//! * every other byte is a one-byte [`TokKind::Punct`] token.
+//!
+//! Positions: every token records the 1-based line and 0-based byte column of its first byte.
+//! The end-of-file token takes the position of the last real token, as ISC's does.
+
+use std::ops::Range;
+
+use nom::bytes::complete::{take_till, take_while, take_while1};
+use nom::{IResult, Parser};
+
+use crate::keywords::Kw;
+
+/// ISC's token buffer size: longer strings and names are cut with a warning.
+pub const TOKEN_BUFFER: usize = 1500;
+
+/// What kind of token this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokKind {
+    /// A quoted string; its value is the unescaped bytes.
+    Str,
+    /// Decimal digits (possibly with a leading `-`).
+    Number,
+    /// Hex digits only (`ab`, `0e`, `0x1f`): usable as a number in hex context or as a name.
+    NumberOrName,
+    /// An identifier that is not a keyword.
+    Name,
+    /// A reserved word.
+    Kw(Kw),
+    /// Any other single byte: `{ } ; , . : = ! ~ ( ) + - * / % & | ^ [ ]` and so on.
+    Punct(u8),
+    /// End of the file.
+    Eof,
+}
+
+/// A position in a source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pos {
+    /// 1-based line number (0 before the first token, as in ISC).
+    pub line: u32,
+    /// 0-based byte column of the token's first byte.
+    pub col: u32,
+    /// Byte offset of the token's first byte in the file.
+    pub offset: u32,
+}
+
+/// One token. Its text lives in the file buffer; see [`Lexer::text`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// The token's kind.
+    pub kind: TokKind,
+    /// Where it starts.
+    pub pos: Pos,
+    /// Byte range of the token in the file (for strings: including the quotes).
+    pub span: Range<u32>,
+    /// Whether whitespace or a comment came directly before this token (ISC's raw-token
+    /// mode, used to glue IPv6 addresses and similar multi-token values).
+    pub space_before: bool,
+    /// Unescaped value of a string that contained escapes (otherwise the text between the
+    /// quotes is the value).
+    pub unescaped: Option<Box<[u8]>>,
+}
+
+impl Token {
+    /// ISC's `is_identifier`: a name, a hex-like name or a keyword.
+    pub fn is_identifier(&self) -> bool {
+        matches!(
+            self.kind,
+            TokKind::Name | TokKind::NumberOrName | TokKind::Kw(_)
+        )
+    }
+
+    /// Whether this is the given keyword.
+    pub fn is_kw(&self, kw: Kw) -> bool {
+        self.kind == TokKind::Kw(kw)
+    }
+
+    /// Whether this is the given punctuation byte.
+    pub fn is_punct(&self, c: u8) -> bool {
+        self.kind == TokKind::Punct(c)
+    }
+
+    /// Whether this is the end of the file.
+    pub fn is_eof(&self) -> bool {
+        self.kind == TokKind::Eof
+    }
+}
+
+/// A problem the lexer found inside a token (ISC reports these as parse warnings, which make
+/// the configuration fail).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LexWarning {
+    /// The token it belongs to.
+    pub pos: Pos,
+    /// ISC's message.
+    pub message: String,
+}
+
+/// The lexer for one file.
+#[derive(Debug, Clone)]
+pub struct Lexer<'a> {
+    src: &'a [u8],
+    offset: usize,
+    line: u32,
+    line_start: usize,
+    last_pos: Pos,
+    warnings: Vec<LexWarning>,
+}
+
+fn is_space(c: u8) -> bool {
+    // C's isspace in the "C" locale.
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+fn is_name_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'-' || c == b'_'
+}
+
+/// Whitespace and comments, as nom sees them: returns the number of bytes skipped.
+fn trivia(i: &[u8]) -> IResult<&[u8], usize> {
+    let start = i.len();
+    let mut rest = i;
+    loop {
+        let (r, _) = take_while(is_space).parse(rest)?;
+        rest = r;
+        if rest.first() == Some(&b'#') {
+            let (r, _) = take_till(|c| c == b'\n').parse(rest)?;
+            rest = r;
+        } else {
+            return Ok((rest, start - rest.len()));
+        }
+    }
+}
+
+/// A token starting with a digit or `-`: ISC's NUMBER → NUMBER_OR_NAME → NAME promotion.
+fn number_like(i: &[u8]) -> IResult<&[u8], (&[u8], TokKind)> {
+    let (rest, _first) = nom::bytes::complete::take(1usize).parse(i)?;
+    let mut kind = TokKind::Number;
+    let mut len = 1;
+    for (k, &c) in rest.iter().enumerate() {
+        let idx = k + 1; // index of c in the token
+        let next = match kind {
+            TokKind::Number if c.is_ascii_digit() => Some(TokKind::Number),
+            TokKind::Number | TokKind::NumberOrName if c.is_ascii_hexdigit() => {
+                Some(TokKind::NumberOrName)
+            }
+            _ if idx == 2
+                && c.is_ascii_hexdigit()
+                && i[0] == b'0'
+                && matches!(i[1], b'x' | b'X') =>
+            {
+                Some(TokKind::NumberOrName)
+            }
+            _ if is_name_char(c) => Some(TokKind::Name),
+            _ => None,
+        };
+        match next {
+            Some(k2) => {
+                kind = k2;
+                len += 1;
+            }
+            None => break,
+        }
+    }
+    Ok((&i[len..], (&i[..len], kind)))
+}
+
+/// A token starting with a letter: keyword, NUMBER_OR_NAME or NAME.
+fn word(i: &[u8]) -> IResult<&[u8], (&[u8], TokKind)> {
+    let (rest, w) = take_while1(is_name_char).parse(i)?;
+    let kind = match Kw::lookup(w) {
+        Some(kw) => TokKind::Kw(kw),
+        None if w[1..].iter().all(u8::is_ascii_hexdigit) => TokKind::NumberOrName,
+        None => TokKind::Name,
+    };
+    Ok((rest, (w, kind)))
+}
+
+/// Result of scanning a quoted string.
+struct StrScan {
+    /// Bytes consumed, including both quotes (or up to EOF).
+    len: usize,
+    /// The unescaped value, when it differs from the raw text.
+    unescaped: Option<Vec<u8>>,
+    warnings: Vec<String>,
+}
+
+/// A quoted string with ISC's escapes; `i` starts just after the opening quote.
+fn string_body(i: &[u8]) -> StrScan {
+    let mut out: Vec<u8> = Vec::new();
+    let mut warnings = Vec::new();
+    let mut escaped = false;
+    let mut k = 0;
+    let mut closed = false;
+    while k < i.len() {
+        let c = i[k];
+        k += 1;
+        match c {
+            b'"' => {
+                closed = true;
+                break;
+            }
+            b'\\' => {
+                escaped = true;
+                let Some(&e) = i.get(k) else { break };
+                k += 1;
+                match e {
+                    b't' => out.push(b'\t'),
+                    b'r' => out.push(b'\r'),
+                    b'n' => out.push(b'\n'),
+                    b'b' => out.push(0x08),
+                    b'0'..=b'3' => {
+                        let mut value = u32::from(e - b'0');
+                        let mut ok = true;
+                        for _ in 0..2 {
+                            match i.get(k) {
+                                Some(&d @ b'0'..=b'7') => {
+                                    value = value * 8 + u32::from(d - b'0');
+                                    k += 1;
+                                }
+                                Some(&d) => {
+                                    k += 1;
+                                    if value != 0 {
+                                        warnings.push(format!("invalid octal digit {d:x}"));
+                                    }
+                                    ok = false;
+                                    break;
+                                }
+                                None => {
+                                    ok = false;
+                                    break;
+                                }
+                            }
+                        }
+                        if ok || value == 0 {
+                            out.push(value as u8);
+                        }
+                    }
+                    b'x' => {
+                        let mut value = 0u32;
+                        let mut ok = true;
+                        for _ in 0..2 {
+                            match i.get(k) {
+                                Some(&d) if d.is_ascii_hexdigit() => {
+                                    value = value * 16 + (d as char).to_digit(16).unwrap_or(0);
+                                    k += 1;
+                                }
+                                Some(&d) => {
+                                    k += 1;
+                                    warnings.push(format!("invalid hex digit: {d:x}"));
+                                    ok = false;
+                                    break;
+                                }
+                                None => {
+                                    ok = false;
+                                    break;
+                                }
+                            }
+                        }
+                        if ok {
+                            out.push(value as u8);
+                        }
+                    }
+                    other => out.push(other),
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    if !closed {
+        warnings.push("eof in string constant".to_string());
+    }
+    if out.len() >= TOKEN_BUFFER {
+        warnings.push("string constant larger than internal buffer".to_string());
+        out.truncate(TOKEN_BUFFER - 1);
+        escaped = true;
+    }
+    StrScan {
+        len: k + 1,
+        unescaped: escaped.then_some(out),
+        warnings,
+    }
+}
+
+impl<'a> Lexer<'a> {
+    /// A lexer over one file's bytes.
+    pub fn new(src: &'a [u8]) -> Self {
+        Lexer {
+            src,
+            offset: 0,
+            line: 1,
+            line_start: 0,
+            last_pos: Pos::default(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The file's bytes.
+    pub fn source(&self) -> &'a [u8] {
+        self.src
+    }
+
+    /// Warnings found while scanning, in order; drained by the caller.
+    pub fn take_warnings(&mut self) -> Vec<LexWarning> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    fn advance_lines(&mut self, upto: usize) {
+        for (k, &c) in self.src[self.offset..upto].iter().enumerate() {
+            if c == b'\n' {
+                self.line += 1;
+                self.line_start = self.offset + k + 1;
+            }
+        }
+        self.offset = upto;
+    }
+
+    /// Scans the next token.
+    pub fn next_token(&mut self) -> Token {
+        let rest = &self.src[self.offset..];
+        let skipped = match trivia(rest) {
+            Ok((_, n)) => n,
+            Err(_) => 0,
+        };
+        self.advance_lines(self.offset + skipped);
+        let start = self.offset;
+        let pos = Pos {
+            line: self.line,
+            col: (start - self.line_start) as u32,
+            offset: start as u32,
+        };
+        let rest = &self.src[start..];
+        let Some(&c) = rest.first() else {
+            return Token {
+                kind: TokKind::Eof,
+                pos: self.last_pos,
+                span: start as u32..start as u32,
+                space_before: skipped > 0,
+                unescaped: None,
+            };
+        };
+        let mut unescaped = None;
+        let (len, kind) = if c == b'"' {
+            let scan = string_body(&rest[1..]);
+            for message in scan.warnings {
+                self.warnings.push(LexWarning { pos, message });
+            }
+            unescaped = scan.unescaped.map(Vec::into_boxed_slice);
+            (scan.len, TokKind::Str)
+        } else if c.is_ascii_digit() || c == b'-' {
+            match number_like(rest) {
+                Ok((_, (t, k))) => (t.len(), k),
+                Err(_) => (1, TokKind::Punct(c)),
+            }
+        } else if c.is_ascii_alphabetic() {
+            match word(rest) {
+                Ok((_, (t, k))) => (t.len(), k),
+                Err(_) => (1, TokKind::Punct(c)),
+            }
+        } else {
+            (1, TokKind::Punct(c))
+        };
+        if kind != TokKind::Str && len >= TOKEN_BUFFER {
+            let what = if c.is_ascii_alphabetic() {
+                "token larger than internal buffer"
+            } else {
+                "numeric token larger than internal buffer"
+            };
+            self.warnings.push(LexWarning {
+                pos,
+                message: what.to_string(),
+            });
+        }
+        self.advance_lines(start + len);
+        self.last_pos = pos;
+        Token {
+            kind,
+            pos,
+            span: start as u32..(start + len) as u32,
+            space_before: skipped > 0,
+            unescaped,
+        }
+    }
+
+    /// The raw text of a token (for strings: the value, unescaped).
+    pub fn text<'t>(&'t self, tok: &'t Token) -> &'t [u8] {
+        token_text(self.src, tok)
+    }
+}
+
+/// The text of a token in `src` (for strings: the value, unescaped).
+pub fn token_text<'t>(src: &'t [u8], tok: &'t Token) -> &'t [u8] {
+    if let Some(u) = &tok.unescaped {
+        return u;
+    }
+    let (s, e) = (tok.span.start as usize, tok.span.end as usize);
+    let raw = src.get(s..e).unwrap_or_default();
+    if tok.kind == TokKind::Str {
+        // Strip the quotes (the closing one may be missing at end of file).
+        let inner = raw.get(1..).unwrap_or_default();
+        inner.strip_suffix(b"\"").unwrap_or(inner)
+    } else {
+        raw
+    }
+}
+
+/// The whole source line that `pos` is on (without its newline), for diagnostics.
+pub fn line_text(src: &[u8], pos: Pos) -> &[u8] {
+    let off = (pos.offset as usize).min(src.len());
+    let start = src[..off]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |p| p + 1);
+    let end = src[off..]
+        .iter()
+        .position(|&c| c == b'\n')
+        .map_or(src.len(), |p| off + p);
+    &src[start..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lex(s: &str) -> Vec<(TokKind, String)> {
+        let mut l = Lexer::new(s.as_bytes());
+        let mut v = Vec::new();
+        loop {
+            let t = l.next_token();
+            if t.is_eof() {
+                return v;
+            }
+            let text = String::from_utf8_lossy(l.text(&t)).into_owned();
+            v.push((t.kind, text));
+        }
+    }
+
+    #[test]
+    fn classifies_like_isc() {
+        use TokKind::*;
+        let toks = lex("subnet 10.0.0.0 ab 0x1f 123xyz face -5 - foo_bar g \"a\\tb\" ;");
+        let kinds: Vec<_> = toks.iter().map(|t| t.0).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                Kw(crate::keywords::Kw::Subnet),
+                Number,
+                Punct(b'.'),
+                Number,
+                Punct(b'.'),
+                Number,
+                Punct(b'.'),
+                Number,
+                NumberOrName,
+                NumberOrName,
+                Name,
+                NumberOrName,
+                Number,
+                Number,
+                Name,
+                NumberOrName,
+                Str,
+                Punct(b';'),
+            ]
+        );
+        assert_eq!(toks[16].1, "a\tb");
+        assert_eq!(toks[13].1, "-");
+    }
+
+    #[test]
+    fn comments_and_positions() {
+        let src = "# comment\n  host x { # c2\n}\n";
+        let mut l = Lexer::new(src.as_bytes());
+        let t = l.next_token();
+        assert_eq!((t.pos.line, t.pos.col), (2, 2));
+        let t = l.next_token();
+        assert_eq!((t.pos.line, t.pos.col), (2, 7));
+        l.next_token();
+        let t = l.next_token();
+        assert_eq!(
+            (t.pos.line, t.pos.col, t.kind),
+            (3, 0, TokKind::Punct(b'}'))
+        );
+        let eof = l.next_token();
+        assert!(eof.is_eof());
+        assert_eq!(eof.pos.line, 3, "EOF takes the last token's position");
+    }
+
+    #[test]
+    fn string_escapes_and_eof() {
+        let toks = lex(r#""\101\x42\"\\z""#);
+        assert_eq!(toks[0].1, "AB\"\\z");
+        let mut l = Lexer::new(b"\"abc");
+        let t = l.next_token();
+        assert_eq!(t.kind, TokKind::Str);
+        assert_eq!(l.text(&t), b"abc");
+        assert_eq!(l.take_warnings()[0].message, "eof in string constant");
+    }
+
+    #[test]
+    fn line_text_finds_the_line() {
+        let src = b"a;\nbb cc;\nd";
+        let mut l = Lexer::new(src);
+        for _ in 0..3 {
+            l.next_token();
+        }
+        let t = l.next_token();
+        assert_eq!(line_text(src, t.pos), b"bb cc;");
+    }
+}

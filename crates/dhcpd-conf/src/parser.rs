@@ -1,0 +1,157 @@
+//! The entry point: reads a configuration (and its includes, through a [`Loader`]) into an
+//! AST with diagnostics.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::ast::{Config, Stmt};
+use crate::cursor::Cursor;
+use crate::diag::Diagnostic;
+
+/// Reads included files. The binary implements it over the file system; tests use memory.
+pub trait Loader {
+    /// The contents of `path` (exactly as written in `include`, or as given with `-cf`), or the
+    /// operating system's error text (e.g. `No such file or directory`).
+    fn load(&mut self, path: &str) -> Result<Vec<u8>, String>;
+}
+
+/// A [`Loader`] over files held in memory (tests, fuzzing, `-t` of generated text).
+#[derive(Debug, Default, Clone)]
+pub struct MemLoader {
+    /// Path → contents.
+    pub files: HashMap<String, Vec<u8>>,
+}
+
+impl MemLoader {
+    /// A loader holding one file.
+    pub fn single(path: &str, text: &str) -> Self {
+        let mut files = HashMap::new();
+        files.insert(path.to_string(), text.as_bytes().to_vec());
+        MemLoader { files }
+    }
+}
+
+impl Loader for MemLoader {
+    fn load(&mut self, path: &str) -> Result<Vec<u8>, String> {
+        self.files
+            .get(path)
+            .cloned()
+            .ok_or_else(|| "No such file or directory".to_string())
+    }
+}
+
+/// How to read the configuration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Read as the DHCPv6 server would (`dhcpd -6`). We serve only v4, but check both.
+    pub v6: bool,
+}
+
+/// What reading a configuration produced.
+#[derive(Debug, Clone)]
+pub struct ParseOutput {
+    /// The AST (as far as it could be read when there are errors).
+    pub config: Config,
+    /// Errors and warnings, in the order ISC would print them.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ParseOutput {
+    /// Whether the configuration is rejected.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Parser state shared by every file of one configuration.
+#[allow(dead_code)] // fields are used as the parsers land
+pub struct Parser<'l> {
+    pub(crate) loader: &'l mut dyn Loader,
+    /// Every file read so far: name as written, contents. Index = file id in spans.
+    pub(crate) files: Vec<(Rc<str>, Rc<[u8]>)>,
+    pub(crate) options: ParseOptions,
+    /// Set by a fatal error (an include that cannot be opened): parsing stops at once.
+    pub(crate) aborted: bool,
+    /// Diagnostics that are not tied to the cursor of one file (fatal and post-parse ones).
+    pub(crate) extra: Vec<Diagnostic>,
+    /// Names declared so far and other cross-statement state of the declaration parser.
+    pub(crate) decls: crate::decl::DeclState,
+    /// Option spaces and definitions known so far (built-ins plus the config's own).
+    pub(crate) opts: crate::options::OptionState,
+}
+
+impl<'l> Parser<'l> {
+    fn new(loader: &'l mut dyn Loader, options: ParseOptions) -> Self {
+        Parser {
+            loader,
+            files: Vec::new(),
+            options,
+            aborted: false,
+            extra: Vec::new(),
+            decls: Default::default(),
+            opts: crate::options::OptionState::new(options.v6),
+        }
+    }
+
+    /// Loads a file and registers it; `Err` is the fatal diagnostic ISC prints.
+    pub(crate) fn load_file(&mut self, path: &str) -> Result<(u32, Rc<[u8]>), Diagnostic> {
+        match self.loader.load(path) {
+            Ok(bytes) => {
+                let id = self.files.len() as u32;
+                let bytes: Rc<[u8]> = bytes.into();
+                self.files.push((path.into(), bytes.clone()));
+                Ok((id, bytes))
+            }
+            Err(e) => Err(Diagnostic::error(format!("Can't open {path}: {e}")).with_help(
+                "check the path: relative include paths are resolved against the directory dhcpd was started in",
+            )),
+        }
+    }
+
+    /// Parses a whole file's statements in the given scope (the main file, or an include).
+    pub(crate) fn parse_file(
+        &mut self,
+        path: &str,
+        scope: crate::decl::Scope,
+        out: &mut Vec<Stmt>,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let (id, bytes) = match self.load_file(path) {
+            Ok(x) => x,
+            Err(d) => {
+                diags.push(d);
+                self.aborted = true;
+                return;
+            }
+        };
+        let name = self.files[id as usize].0.clone();
+        let mut c = Cursor::new(name, id, &bytes);
+        self.parse_statements_to_eof(&mut c, scope, out);
+        diags.extend(c.take_diagnostics());
+    }
+}
+
+/// Reads the configuration file `path` (and everything it includes).
+pub fn parse_config(path: &str, loader: &mut dyn Loader, options: ParseOptions) -> ParseOutput {
+    let mut p = Parser::new(loader, options);
+    let mut statements = Vec::new();
+    let mut diagnostics = Vec::new();
+    p.parse_file(
+        path,
+        crate::decl::Scope::Root,
+        &mut statements,
+        &mut diagnostics,
+    );
+    let mut config = Config {
+        files: p.files.iter().map(|(n, _)| n.clone()).collect(),
+        statements,
+    };
+    if !p.aborted && !diagnostics.iter().any(Diagnostic::is_error) {
+        p.check(&mut config, &mut diagnostics);
+    }
+    diagnostics.append(&mut p.extra);
+    ParseOutput {
+        config,
+        diagnostics,
+    }
+}
