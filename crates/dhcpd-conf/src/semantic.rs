@@ -224,7 +224,7 @@ impl Networks {
                 overlapping.push((a, b));
             }
         }
-        if lo < u32::MAX {
+        if lo < hi {
             for (&a, &b) in self.leases.range(lo + 1..=hi) {
                 overlapping.push((a, b));
             }
@@ -342,5 +342,7 @@ mod tests {
         assert_eq!(d.first(), Some(&Ipv4Addr::new(10, 0, 0, 18)));
         assert_eq!(d.last(), Some(&Ipv4Addr::new(10, 0, 0, 31)));
         assert_eq!(n.declare(s, 0, 255).1, 41 - 10);
+        assert_eq!(n.declare(s, 5, 5).1, 1);
+        assert_eq!(n.declare(s, 255, 255).1, 1);
     }
 }

@@ -381,7 +381,6 @@ impl Parser<'_> {
                 false
             }
             TokKind::Kw(Kw::ServerDuid) => {
-                c.skip();
                 if let Some(d) = self.parse_server_duid_conf(c) {
                     out.push(Stmt::ServerDuid(span, d));
                 }
