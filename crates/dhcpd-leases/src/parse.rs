@@ -39,6 +39,9 @@ pub struct LoadOptions {
     pub failover_peers: Option<HashMap<String, FailoverRole>>,
     /// This machine's byte order (a file authored in the other one gets ISC's warning).
     pub native_byte_order: ByteOrder,
+    /// The classes of the configuration. `None` accepts every `billing class`; `Some`
+    /// reports `unknown class` and drops the billing, as ISC does.
+    pub classes: Option<HashSet<String>>,
 }
 
 /// The result of reading one lease file.
@@ -620,7 +623,21 @@ impl Reader<'_, '_> {
                 }
                 return;
             }
-            l.billing = Some(Billing::Class(self.text(&n)));
+            let name = self.text(&n);
+            l.billing = None;
+            if self
+                .opts
+                .classes
+                .as_ref()
+                .is_some_and(|c| !c.contains(&name))
+            {
+                self.c.error_help(
+                    format!("unknown class {name}"),
+                    "the configuration declares no class of this name",
+                );
+            } else {
+                l.billing = Some(Billing::Class(name));
+            }
             self.c.parse_semi();
         } else if t.is_kw(Kw::Subclass) {
             l.billing = None;
