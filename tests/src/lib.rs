@@ -156,6 +156,22 @@ impl Drop for TempDir {
     }
 }
 
+/// Copies the directory tree `src` into `dst` (created when missing), files and directories only.
+pub fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(dst)?;
+    for entry in fs::read_dir(src)? {
+        let entry = entry?;
+        let to = dst.join(entry.file_name());
+        let ty = entry.file_type()?;
+        if ty.is_dir() {
+            copy_tree(&entry.path(), &to)?;
+        } else if ty.is_file() {
+            fs::copy(entry.path(), &to)?;
+        }
+    }
+    Ok(())
+}
+
 /// What one run of a program printed and how it ended.
 #[derive(Debug, Clone)]
 pub struct RunResult {
