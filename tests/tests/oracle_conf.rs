@@ -56,34 +56,32 @@ fn env_number(name: &str) -> Option<u64> {
     Some(parsed.unwrap_or_else(|_| panic!("{name}={v} is not a number")))
 }
 
-/// Digits become `N` and quoted text `"…"`, so that messages naming different hosts or
-/// addresses group together.
+/// Words holding a digit (addresses, numbers, generated names) become `N` and quoted text
+/// `"…"`, so that messages naming different hosts or addresses group together.
 fn normalize(msg: &str) -> String {
-    let mut out = String::new();
+    let mut words = Vec::new();
     let mut in_quote = false;
-    let mut last_digit = false;
-    for ch in msg.chars() {
-        if ch == '"' {
+    for w in msg.split(' ') {
+        let quotes = w.matches('"').count();
+        if in_quote || w.starts_with('"') {
             if !in_quote {
-                out.push_str("\"…\"");
+                words.push("\"…\"".to_string());
             }
-            in_quote = !in_quote;
+            in_quote ^= quotes % 2 == 1;
             continue;
         }
-        if in_quote {
-            continue;
+        if w.chars().any(|c| c.is_ascii_digit()) {
+            let tail: String = w
+                .chars()
+                .rev()
+                .take_while(|c| matches!(c, ':' | ',' | '.' | ';'))
+                .collect();
+            words.push(format!("N{tail}"));
+        } else {
+            words.push(w.to_string());
         }
-        if ch.is_ascii_digit() {
-            if !last_digit {
-                out.push('N');
-            }
-            last_digit = true;
-            continue;
-        }
-        last_digit = false;
-        out.push(ch);
     }
-    out.chars().take(90).collect()
+    words.join(" ").chars().take(90).collect()
 }
 
 /// The first word of the source line printed under an error (the construct it is in).
