@@ -16,6 +16,15 @@ pub enum Scope {
 #[derive(Debug, Default)]
 pub struct DeclState {}
 
+impl DeclState {
+    /// Whether a class of that name has been declared (stub until the declaration parser
+    /// lands; TODO(decl)).
+    pub fn class_exists(&self, name: &str) -> bool {
+        let _ = name;
+        false
+    }
+}
+
 impl Parser<'_> {
     /// Parses statements until end of file (a whole file, in `scope`).
     pub(crate) fn parse_statements_to_eof(
