@@ -1,0 +1,179 @@
+//! `dhcpd`: dhcpd-rs's server binary, with ISC dhcpd 4.4's command line.
+//!
+//! What works today: `-t` (check the configuration, with ISC's verdict and error positions).
+//! Every other mode says plainly that it is not supported yet rather than pretending.
+
+mod cli;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use dhcpd_conf::{Loader, ParseOptions, parse_config};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Reads configuration files (and their includes) from the file system. Relative paths are
+/// resolved against the current directory, as ISC does.
+struct FsLoader;
+
+impl Loader for FsLoader {
+    fn load(&mut self, path: &str) -> Result<Vec<u8>, String> {
+        std::fs::read(path).map_err(|e| {
+            // ISC prints strerror(errno): "No such file or directory", "Permission denied".
+            let s = e.to_string();
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_string(),
+                None => s,
+            }
+        })
+    }
+}
+
+/// Where the files are, after flags, environment and RHEL's defaults.
+struct Paths {
+    conf: String,
+    leases: String,
+    pid: String,
+}
+
+fn paths(a: &cli::Args) -> Paths {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let (conf, leases, pid) = if a.v6 {
+        (
+            "/etc/dhcp/dhcpd6.conf",
+            "/var/lib/dhcpd/dhcpd6.leases",
+            "/var/run/dhcpd6.pid",
+        )
+    } else {
+        (
+            "/etc/dhcp/dhcpd.conf",
+            "/var/lib/dhcpd/dhcpd.leases",
+            "/var/run/dhcpd.pid",
+        )
+    };
+    Paths {
+        conf: a
+            .cf
+            .clone()
+            .or_else(|| env("PATH_DHCPD_CONF"))
+            .unwrap_or_else(|| conf.into()),
+        leases: a
+            .lf
+            .clone()
+            .or_else(|| env("PATH_DHCPD_DB"))
+            .unwrap_or_else(|| leases.into()),
+        pid: a
+            .pf
+            .clone()
+            .or_else(|| env("PATH_DHCPD_PID"))
+            .unwrap_or_else(|| pid.into()),
+    }
+}
+
+fn banner(err: &mut impl Write) {
+    let _ = writeln!(
+        err,
+        "dhcpd-rs {VERSION}, a drop-in replacement for ISC DHCP Server 4.4\n\
+         Free Software under the GNU GPL, version 3 or later; no warranty.\n\
+         See docs/compatibility.md for what differs from ISC dhcpd."
+    );
+}
+
+fn fail(err: &mut impl Write, msg: &str) -> ExitCode {
+    if !msg.is_empty() {
+        let _ = writeln!(err, "{msg}");
+    }
+    let _ = writeln!(err, "\nexiting.");
+    ExitCode::from(1)
+}
+
+fn not_supported(err: &mut impl Write, what: &str) -> ExitCode {
+    fail(
+        err,
+        &format!(
+            "{what} is not supported by this version of dhcpd-rs yet; only -t (check the \
+             configuration) works. See docs/compatibility.md."
+        ),
+    )
+}
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let mut err = std::io::stderr().lock();
+    let args = match cli::parse(&argv) {
+        Ok(a) => a,
+        Err(e) => {
+            banner(&mut err);
+            let _ = writeln!(err, "{e}\n{}", cli::USAGE);
+            return fail(&mut err, "");
+        }
+    };
+    if args.version {
+        println!("dhcpd-rs-{VERSION} (compatible with isc-dhcpd-4.4.3-P1)");
+        return ExitCode::SUCCESS;
+    }
+    if args.help {
+        println!("{}", cli::USAGE);
+        return ExitCode::SUCCESS;
+    }
+    if let Some(p) = args
+        .port
+        .as_ref()
+        .or(std::env::var("DHCPD_PORT").ok().as_ref())
+    {
+        match p.parse::<u16>() {
+            Ok(n) if n > 0 && n < u16::MAX => {}
+            _ => return fail(&mut err, &format!("{p}: bad port number; give 1 to 65534")),
+        }
+    }
+    for (set, flag) in [
+        (args.tf.is_some(), "-tf (trace output)"),
+        (args.play.is_some(), "-play (trace playback)"),
+        (args.dhcp4o6.is_some(), "-4o6 (DHCPv4 over DHCPv6)"),
+    ] {
+        if set {
+            return not_supported(&mut err, flag);
+        }
+    }
+    if !args.quiet {
+        banner(&mut err);
+    }
+    let paths = paths(&args);
+    let out = parse_config(&paths.conf, &mut FsLoader, ParseOptions { v6: args.v6 });
+    for d in &out.diagnostics {
+        let _ = writeln!(err, "{d}");
+    }
+    if out.has_errors() {
+        let positional = out
+            .diagnostics
+            .iter()
+            .any(|d| d.is_error() && d.location.is_some());
+        let msg = if positional {
+            "Configuration file errors encountered -- exiting"
+        } else {
+            ""
+        };
+        return fail(&mut err, msg);
+    }
+    if args.test_config && !args.test_leases {
+        if !args.quiet {
+            let _ = writeln!(
+                err,
+                "Config file: {}\nDatabase file: {}\nPID file: {}",
+                paths.conf, paths.leases, paths.pid
+            );
+        }
+        return ExitCode::SUCCESS;
+    }
+    if args.test_leases {
+        return not_supported(&mut err, "-T (checking the lease file)");
+    }
+    if args.v6 {
+        return fail(
+            &mut err,
+            "DHCPv6 service is not supported by dhcpd-rs: -6 only checks a DHCPv6 \
+             configuration with -t. Keep ISC dhcpd (or use Kea) for DHCPv6.",
+        );
+    }
+    not_supported(&mut err, "Serving DHCP")
+}
