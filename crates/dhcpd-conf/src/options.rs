@@ -322,7 +322,7 @@ impl fmt::Display for Atom {
 /// The value of an option statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OptionValue {
-    /// No value (`option NAME;`).
+    /// No value (`option NAME;;` — ISC consumes the first `;` and requires a second).
     None,
     /// `= DATA-EXPR`, evaluated per packet.
     Expr(Expr),
@@ -335,7 +335,7 @@ impl fmt::Display for OptionValue {
     /// The text after the option name (with its leading blank), without the `;`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            OptionValue::None => Ok(()),
+            OptionValue::None => f.write_str(";"),
             OptionValue::Expr(e) => write!(f, " = {e}"),
             OptionValue::Values(groups) => {
                 for (g, group) in groups.iter().enumerate() {
@@ -915,12 +915,10 @@ impl Parser<'_> {
     ) -> Option<Executable> {
         let format = self.option_format(&name);
         let value = if c.peek_is(b';') && !format.starts_with('Z') {
+            // ISC eats this `;` and then still wants one: `option NAME;;` is the way to give
+            // an option no value.
             c.skip();
-            return Some(Executable::Option {
-                op,
-                name,
-                value: OptionValue::None,
-            });
+            OptionValue::None
         } else if c.peek_is(b'=') {
             c.skip();
             let mut lose = false;
@@ -1295,5 +1293,66 @@ fn enum_help(name: &str) -> String {
             format!("one of: {}", words.join(", "))
         }
         None => "a keyword of the enumeration".to_string(),
+    }
+}
+
+impl Parser<'_> {
+    /// The checks ISC's server makes on the global parameters once the configuration is read
+    /// (`postconf_initialization`): `ddns-update-style ad-hoc` is refused and `omapi-key`
+    /// must name a declared key. Returns whether a fatal error was found (ISC stops there).
+    pub(crate) fn check_global_parameters(
+        &self,
+        config: &crate::ast::Config,
+        diags: &mut Vec<crate::diag::Diagnostic>,
+    ) -> bool {
+        use crate::ast::Stmt;
+        use crate::diag::Diagnostic;
+        // The last setting at the top level wins, as when ISC executes the statements.
+        let mut style = None;
+        let mut omapi_key = None;
+        for s in &config.statements {
+            let Stmt::Exec(_, Executable::Option { name, value, .. }) = s else {
+                continue;
+            };
+            if *value == OptionValue::None {
+                // ISC accepts `NAME;;` but crashes evaluating the empty value at startup.
+                diags.push(
+                    Diagnostic::error(format!("{name}: option has no value")).with_help(
+                        "ISC dhcpd 4.4.3 crashes on a value-less option in the global scope; give it a value or remove it",
+                    ),
+                );
+                return true;
+            }
+            if name.space != "server" {
+                continue;
+            }
+            let first = match value {
+                OptionValue::Values(g) => g.first().and_then(|g| g.first()),
+                _ => None,
+            };
+            match (name.code, first) {
+                (39, Some(Atom::Enum(_, v))) => style = Some(*v),
+                (36, Some(Atom::KeyName(k))) => omapi_key = Some(k.clone()),
+                _ => {}
+            }
+        }
+        if let Some(k) = omapi_key {
+            if !self.opts.keys.contains(&k) {
+                diags.push(
+                    Diagnostic::error(format!("OMAPI key {k}: not found")).with_help(
+                        "declare the key with key NAME { algorithm …; secret …; } before using it as omapi-key",
+                    ),
+                );
+                return true;
+            }
+        }
+        if style == Some(1) {
+            diags.push(
+                Diagnostic::error("ddns-update-style ad_hoc no longer supported")
+                    .with_help("use ddns-update-style interim, standard or none"),
+            );
+            return true;
+        }
+        false
     }
 }
