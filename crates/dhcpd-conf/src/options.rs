@@ -29,6 +29,9 @@ pub struct OptionState {
     pub registry: Registry,
     /// Names of the `key` statements read so far (case-sensitive, as ISC compares them).
     pub keys: HashSet<String>,
+    /// How many executable-statement blocks (`if`, `on`, `switch`, function bodies) enclose
+    /// the statement being read (see [`Parser::option_statement`]).
+    pub(crate) block_depth: u32,
 }
 
 impl OptionState {
@@ -39,6 +42,7 @@ impl OptionState {
         OptionState {
             registry: Registry::new(),
             keys: HashSet::new(),
+            block_depth: 0,
         }
     }
 }
@@ -513,15 +517,15 @@ impl Parser<'_> {
     /// The ISC format string of a named option (`X` for an undefined `unknown-N`).
     pub(crate) fn option_format(&self, name: &OptionName) -> String {
         let reg = &self.opts.registry;
-        if let Some(d) = reg.lookup_name(&name.space, &name.name) {
-            return d.format_str().to_string();
-        }
-        if dhcpd_wire::options::unknown_option_code(&name.name).is_some() {
-            if let Some(d) = reg.lookup_code(&name.space, name.code) {
+        if name.written_space.is_none() && name.space == "server" {
+            if let Some(d) = reg.lookup_name("server", &name.name) {
                 return d.format_str().to_string();
             }
         }
-        "X".to_string()
+        match reg.resolve(name.written_space.as_deref(), &name.name) {
+            Ok(r) => r.def().format_str().to_string(),
+            Err(_) => "X".to_string(),
+        }
     }
 
     /// The `dhcp-server-identifier` option, for `server-identifier ADDR;` (ISC's shorthand
@@ -921,7 +925,10 @@ impl Parser<'_> {
             OptionValue::None
         } else if c.peek_is(b'=') {
             c.skip();
-            let mut lose = false;
+            // ISC's `lose` is uninitialised here; in the 4.4.3 binary it reads as set for a
+            // statement of a declaration's body and as clear inside an executable block, which
+            // decides whether "expecting a data expression." is printed.
+            let mut lose = self.opts.block_depth == 0;
             match self.data_expression(c, &mut lose) {
                 Some(e) => OptionValue::Expr(e),
                 None => {
@@ -1210,10 +1217,12 @@ impl Parser<'_> {
                 Some(Atom::Empty)
             }
             other => {
-                c.error(format!(
-                    "Bad format '{}' in parse_option_token.",
-                    other as char
-                ));
+                // ISC's message is a C string: a NUL format letter cuts it short.
+                c.error(if other == 0 {
+                    "Bad format '".to_string()
+                } else {
+                    format!("Bad format '{}' in parse_option_token.", other as char)
+                });
                 c.skip_to_semi();
                 None
             }
