@@ -184,7 +184,6 @@ pub struct Model {
 struct At {
     scope: ScopeId,
     shared: Option<usize>,
-    subnet: Option<usize>,
     pool: Option<usize>,
 }
 
@@ -203,7 +202,6 @@ impl Model {
         let at = At {
             scope: 0,
             shared: None,
-            subnet: None,
             pool: None,
         };
         m.walk(&config.statements, at);
@@ -259,7 +257,6 @@ impl Model {
                     At {
                         scope,
                         shared: Some(idx),
-                        subnet: None,
                         pool: None,
                     },
                 );
@@ -299,7 +296,6 @@ impl Model {
                     At {
                         scope,
                         shared: Some(shared),
-                        subnet: Some(idx),
                         pool: None,
                     },
                 );
