@@ -2,5 +2,6 @@
 
 pub mod io;
 pub mod model;
+pub mod scope;
 
 pub use io::{Action, Engine, Level, Received, Route, Transmit};
