@@ -118,6 +118,14 @@ impl RawOption {
         }
         Ok(RawOption { code, data })
     }
+    /// An instance from at most 255 bytes (callers guarantee the length;
+    /// longer data is cut at 255).
+    pub(crate) fn from_short(code: u8, data: &[u8]) -> RawOption {
+        RawOption {
+            code,
+            data: data[..data.len().min(255)].to_vec(),
+        }
+    }
     /// The option code.
     pub fn code(&self) -> u8 {
         self.code
@@ -619,8 +627,11 @@ fn overload_value(list: &OptionList) -> Option<u8> {
         })
 }
 
-/// Lays logical options out as ISC does when they do not all fit the options
-/// area: long values are split into 255-byte instances (RFC 3396); when the
+/// Lays logical options out in the given order (an order-preserving,
+/// lossless layout; a server answering a client should use
+/// [`crate::order::build_reply_options`], which reproduces ISC's choice and
+/// placement, including moving options that only fit `file`/`sname`). It
+/// matches ISC when the options need no reordering: long values are split into 255-byte instances (RFC 3396); when the
 /// options area (of `capacity` bytes, magic cookie excluded) is too small,
 /// it is filled to its last byte — splitting the option that crosses the
 /// boundary — with option 52 last, and the rest continues in `file`, then
