@@ -45,4 +45,4 @@ pub use message::{
     BootField, DhcpOption, Entry, Message, MessageType, OpCode, OptionList, RawOption, Vendor,
     layout_options,
 };
-pub use packet::DhcpPacket;
+pub use packet::{DhcpPacket, Options};

@@ -166,3 +166,28 @@ fn domain_search_compression_matches_isc() {
         value::decode(def.format(), &reply.option(119).unwrap_or_default()).expect("decodes");
     assert_eq!(decoded, [Value::DomainList(names)]);
 }
+
+#[test]
+fn view_options_agree_with_the_owned_model() {
+    for path in common::pcap_files() {
+        for d in common::dhcp_payloads(&path) {
+            let view = dhcpd_wire::DhcpPacket::new_checked(&d.payload[..]).expect("header");
+            let msg = Message::from_bytes(&d.payload).expect("parses");
+            let from_view: Vec<(u8, Vec<u8>)> = view
+                .all_options()
+                .map(|o| o.map(|(c, v)| (c, v.to_vec())).expect("well formed"))
+                .collect();
+            let from_msg: Vec<(u8, Vec<u8>)> = msg
+                .raw_options()
+                .map(|o| (o.code(), o.data().to_vec()))
+                .collect();
+            assert_eq!(from_view, from_msg, "{}", path.display());
+            if let Some(first) = from_msg.first() {
+                assert_eq!(
+                    view.find_option(first.0).map(|r| r.expect("ok").to_vec()),
+                    Some(first.1.clone())
+                );
+            }
+        }
+    }
+}

@@ -56,6 +56,19 @@ proptest! {
     }
 
     #[test]
+    fn view_iterator_agrees_with_parse(bytes in dhcp_like()) {
+        if let Ok(view) = dhcpd_wire::DhcpPacket::new_checked(&bytes[..]) {
+            let from_view: Result<Vec<(u8, Vec<u8>)>, _> =
+                view.all_options().map(|o| o.map(|(c, v)| (c, v.to_vec()))).collect();
+            if let Ok(msg) = Message::from_bytes(&bytes) {
+                let from_msg: Vec<(u8, Vec<u8>)> =
+                    msg.raw_options().map(|o| (o.code(), o.data().to_vec())).collect();
+                prop_assert_eq!(from_view.expect("parse accepted it"), from_msg);
+            }
+        }
+    }
+
+    #[test]
     fn layout_then_parse_gives_back_the_options(opts in logical_options(), capacity in 64usize..1300) {
         match layout_options(&opts, capacity) {
             Ok((main, file, sname)) => {
