@@ -65,7 +65,7 @@ check_rust() {
 # ---------------------------------------------------------------------------------------------
 # Debian / Ubuntu
 # ---------------------------------------------------------------------------------------------
-DEB_NEEDED=(isc-dhcp-server isc-dhcp-client iproute2 isc-dhcp-relay udhcpc dhcpcd-base tshark)
+DEB_NEEDED=(isc-dhcp-server isc-dhcp-client iproute2 isc-dhcp-relay udhcpc dhcpcd-base tshark ethtool iputils-ping)
 DEB_OPTIONAL=(kea-admin)
 
 deb_installed() {
@@ -144,7 +144,7 @@ install_rhel() {
     have_pkg() { rpm -q "$1" >/dev/null 2>&1; }
 
     # Needed: only what exists on every RHEL-like release.
-    local needed=(iproute)
+    local needed=(iproute ethtool iputils)
     # ISC packages: RHEL 8/9 and Fedora ship them as dhcp-*, RHEL 10 dropped them.
     local isc=(dhcp-server dhcp-client dhcp-relay)
     # Cheap extras; most come from EPEL or Fedora.
