@@ -435,7 +435,7 @@ pub fn build_reply_options(
         entries.push(Entry::End);
         index += 1;
     }
-    let trailer = vec![0; BOOTP_MIN_LEN.saturating_sub(HEADER_LEN + index)];
+    let trailer = crate::message::zero_trailer(BOOTP_MIN_LEN.saturating_sub(HEADER_LEN + index));
     let list = |a: AreaFill| (!a.items.is_empty()).then(|| OptionList::with_end(a.items));
     Ok(ReplyOptions {
         options: OptionList { entries, trailer },

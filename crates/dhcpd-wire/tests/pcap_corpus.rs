@@ -118,7 +118,7 @@ fn short_reply_layout_matches_isc() {
     let logical = reply.joined_options();
     let (mut main, file, sname) = layout_options(&logical, wire.len() - 240).expect("fits");
     assert!(file.is_none() && sname.is_none());
-    main.trailer = vec![0; wire.len() - 240 - main.encoded_len()];
+    main.trailer = dhcpd_wire::message::zero_trailer(wire.len() - 240 - main.encoded_len());
     let mut rebuilt = reply.clone();
     rebuilt.vendor = Vendor::Options(main);
     assert_eq!(rebuilt.to_vec().expect("emit"), wire);
