@@ -1,5 +1,6 @@
 //! dhcpd-rs's DHCPv4 engine. Sans-IO: see [`io`] for what goes in and what comes out.
 
+pub mod engine;
 pub mod io;
 pub mod leases;
 pub mod model;

@@ -12,6 +12,8 @@
 //!
 //! Needs root (as CI runs); a test calling [`Lab::new`] without it fails with a clear message.
 
+pub mod pcap;
+
 use std::io;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
