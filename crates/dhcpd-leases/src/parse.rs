@@ -53,6 +53,10 @@ pub struct ParsedFile {
     pub diagnostics: Vec<Diagnostic>,
     /// ISC would have exited (`log_fatal`) while reading this file.
     pub fatal: bool,
+    /// For each record, how many diagnostics had been reported when it was read (ISC acts
+    /// on a record, e.g. prints `lease A: no subnet.`, right after reading it; this lets a
+    /// caller put such messages between the diagnostics where ISC prints them).
+    pub diag_marks: Vec<usize>,
 }
 
 /// Reads a lease file. `name` is the file name used in diagnostics.
@@ -65,12 +69,15 @@ pub fn parse_file(name: &str, src: &[u8], opts: &LoadOptions) -> ParsedFile {
         byte_order_set: false,
         live_hosts: HashSet::new(),
         fatal: false,
+        diag_marks: Vec::new(),
     };
     p.file();
+    p.mark();
     ParsedFile {
         records: p.records,
         diagnostics: p.c.take_diagnostics(),
         fatal: p.fatal,
+        diag_marks: p.diag_marks,
     }
 }
 
@@ -84,6 +91,8 @@ struct Reader<'a, 'o> {
     /// Hosts entered and not deleted (for ISC's `already exists`).
     live_hosts: HashSet<String>,
     fatal: bool,
+    /// See [`ParsedFile::diag_marks`].
+    diag_marks: Vec<usize>,
 }
 
 /// Which date field of a lease.
@@ -106,9 +115,18 @@ impl Reader<'_, '_> {
         self.c.string(t)
     }
 
+    /// Records the diagnostic count for every record pushed since the last call.
+    fn mark(&mut self) {
+        let n = self.c.diag_count();
+        while self.diag_marks.len() < self.records.len() {
+            self.diag_marks.push(n);
+        }
+    }
+
     /// `lease_file_subparse`.
     fn file(&mut self) {
         loop {
+            self.mark();
             let t = self.c.next();
             match t.kind {
                 TokKind::Eof => break,
