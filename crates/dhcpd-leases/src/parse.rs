@@ -151,7 +151,8 @@ impl Reader<'_, '_> {
                 TokKind::Kw(Kw::Group) => self.group(),
                 TokKind::Kw(Kw::Failover) => self.failover_state(),
                 TokKind::Kw(Kw::AuthoringByteOrder) => self.authoring_byte_order(),
-                // `server-duid` is a keyword in ISC but not (yet) in dhcpd-conf's table.
+                TokKind::Kw(Kw::ServerDuid) => self.server_duid(),
+                // (older keyword tables of dhcpd-conf lacked `server-duid`)
                 _ if is_name(&self.c, &t, "server-duid") => self.server_duid(),
                 _ => {
                     self.c.push(
@@ -1054,6 +1055,12 @@ impl Reader<'_, '_> {
             TokKind::Kw(Kw::Shutdown) => Some(FailoverStateName::Shutdown),
             TokKind::Kw(Kw::Paused) => Some(FailoverStateName::Paused),
             TokKind::Kw(Kw::Startup) => Some(FailoverStateName::Startup),
+            TokKind::Kw(Kw::CommunicationsInterrupted) => {
+                Some(FailoverStateName::CommunicationsInterrupted)
+            }
+            TokKind::Kw(Kw::ResolutionInterrupted) => {
+                Some(FailoverStateName::ResolutionInterrupted)
+            }
             // Keywords in ISC that dhcpd-conf's table lacks.
             TokKind::Name => match self.text(&t).to_ascii_lowercase().as_str() {
                 "communications-interrupted" => Some(FailoverStateName::CommunicationsInterrupted),
