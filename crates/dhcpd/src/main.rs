@@ -4,6 +4,7 @@
 //! Every other mode says plainly that it is not supported yet rather than pretending.
 
 mod cli;
+mod leasefile;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -164,6 +165,20 @@ fn main() -> ExitCode {
             );
         }
         return ExitCode::SUCCESS;
+    }
+    if !args.v6 {
+        return leasefile::run(
+            &leasefile::Invocation {
+                conf: &paths.conf,
+                leases: &paths.leases,
+                pid: &paths.pid,
+                lf_given: args.lf.is_some(),
+                quiet: args.quiet,
+                test: args.test_leases,
+            },
+            &out.config,
+            &mut err,
+        );
     }
     if args.test_leases {
         return not_supported(&mut err, "-T (checking the lease file)");
