@@ -15,6 +15,8 @@ mod class;
 mod failover;
 mod host;
 mod network;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashSet;
 
@@ -600,6 +602,13 @@ impl Parser<'_> {
                 return;
             }
         };
+        // ISC logs the setting (log_debug, printed under -t) before it checks the `;`.
+        let shown = if f == LeaseIdFormat::Octal {
+            "octal"
+        } else {
+            "hex"
+        };
+        self.log_line(c, format!("lease_id_format is: {shown}"));
         if !c.next().is_punct(b';') {
             c.error_help(
                 "corrupt lease file; expecting a semicolon",
