@@ -17,6 +17,9 @@
 //!   overloaded areas), [`Message::joined_options`]; [`layout_options`]
 //!   builds the areas for a reply the way ISC does (splitting, option 52).
 //!
+//! [`frame`] parses and builds the Ethernet/IPv4/UDP frames of the raw
+//! socket path with ISC's rules and header fields.
+//!
 //! [`options`] holds ISC's option spaces and definitions, the parsed format
 //! strings, the config-time [`options::Registry`], and
 //! [`options::value`] to decode/encode option data through a format.
@@ -24,11 +27,15 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod frame;
 pub mod message;
 pub mod options;
 pub mod packet;
 
 pub use error::{Area, WireError};
+pub use frame::{
+    Frame, FrameError, FrameSpec, RxChecksums, VlanTag, build_frame, emit_frame, parse_frame,
+};
 pub use message::{
     BootField, DhcpOption, Entry, Message, MessageType, OpCode, OptionList, RawOption, Vendor,
     layout_options,
