@@ -66,8 +66,8 @@ pub(crate) const MAX_DUPLICATE_REPORTS: usize = 1000;
 #[derive(Debug, Default)]
 pub(crate) struct Networks {
     pub(crate) subnets: Vec<SubnetInfo>,
-    /// ISC's global subnet list order (narrowest first where subnets overlap).
-    order: Vec<usize>,
+    /// The head of ISC's global subnet list: the subnet entered last.
+    last_entered: Option<usize>,
     pub(crate) shares: Vec<ShareInfo>,
     /// Declared addresses: disjoint inclusive intervals, start → end.
     leases: BTreeMap<u32, u32>,
@@ -146,17 +146,15 @@ impl Networks {
         false
     }
 
-    /// ISC's `enter_subnet`: puts the subnet in the global list; returns the overlap warnings.
+    /// ISC's `enter_subnet`: returns the overlap warnings. ISC's loop never advances past
+    /// the head of its list, which is always the subnet entered last: so a new subnet is
+    /// compared with that one only, and always becomes the new head.
     pub(crate) fn enter_subnet(&mut self, idx: usize) -> Vec<String> {
         let mut warnings = Vec::new();
-        for pos in 0..self.order.len() {
-            let scan = self.order[pos];
-            if self.inner_than(idx, scan, Some(&mut warnings)) {
-                self.order.insert(pos, idx);
-                return warnings;
-            }
+        if let Some(head) = self.last_entered {
+            self.inner_than(idx, head, Some(&mut warnings));
         }
-        self.order.insert(0, idx);
+        self.last_entered = Some(idx);
         warnings
     }
 
@@ -323,7 +321,12 @@ mod tests {
             n.enter_subnet(b),
             vec!["Warning: subnet 10.0.1.0/24 overlaps subnet 10.0.0.0/16".to_string()]
         );
-        assert_eq!(n.order, vec![b, a]);
+        // Compared with the last subnet entered only (ISC's loop stops at its list head).
+        let c = n.new_subnet(Ipv4Addr::new(10, 0, 0, 0), Ipv4Addr::new(255, 0, 0, 0), sh);
+        assert_eq!(
+            n.enter_subnet(c),
+            vec!["Warning: subnet 10.0.0.0/8 overlaps subnet 10.0.1.0/24".to_string()]
+        );
     }
 
     #[test]

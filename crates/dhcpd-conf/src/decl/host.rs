@@ -13,7 +13,7 @@ fn hex_or_string(data: &[u8]) -> String {
         format!("\"{}\"", String::from_utf8_lossy(data))
     } else {
         data.iter()
-            .map(|b| format!("{b:x}"))
+            .map(|b| format!("{b:02x}"))
             .collect::<Vec<_>>()
             .join(":")
     }

@@ -169,9 +169,14 @@ fn failover_peer_checks_like_isc() {
             m(0, "declarations and the outer scope."),
         ]
     );
+    // Without `primary;` or `secondary;` ISC's role is primary (its enum's first value).
     assert_eq!(
-        msgs("failover peer \"a\" {\n primary;\n peer address 10.0.0.2;\n}\n"),
-        vec![m(4, "primary failover server must have hba or split.")]
+        msgs("failover peer \"a\" {\n peer address 10.0.0.2;\n}\n"),
+        vec![m(3, "primary failover server must have hba or split.")]
+    );
+    assert_eq!(
+        msgs("failover peer \"a\" {\n primary;\n peer address 10.0.0.2;\n split 10;\n}\n"),
+        vec![m(5, "primary failover server must have mclt.")]
     );
 }
 
