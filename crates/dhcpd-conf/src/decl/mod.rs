@@ -18,7 +18,7 @@ mod network;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::ast::{DuidHwType, LeaseIdFormat, ServerDuid, Span, Stmt};
 use crate::cursor::Cursor;
@@ -60,8 +60,9 @@ pub struct DeclState {
     pub(crate) host_warned: bool,
     /// Names of the classes declared so far.
     pub(crate) classes: HashSet<String>,
-    /// Names of the named groups declared so far.
-    pub(crate) groups: HashSet<String>,
+    /// Named groups in ISC's group hash: name → whether the entry is dynamic-only (only
+    /// those leave the hash when deleted; static ones stay, marked deleted, and still resolve).
+    pub(crate) groups: HashMap<String, bool>,
     /// Failover peers, in declaration order.
     pub(crate) peers: Vec<PeerInfo>,
     /// Subnets, shared networks, pools and declared addresses.
@@ -242,9 +243,17 @@ impl Parser<'_> {
                     c.error_help(msg, "a host has one hardware address; declare another host for a second interface");
                     return false;
                 }
+                // ISC keeps the hardware type even when the address that follows is bad, and
+                // then counts the host's hardware as configured.
+                let ty = c.peek().clone();
+                let known_type = matches!(
+                    ty.kind,
+                    TokKind::Kw(Kw::Ethernet | Kw::TokenRing | Kw::Fddi | Kw::Infiniband)
+                ) || c.text(&ty).starts_with(b"unknown-");
                 let hw = c.parse_hardware_param();
                 match host {
                     Some(h) => {
+                        h.has_hardware |= known_type;
                         if let Some(hw) = hw {
                             h.has_hardware = true;
                             out.push(Stmt::Hardware(span, hw));
