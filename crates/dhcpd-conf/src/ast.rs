@@ -19,7 +19,7 @@ use std::rc::Rc;
 use crate::basic::{AddrOrName, HardwareAddr};
 use crate::exec::{Executable, Expr};
 use crate::lexer::Pos;
-use crate::options::{OptionDef, OptionName, OptionSpaceDecl};
+use crate::options::{OptionDef, OptionName, OptionSpaceDecl, OptionValue};
 
 /// Where a node was written: file index (into [`Config::files`]) and position.
 ///
@@ -389,7 +389,7 @@ pub struct HostIdentifier {
     /// The option.
     pub option: OptionName,
     /// Its value.
-    pub value: Expr,
+    pub value: OptionValue,
 }
 
 /// `dynamic;`, `deleted;`, `static;`.

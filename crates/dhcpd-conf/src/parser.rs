@@ -81,7 +81,7 @@ pub struct Parser<'l> {
 }
 
 impl<'l> Parser<'l> {
-    fn new(loader: &'l mut dyn Loader, options: ParseOptions) -> Self {
+    pub(crate) fn new(loader: &'l mut dyn Loader, options: ParseOptions) -> Self {
         Parser {
             loader,
             files: Vec::new(),

@@ -16,7 +16,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use dhcpd_conf::{Loader, ParseOptions, parse_config};
+use dhcpd_conf::{Loader, MemLoader, ParseOptions, parse_config};
 
 fn corpus_dir() -> PathBuf {
     let dir = std::env::var_os("DHCPD_RS_CORPUS")
@@ -220,4 +220,77 @@ fn isc_first_error_reader() {
     );
     let out = "b1\nb2\nb3\nb4\nCan't open x: No such file or directory\n";
     assert_eq!(isc_first_error(out).and_then(|e| e.line), None);
+}
+
+/// The AST without positions: its Debug text with every `Span { … }` replaced by `Span`.
+fn shape(stmts: &[dhcpd_conf::ast::Stmt]) -> String {
+    let dbg = format!("{stmts:?}");
+    let mut out = String::with_capacity(dbg.len());
+    let mut rest = dbg.as_str();
+    while let Some(i) = rest.find("Span { file: ") {
+        out.push_str(&rest[..i]);
+        out.push_str("Span");
+        let tail = &rest[i..];
+        // A span is `Span { file: N, pos: Pos { line: N, col: N, offset: N } }`.
+        let end = tail.find("} }").map_or(tail.len(), |e| e + 3);
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn canonical_text_reads_back_to_the_same_ast() {
+    let dir = corpus_dir().join("conf/accepted");
+    let names = configs(&dir);
+    let mut bad = Vec::new();
+    for name in &names {
+        let first = run(&dir, name);
+        let files = first.config.render_files();
+        let mut mem = MemLoader::default();
+        for (file, text) in &files {
+            mem.files
+                .insert(file.to_string(), text.clone().into_bytes());
+        }
+        let second = parse_config(name, &mut mem, ParseOptions::default());
+        if let Some(d) = second.diagnostics.iter().find(|d| d.is_error()) {
+            bad.push(format!("{name}: our canonical text is rejected:\n{d}"));
+            continue;
+        }
+        let (a, b) = (
+            shape(&first.config.statements),
+            shape(&second.config.statements),
+        );
+        if a != b {
+            let at = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+            let from = at.saturating_sub(80);
+            bad.push(format!(
+                "{name}: AST differs after printing\n  before: …{}\n  after:  …{}",
+                &a[from..(at + 80).min(a.len())],
+                &b[from..(at + 80).min(b.len())]
+            ));
+        }
+    }
+    for b in &bad {
+        eprintln!("ROUND TRIP {b}\n");
+    }
+    eprintln!(
+        "round trip: {} of {} accepted configs",
+        names.len() - bad.len(),
+        names.len()
+    );
+    assert!(bad.is_empty(), "{} configs do not round-trip", bad.len());
+}
+
+#[test]
+fn shape_ignores_spans_only() {
+    let parse = |t: &str| {
+        let mut m = MemLoader::single("x.conf", t);
+        parse_config("x.conf", &mut m, ParseOptions::default()).config
+    };
+    let a = parse("default-lease-time 600;");
+    let b = parse("\n\n   default-lease-time    600 ;");
+    let c = parse("default-lease-time 601;");
+    assert_eq!(shape(&a.statements), shape(&b.statements));
+    assert_ne!(shape(&a.statements), shape(&c.statements));
 }
