@@ -9,35 +9,9 @@
 use std::collections::{BTreeMap, HashSet};
 use std::net::Ipv4Addr;
 
-use crate::ast::{Config, Stmt};
+use crate::ast::Config;
 use crate::diag::Diagnostic;
-use crate::exec::Executable;
 use crate::parser::Parser;
-
-/// What the post-parse checks need to know about an executable statement.
-///
-/// TODO(exec): implement `server_param` for the exec helper's `Executable` (replace the
-/// empty impl below): for a statement that sets a server-space parameter to a constant
-/// (`ddns-update-style ad-hoc;`, `omapi-key "k";`), its name and value as written.
-pub trait ServerParam {
-    /// `(parameter name, constant value)` when the statement sets a server parameter.
-    fn server_param(&self) -> Option<(String, String)> {
-        None
-    }
-}
-
-impl ServerParam for Executable {}
-
-/// The global-scope statements (including those of files included at the top), in order.
-fn global_execs(body: &[Stmt], out: &mut Vec<(String, String)>) {
-    for s in body {
-        match s {
-            Stmt::Exec(_, e) => out.extend(e.server_param()),
-            Stmt::Include(i) => global_execs(&i.statements, out),
-            _ => {}
-        }
-    }
-}
 
 /// A permit type of a pool's allow/deny list (what ISC compares when it looks for a pool).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -292,21 +266,7 @@ impl Parser<'_> {
     /// Post-parse checks (run only when reading found no errors): ISC's failover sanity
     /// check, which runs before `-t` exits.
     pub(crate) fn check(&mut self, config: &mut Config, diags: &mut Vec<Diagnostic>) {
-        // ISC's postconf_initialization: the global parameters, evaluated (last one wins).
-        let mut params = Vec::new();
-        global_execs(&config.statements, &mut params);
-        let ddns = params
-            .iter()
-            .rev()
-            .find(|(n, _)| n == "ddns-update-style")
-            .map(|(_, v)| v.replace('_', "-"));
-        if ddns.as_deref() == Some("ad-hoc") {
-            diags.push(
-                Diagnostic::error("ddns-update-style ad_hoc no longer supported")
-                    .with_help("use ddns-update-style interim; (or standard, or none)"),
-            );
-            return;
-        }
+        let _ = config;
         let mut failed = false;
         // ISC keeps peers newest first.
         for p in self.decls.peers.iter().rev() {
