@@ -29,6 +29,9 @@ pub struct OptionState {
     pub registry: Registry,
     /// Names of the `key` statements read so far (case-sensitive, as ISC compares them).
     pub keys: HashSet<String>,
+    /// How many executable-statement blocks (`if`, `on`, `switch`, function bodies) enclose
+    /// the statement being read (see [`Parser::option_statement`]).
+    pub(crate) block_depth: u32,
 }
 
 impl OptionState {
@@ -39,6 +42,7 @@ impl OptionState {
         OptionState {
             registry: Registry::new(),
             keys: HashSet::new(),
+            block_depth: 0,
         }
     }
 }
@@ -322,7 +326,7 @@ impl fmt::Display for Atom {
 /// The value of an option statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OptionValue {
-    /// No value (`option NAME;`).
+    /// No value (`option NAME;;` — ISC consumes the first `;` and requires a second).
     None,
     /// `= DATA-EXPR`, evaluated per packet.
     Expr(Expr),
@@ -335,7 +339,7 @@ impl fmt::Display for OptionValue {
     /// The text after the option name (with its leading blank), without the `;`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            OptionValue::None => Ok(()),
+            OptionValue::None => f.write_str(";"),
             OptionValue::Expr(e) => write!(f, " = {e}"),
             OptionValue::Values(groups) => {
                 for (g, group) in groups.iter().enumerate() {
@@ -513,15 +517,15 @@ impl Parser<'_> {
     /// The ISC format string of a named option (`X` for an undefined `unknown-N`).
     pub(crate) fn option_format(&self, name: &OptionName) -> String {
         let reg = &self.opts.registry;
-        if let Some(d) = reg.lookup_name(&name.space, &name.name) {
-            return d.format_str().to_string();
-        }
-        if dhcpd_wire::options::unknown_option_code(&name.name).is_some() {
-            if let Some(d) = reg.lookup_code(&name.space, name.code) {
+        if name.written_space.is_none() && name.space == "server" {
+            if let Some(d) = reg.lookup_name("server", &name.name) {
                 return d.format_str().to_string();
             }
         }
-        "X".to_string()
+        match reg.resolve(name.written_space.as_deref(), &name.name) {
+            Ok(r) => r.def().format_str().to_string(),
+            Err(_) => "X".to_string(),
+        }
     }
 
     /// The `dhcp-server-identifier` option, for `server-identifier ADDR;` (ISC's shorthand
@@ -915,15 +919,16 @@ impl Parser<'_> {
     ) -> Option<Executable> {
         let format = self.option_format(&name);
         let value = if c.peek_is(b';') && !format.starts_with('Z') {
+            // ISC eats this `;` and then still wants one: `option NAME;;` is the way to give
+            // an option no value.
             c.skip();
-            return Some(Executable::Option {
-                op,
-                name,
-                value: OptionValue::None,
-            });
+            OptionValue::None
         } else if c.peek_is(b'=') {
             c.skip();
-            let mut lose = false;
+            // ISC's `lose` is uninitialised here; in the 4.4.3 binary it reads as set for a
+            // statement of a declaration's body and as clear inside an executable block, which
+            // decides whether "expecting a data expression." is printed.
+            let mut lose = self.opts.block_depth == 0;
             match self.data_expression(c, &mut lose) {
                 Some(e) => OptionValue::Expr(e),
                 None => {
@@ -1212,10 +1217,12 @@ impl Parser<'_> {
                 Some(Atom::Empty)
             }
             other => {
-                c.error(format!(
-                    "Bad format '{}' in parse_option_token.",
-                    other as char
-                ));
+                // ISC's message is a C string: a NUL format letter cuts it short.
+                c.error(if other == 0 {
+                    "Bad format '".to_string()
+                } else {
+                    format!("Bad format '{}' in parse_option_token.", other as char)
+                });
                 c.skip_to_semi();
                 None
             }
@@ -1295,5 +1302,66 @@ fn enum_help(name: &str) -> String {
             format!("one of: {}", words.join(", "))
         }
         None => "a keyword of the enumeration".to_string(),
+    }
+}
+
+impl Parser<'_> {
+    /// The checks ISC's server makes on the global parameters once the configuration is read
+    /// (`postconf_initialization`): `ddns-update-style ad-hoc` is refused and `omapi-key`
+    /// must name a declared key. Returns whether a fatal error was found (ISC stops there).
+    pub(crate) fn check_global_parameters(
+        &self,
+        config: &crate::ast::Config,
+        diags: &mut Vec<crate::diag::Diagnostic>,
+    ) -> bool {
+        use crate::ast::Stmt;
+        use crate::diag::Diagnostic;
+        // The last setting at the top level wins, as when ISC executes the statements.
+        let mut style = None;
+        let mut omapi_key = None;
+        for s in &config.statements {
+            let Stmt::Exec(_, Executable::Option { name, value, .. }) = s else {
+                continue;
+            };
+            if *value == OptionValue::None {
+                // ISC accepts `NAME;;` but crashes evaluating the empty value at startup.
+                diags.push(
+                    Diagnostic::error(format!("{name}: option has no value")).with_help(
+                        "ISC dhcpd 4.4.3 crashes on a value-less option in the global scope; give it a value or remove it",
+                    ),
+                );
+                return true;
+            }
+            if name.space != "server" {
+                continue;
+            }
+            let first = match value {
+                OptionValue::Values(g) => g.first().and_then(|g| g.first()),
+                _ => None,
+            };
+            match (name.code, first) {
+                (39, Some(Atom::Enum(_, v))) => style = Some(*v),
+                (36, Some(Atom::KeyName(k))) => omapi_key = Some(k.clone()),
+                _ => {}
+            }
+        }
+        if let Some(k) = omapi_key {
+            if !self.opts.keys.contains(&k) {
+                diags.push(
+                    Diagnostic::error(format!("OMAPI key {k}: not found")).with_help(
+                        "declare the key with key NAME { algorithm …; secret …; } before using it as omapi-key",
+                    ),
+                );
+                return true;
+            }
+        }
+        if style == Some(1) {
+            diags.push(
+                Diagnostic::error("ddns-update-style ad_hoc no longer supported")
+                    .with_help("use ddns-update-style interim, standard or none"),
+            );
+            return true;
+        }
+        false
     }
 }

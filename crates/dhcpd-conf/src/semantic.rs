@@ -297,7 +297,9 @@ impl Parser<'_> {
     /// Post-parse checks (run only when reading found no errors): ISC's failover sanity
     /// check, which runs before `-t` exits.
     pub(crate) fn check(&mut self, config: &mut Config, diags: &mut Vec<Diagnostic>) {
-        let _ = config;
+        if self.check_global_parameters(config, diags) {
+            return;
+        }
         let mut failed = false;
         // ISC keeps peers newest first.
         for p in self.decls.peers.iter().rev() {

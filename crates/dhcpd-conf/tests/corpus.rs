@@ -99,6 +99,36 @@ fn isc_first_error(out: &str) -> Option<FirstError> {
     None
 }
 
+/// Whether our message is ISC's. ISC 4.4.3 prints freed memory in one message (`OMAPI key
+/// <garbage>: not found`: the key name is freed before it is printed), so bytes that are not
+/// valid text in ISC's message match anything, as long as the text before and after them is
+/// the same.
+fn same_message(isc: &str, ours: &str) -> bool {
+    match isc.find('\u{fffd}') {
+        None => isc == ours,
+        Some(i) => {
+            let prefix = &isc[..i];
+            let suffix = isc.rfind(':').filter(|&j| j > i).map_or("", |j| &isc[j..]);
+            ours.starts_with(prefix)
+                && ours.ends_with(suffix)
+                && ours.len() > prefix.len() + suffix.len()
+        }
+    }
+}
+
+#[test]
+fn garbage_in_isc_messages_is_a_wildcard() {
+    assert!(same_message(
+        "OMAPI key \u{fffd}\u{fffd}`: not found",
+        "OMAPI key my.key: not found"
+    ));
+    assert!(!same_message(
+        "OMAPI key \u{fffd}`: not found",
+        "OMAPI key my.key: found"
+    ));
+    assert!(!same_message("unknown key x", "unknown key y"));
+}
+
 fn configs(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
@@ -181,7 +211,7 @@ fn rejected_configs_fail_where_isc_fails() {
         };
         let agree = match (&isc.file, isc.line, &ours.location) {
             (Some(f), Some(l), Some(loc)) => **f == *loc.file && l == loc.pos.line,
-            (None, None, None) => isc.message == ours.message,
+            (None, None, None) => same_message(&isc.message, &ours.message),
             _ => false,
         };
         if !agree {

@@ -118,7 +118,7 @@ fn short_reply_layout_matches_isc() {
     let logical = reply.joined_options();
     let (mut main, file, sname) = layout_options(&logical, wire.len() - 240).expect("fits");
     assert!(file.is_none() && sname.is_none());
-    main.trailer = vec![0; wire.len() - 240 - main.encoded_len()];
+    main.trailer = dhcpd_wire::message::zero_trailer(wire.len() - 240 - main.encoded_len());
     let mut rebuilt = reply.clone();
     rebuilt.vendor = Vendor::Options(main);
     assert_eq!(rebuilt.to_vec().expect("emit"), wire);
@@ -165,4 +165,29 @@ fn domain_search_compression_matches_isc() {
     let decoded =
         value::decode(def.format(), &reply.option(119).unwrap_or_default()).expect("decodes");
     assert_eq!(decoded, [Value::DomainList(names)]);
+}
+
+#[test]
+fn view_options_agree_with_the_owned_model() {
+    for path in common::pcap_files() {
+        for d in common::dhcp_payloads(&path) {
+            let view = dhcpd_wire::DhcpPacket::new_checked(&d.payload[..]).expect("header");
+            let msg = Message::from_bytes(&d.payload).expect("parses");
+            let from_view: Vec<(u8, Vec<u8>)> = view
+                .all_options()
+                .map(|o| o.map(|(c, v)| (c, v.to_vec())).expect("well formed"))
+                .collect();
+            let from_msg: Vec<(u8, Vec<u8>)> = msg
+                .raw_options()
+                .map(|o| (o.code(), o.data().to_vec()))
+                .collect();
+            assert_eq!(from_view, from_msg, "{}", path.display());
+            if let Some(first) = from_msg.first() {
+                assert_eq!(
+                    view.find_option(first.0).map(|r| r.expect("ok").to_vec()),
+                    Some(first.1.clone())
+                );
+            }
+        }
+    }
 }

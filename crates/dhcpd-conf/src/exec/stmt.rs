@@ -46,12 +46,14 @@ impl Parser<'_> {
         ctx: ExprContext,
     ) -> Vec<Executable> {
         let mut out = Vec::new();
+        self.opts.block_depth += 1;
         while let Some(s) = self.exec_statement(c, lose, ctx) {
             out.push(s);
             if self.aborted {
                 break;
             }
         }
+        self.opts.block_depth -= 1;
         out
     }
 
