@@ -67,7 +67,13 @@ pub struct DeclState {
     pub(crate) peers: Vec<PeerInfo>,
     /// Subnets, shared networks, pools and declared addresses.
     pub(crate) net: Networks,
+    /// How many statements are being parsed inside each other (blocks and includes).
+    pub(crate) depth: u32,
 }
+
+/// Deepest nesting of declarations and includes we read. ISC has no limit (a file that
+/// includes itself makes it crash); real configurations nest a few levels.
+pub(crate) const MAX_DEPTH: u32 = 100;
 
 impl DeclState {
     /// Whether a class of this name has been declared (so far in the file).
@@ -134,6 +140,28 @@ impl Parser<'_> {
     /// whose body this is (only directly in a host body). Returns ISC's `declaration` flag:
     /// whether the next unparsable statement is reported as "expecting a declaration".
     pub(crate) fn parse_statement(
+        &mut self,
+        c: &mut Cursor<'_>,
+        scope: Scope,
+        host: Option<&mut HostCtx>,
+        declaration: bool,
+        out: &mut Vec<Stmt>,
+    ) -> bool {
+        if self.decls.depth >= MAX_DEPTH {
+            c.error_help(
+                format!("declarations or includes nested more than {MAX_DEPTH} deep"),
+                "this limit is ours (ISC recurses until it crashes); check for an include that includes itself",
+            );
+            self.aborted = true;
+            return declaration;
+        }
+        self.decls.depth += 1;
+        let r = self.parse_statement_at(c, scope, host, declaration, out);
+        self.decls.depth -= 1;
+        r
+    }
+
+    fn parse_statement_at(
         &mut self,
         c: &mut Cursor<'_>,
         scope: Scope,

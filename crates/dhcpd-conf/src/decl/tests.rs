@@ -510,3 +510,35 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn self_include_and_deep_nesting_stop_with_an_error() {
+    let (_, d) = parse_files(&[("self.conf", "include \"self.conf\";\n")]);
+    assert!(
+        d.iter().any(|d| d.message.contains("nested more than")),
+        "{d:?}"
+    );
+    let deep = "group { ".repeat(5000);
+    let (_, d) = parse(&deep);
+    assert!(
+        d.iter().any(|d| d.message.contains("nested more than")),
+        "{d:?}"
+    );
+    let ok = format!("{}{}", "group { ".repeat(20), "} ".repeat(20));
+    assert!(parse(&ok).1.is_empty());
+}
+
+#[test]
+fn nesting_limit_fits_a_small_stack() {
+    // The limit must trip long before a thread's stack runs out (debug builds included).
+    let t = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(|| {
+            let (_, d) = parse_files(&[("self.conf", "include \"self.conf\";\n")]);
+            assert!(d.iter().any(|d| d.message.contains("nested more than")));
+            let (_, d) = parse(&"subnet 10.0.0.0 netmask 255.0.0.0 { pool { group { ".repeat(400));
+            assert!(d.iter().any(|d| d.is_error()));
+        })
+        .expect("thread");
+    assert!(t.join().is_ok());
+}
