@@ -9,7 +9,7 @@
 #
 # What it installs:
 #   needed   : isc-dhcp-server (the oracle: ISC dhcpd 4.4), isc-dhcp-client, iproute2,
-#              isc-dhcp-relay, udhcpc, dhcpcd-base, tshark
+#              isc-dhcp-relay, udhcpc, dhcpcd-base, tshark, time (/usr/bin/time, for scripts/bench-conf.sh)
 #   optional : kea-admin (for perfdhcp)
 # It also checks (never installs) the Rust toolchain: cargo, rustfmt, clippy.
 #
@@ -65,7 +65,7 @@ check_rust() {
 # ---------------------------------------------------------------------------------------------
 # Debian / Ubuntu
 # ---------------------------------------------------------------------------------------------
-DEB_NEEDED=(isc-dhcp-server isc-dhcp-client iproute2 isc-dhcp-relay udhcpc dhcpcd-base tshark ethtool iputils-ping)
+DEB_NEEDED=(isc-dhcp-server isc-dhcp-client iproute2 isc-dhcp-relay udhcpc dhcpcd-base tshark ethtool iputils-ping time)
 DEB_OPTIONAL=(kea-admin)
 
 deb_installed() {
@@ -144,7 +144,7 @@ install_rhel() {
     have_pkg() { rpm -q "$1" >/dev/null 2>&1; }
 
     # Needed: only what exists on every RHEL-like release.
-    local needed=(iproute ethtool iputils)
+    local needed=(iproute ethtool iputils time)
     # ISC packages: RHEL 8/9 and Fedora ship them as dhcp-*, RHEL 10 dropped them.
     local isc=(dhcp-server dhcp-client dhcp-relay)
     # Cheap extras; most come from EPEL or Fedora.
