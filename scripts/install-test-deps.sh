@@ -9,7 +9,9 @@
 #
 # What it installs:
 #   needed   : isc-dhcp-server (the oracle: ISC dhcpd 4.4), isc-dhcp-client, iproute2,
-#              isc-dhcp-relay, udhcpc, dhcpcd-base, tshark, time (/usr/bin/time, for scripts/bench-conf.sh)
+#              isc-dhcp-relay, udhcpc, dhcpcd-base, tshark, time (/usr/bin/time, for scripts/bench-conf.sh),
+#              dhcpd-pools (lease-file consumer checked by tests/tests/leases_consumers.rs;
+#              dhcp-lease-list comes with isc-dhcp-server)
 #   optional : kea-admin (for perfdhcp)
 # It also checks (never installs) the Rust toolchain: cargo, rustfmt, clippy.
 #
@@ -65,7 +67,7 @@ check_rust() {
 # ---------------------------------------------------------------------------------------------
 # Debian / Ubuntu
 # ---------------------------------------------------------------------------------------------
-DEB_NEEDED=(isc-dhcp-server isc-dhcp-client iproute2 isc-dhcp-relay udhcpc dhcpcd-base tshark ethtool iputils-ping time)
+DEB_NEEDED=(isc-dhcp-server isc-dhcp-client iproute2 isc-dhcp-relay udhcpc dhcpcd-base tshark ethtool iputils-ping time dhcpd-pools)
 DEB_OPTIONAL=(kea-admin)
 
 deb_installed() {
