@@ -27,6 +27,7 @@ use crate::scope::{EvalCtx, OptionSet, execute_scopes};
 const DEFAULT_DEFAULT_LEASE_TIME: u32 = 43_200;
 const DEFAULT_MAX_LEASE_TIME: u32 = 86_400;
 const DEFAULT_ABANDON_LEASE_TIME: i64 = 86_400;
+const DEFAULT_CACHE_THRESHOLD: i64 = 25;
 /// How long an offered address is held for the client it was offered to.
 const OFFER_HOLD: i64 = 120;
 const BROADCAST_FLAG: u16 = 0x8000;
@@ -274,6 +275,21 @@ impl Server {
         Some(iface.shared)
     }
 
+    /// The classes a packet is in (ISC classifies on the packet alone, before it looks for
+    /// the host or the lease).
+    fn classes_of(&self, req: &Message, now: i64) -> Vec<usize> {
+        let ctx = EvalCtx {
+            now,
+            model: &self.model,
+            registry: &self.registry,
+            packet: Some(req),
+            lease: None,
+            host: None,
+            classes: &[],
+        };
+        crate::classify::classify(&ctx)
+    }
+
     /// The host declaration for a client: by client identifier, then by hardware address.
     fn host_for(&self, c: &Client) -> Option<usize> {
         if let Some(uid) = &c.uid {
@@ -472,6 +488,23 @@ impl Server {
         self.model.scopes[scope].authoritative
     }
 
+    /// ISC's `reuse_lease`: an active lease of the same client that is younger than
+    /// `dhcp-cache-threshold` percent (default 25) of its length is handed out again as it
+    /// is — no lease-file write — with its remaining time. Returns its end time.
+    fn reusable(&self, set: &OptionSet, old: Option<&Lease>, c: &Client, now: i64) -> Option<i64> {
+        let l = old?;
+        let same = l.uid == c.uid.clone().unwrap_or_default() && l.hardware.as_ref() == Some(&c.hw);
+        if l.binding_state != BindingState::Active || !same {
+            return None;
+        }
+        let thresh = match set.server(&self.registry, "dhcp-cache-threshold") {
+            Some(&[t]) if t < 100 => i64::from(t),
+            _ => DEFAULT_CACHE_THRESHOLD,
+        };
+        let length = l.ends - l.starts;
+        (thresh > 0 && now - l.starts <= length * thresh / 100 && l.ends > now).then_some(l.ends)
+    }
+
     /// The lease time ISC gives (ack_lease): the requested time bounded by min/max, or
     /// `default-lease-time`, never above `max-lease-time`.
     fn lease_time(&self, set: &OptionSet, c: &Client) -> u32 {
@@ -524,7 +557,11 @@ impl Server {
         if let Some(t) = lease_time {
             push(&mut options, 51, t.to_be_bytes().to_vec());
         }
-        if kind != MessageType::Nak {
+        if kind == MessageType::Nak {
+            if let Some(m) = set.get("dhcp", 56) {
+                push(&mut options, 56, m.to_vec());
+            }
+        } else {
             if let Some(s) = subnet {
                 push(
                     &mut options,
@@ -560,6 +597,16 @@ impl Server {
                 set.get("dhcp", 57),
                 matches!(kind, MessageType::Offer | MessageType::Ack) && lease_time.is_some(),
             ),
+            // ISC may put options in `file`/`sname` when they carry no file or server name,
+            // in replies to DISCOVER and REQUEST only (not INFORM, NAK or BOOTP).
+            overload: if lease_time.is_some() {
+                dhcpd_wire::order::Overload {
+                    file: set.server(&self.registry, "filename").is_none(),
+                    sname: set.server(&self.registry, "server-name").is_none(),
+                }
+            } else {
+                dhcpd_wire::order::Overload::default()
+            },
             ..ReplyParams::default()
         };
         let placed = build_reply_options(&params, &options).ok()?;
@@ -659,7 +706,7 @@ impl Server {
             return;
         };
         let host = self.host_for(&c);
-        let classes: Vec<usize> = Vec::new();
+        let classes = self.classes_of(req, now);
         // A host's fixed address on this network comes first.
         if let Some((addr, subnet)) = host.and_then(|h| self.fixed_address(h, shared)) {
             let existing = None;
@@ -735,7 +782,10 @@ impl Server {
             .and_then(|_| self.leases.get(addr))
             .map(|e| e.lease.clone());
         let set = self.options_for(req, lease.as_ref(), at, now);
-        let t = self.lease_time(&set, c);
+        let t = match self.reusable(&set, lease.as_ref(), c, now) {
+            Some(ends) => u32::try_from(ends - now).unwrap_or(u32::MAX),
+            None => self.lease_time(&set, c),
+        };
         let sid = self.server_id(&set, iface);
         let Some(payload) = self.reply(req, MessageType::Offer, addr, &set, Some(t), subnet, sid)
         else {
@@ -763,7 +813,8 @@ impl Server {
     }
 
     fn nak(&mut self, req: &Message, iface: &Served, c: &Client, cip: Ipv4Addr, sid: Ipv4Addr) {
-        let set = OptionSet::default();
+        let mut set = OptionSet::default();
+        set.set("dhcp", 56, b"requested address not available".to_vec());
         let Some(payload) = self.reply(
             req,
             MessageType::Nak,
@@ -798,7 +849,7 @@ impl Server {
         let subnet = self.model.subnet_for(cip);
         let packet_net = self.locate(iface, req);
         let host = self.host_for(&c);
-        let classes: Vec<usize> = Vec::new();
+        let classes = self.classes_of(req, now);
         let cip_net = subnet.map(|s| self.model.subnets[s].shared);
         let fixed = match (host, cip_net) {
             (Some(h), Some(net)) => self.fixed_address(h, net).filter(|(a, _)| *a == cip),
@@ -933,7 +984,11 @@ impl Server {
             .and_then(|_| self.leases.get(addr))
             .map(|e| e.lease.clone());
         let set = self.options_for(req, old.as_ref(), at, now);
-        let t = self.lease_time(&set, c);
+        let reuse = self.reusable(&set, old.as_ref(), c, now);
+        let t = match reuse {
+            Some(ends) => u32::try_from(ends - now).unwrap_or(u32::MAX),
+            None => self.lease_time(&set, c),
+        };
         let sid = self.server_id(&set, iface);
         let Some(payload) = self.reply(req, MessageType::Ack, addr, &set, Some(t), subnet, sid)
         else {
@@ -952,8 +1007,8 @@ impl Server {
             host_part(c.hostname.as_deref()),
             Self::via(req, iface)
         );
-        let (Some(pool), Some(subnet), Some(mut lease)) = (pool, subnet, old) else {
-            // A fixed address: no lease to record.
+        let (Some(pool), Some(subnet), Some(mut lease), None) = (pool, subnet, old, reuse) else {
+            // A fixed address, or a reused lease: nothing to record.
             self.log(Level::Info, logline);
             self.actions.push_back(Action::Send(tx));
             return;
@@ -1067,12 +1122,13 @@ impl Server {
         };
         let shared = self.model.subnets[subnet].shared;
         let host = self.host_for(&c);
+        let classes = self.classes_of(req, now);
         let at = Place {
             shared,
             subnet: Some(subnet),
             pool: None,
             host,
-            classes: &[],
+            classes: &classes,
         };
         let set = self.options_for(req, None, &at, now);
         let sid = self.server_id(&set, iface);
