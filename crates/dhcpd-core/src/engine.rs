@@ -321,13 +321,25 @@ impl Server {
     }
 
     fn permitted(&self, pool: usize, host: Option<usize>, classes: &[usize], now: i64) -> bool {
+        self.permitted_as(pool, host, classes, now, false)
+    }
+
+    /// Pool permits for a client; `bootp` is a BOOTP (not DHCP) client.
+    fn permitted_as(
+        &self,
+        pool: usize,
+        host: Option<usize>,
+        classes: &[usize],
+        now: i64,
+        bootp: bool,
+    ) -> bool {
         let p = &self.model.pools[pool];
         let matches = |perm: &Permit| match perm {
             Permit::KnownClients => host.is_some(),
             Permit::UnknownClients => host.is_none(),
             Permit::AuthenticatedClients => false,
             Permit::UnauthenticatedClients | Permit::AllClients => true,
-            Permit::DynamicBootpClients => false,
+            Permit::DynamicBootpClients => bootp,
             Permit::MembersOf(name) => classes.iter().any(|&c| {
                 let cl = &self.model.classes[c];
                 cl.name == *name
@@ -1165,6 +1177,187 @@ impl Server {
         }));
     }
 
+    /// ISC's `bootp()`: a host's fixed address, or a dynamic-BOOTP lease that never ends.
+    fn bootp(&mut self, req: &Message, raw: &[u8], iface: &Served, now: i64) {
+        let c = Client::of(req);
+        let via = Self::via(req, iface);
+        let msg = format!("BOOTREQUEST from {} via {via}", c.mac());
+        let Some(shared) = self.locate(iface, req) else {
+            self.log(Level::Info, format!("{msg}: network unknown"));
+            return;
+        };
+        let host = self
+            .model
+            .hosts
+            .iter()
+            .position(|h| h.hardware.as_ref() == Some(&c.hw));
+        let classes = self.classes_of(req, now);
+        let fixed = host.and_then(|h| self.fixed_address(h, shared));
+        let (addr, subnet, pool) = match fixed {
+            Some((a, s)) => (a, s, None),
+            None => {
+                let own = self
+                    .leases
+                    .by_hw(&c.hw_key)
+                    .find(|e| {
+                        self.model.subnets[e.subnet].shared == shared
+                            && e.lease.bootp
+                            && e.lease.binding_state == BindingState::Active
+                    })
+                    .map(|e| e.lease.addr);
+                let free = || {
+                    self.model.shared[shared]
+                        .pools
+                        .iter()
+                        .filter(|&&p| self.permitted_as(p, host, &classes, now, true))
+                        .filter_map(|&p| self.leases.free_in(p).next())
+                        .min_by_key(|e| (e.lease.ends, e.lease.addr))
+                        .map(|e| e.lease.addr)
+                };
+                match own.or_else(free).and_then(|a| self.leases.get(a)) {
+                    Some(e) => (e.lease.addr, e.subnet, Some(e.pool)),
+                    None => {
+                        self.log(
+                            Level::Info,
+                            format!("{msg}: BOOTP from dynamic client and no dynamic leases"),
+                        );
+                        return;
+                    }
+                }
+            }
+        };
+        let at = Place {
+            shared,
+            subnet: Some(subnet),
+            pool,
+            host,
+            classes: &classes,
+        };
+        let old = pool
+            .and_then(|_| self.leases.get(addr))
+            .map(|e| e.lease.clone());
+        let set = self.options_for(req, old.as_ref(), &at, now);
+        let Some(payload) = self.bootreply(req, raw, addr, &set, subnet) else {
+            return;
+        };
+        let route = self.route(req, iface, MessageType::Offer, addr);
+        let sid = self.server_id(&set, iface);
+        let tx = Transmit {
+            route,
+            src_ip: sid,
+            payload,
+        };
+        self.log(Level::Info, msg);
+        match (pool, old) {
+            (Some(pool), Some(mut lease)) => {
+                lease.starts = now;
+                lease.ends = dhcpd_leases::model::NEVER;
+                lease.cltt = now;
+                lease.binding_state = BindingState::Active;
+                lease.next_binding_state = BindingState::Free;
+                lease.rewind_binding_state = BindingState::Free;
+                lease.bootp = true;
+                lease.hardware = Some(c.hw.clone());
+                lease.uid.clear();
+                lease.client_hostname = None;
+                let record = dhcpd_leases::write::write_lease(&lease, now);
+                self.leases.put(Entry {
+                    lease,
+                    pool,
+                    subnet,
+                });
+                self.log(
+                    Level::Info,
+                    format!("BOOTREPLY on {addr} to {} via {via}", c.mac()),
+                );
+                self.actions.push_back(Action::Commit {
+                    record,
+                    then: Some(tx),
+                });
+            }
+            _ => {
+                let name = host.map_or("unknown", |h| self.model.hosts[h].name.as_str());
+                self.log(
+                    Level::Info,
+                    format!("BOOTREPLY for {addr} to {name} ({}) via {via}", c.mac()),
+                );
+                self.actions.push_back(Action::Send(tx));
+            }
+        }
+    }
+
+    /// A BOOTREPLY: no DHCP header options, the vendor area sized like the request's (at
+    /// least the 64-byte BOOTP minimum), or the request's vendor bytes echoed when it had no
+    /// magic cookie.
+    fn bootreply(
+        &self,
+        req: &Message,
+        raw: &[u8],
+        yiaddr: Ipv4Addr,
+        set: &OptionSet,
+        subnet: usize,
+    ) -> Option<Vec<u8>> {
+        let mut msg = Message {
+            op: OpCode::Reply,
+            htype: req.htype,
+            hlen: req.hlen,
+            hops: req.hops,
+            xid: req.xid,
+            secs: req.secs,
+            flags: req.flags,
+            ciaddr: req.ciaddr,
+            yiaddr,
+            siaddr: set
+                .server_addr(&self.registry, "next-server")
+                .unwrap_or(Ipv4Addr::UNSPECIFIED),
+            giaddr: req.giaddr,
+            chaddr: req.chaddr,
+            sname: Default::default(),
+            file: Default::default(),
+            vendor: Default::default(),
+        };
+        if let Some(f) = set.server(&self.registry, "filename") {
+            msg.file = boot_field(f);
+        }
+        if let Some(s) = set.server(&self.registry, "server-name") {
+            msg.sname = boot_field(s);
+        }
+        let valid = matches!(req.vendor, dhcpd_wire::message::Vendor::Options(_));
+        let rfc1048 = set
+            .server_flag(&self.registry, "always-reply-rfc1048")
+            .unwrap_or(false);
+        if let Some(echo) = dhcpd_wire::order::bootp_vendor_echo(raw, valid, rfc1048) {
+            msg.vendor = dhcpd_wire::message::Vendor::Raw(echo);
+            return msg.to_vec().ok();
+        }
+        let mut options = vec![DhcpOption {
+            code: 1,
+            data: self.model.subnets[subnet].mask.octets().to_vec(),
+        }];
+        for (code, v) in set.space("dhcp") {
+            let Ok(code) = u8::try_from(code) else {
+                continue;
+            };
+            if matches!(code, 0 | 255 | 53 | 54 | 51 | 52 | 55 | 57 | 61 | 82) {
+                continue;
+            }
+            options.retain(|o| o.code != code);
+            options.push(DhcpOption {
+                code,
+                data: v.to_vec(),
+            });
+        }
+        let prl = req.option(55);
+        let params = ReplyParams {
+            prl: prl.as_deref(),
+            bootp_request_len: Some(raw.len()),
+            ..ReplyParams::default()
+        };
+        let placed = build_reply_options(&params, &options).ok()?;
+        placed.apply(&mut msg);
+        msg.to_vec().ok()
+    }
+
     fn expire(&mut self, now: i64) {
         for a in self.leases.expired(now) {
             let Some(mut e) = self.leases.get(a).cloned() else {
@@ -1220,6 +1413,7 @@ impl Engine for Server {
             Some(MessageType::Release) => self.release(&msg, &iface, now),
             Some(MessageType::Decline) => self.decline(&msg, &iface, now),
             Some(MessageType::Inform) => self.inform(&msg, &iface, now),
+            None => self.bootp(&msg, rx.payload, &iface, now),
             _ => {}
         }
     }
