@@ -4,7 +4,7 @@
 //!
 //! ISC makes most of these checks at the moment a declaration is read (`enter_subnet`,
 //! `new_address_range`, `enter_host` in its `mdb.c`), so the declaration parser calls into
-//! [`Networks`] at those moments and reports in line; [`Parser::check`] does the rest.
+//! `Networks` at those moments and reports in line; `Parser::check` does the rest.
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::{Ipv4Addr, Ipv6Addr};

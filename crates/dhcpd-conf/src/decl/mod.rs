@@ -5,11 +5,11 @@
 //! reading (duplicate hosts, addresses declared twice, ranges outside their subnet, overlapping
 //! subnets ...) are made at the same moment here, against the registry in [`crate::semantic`].
 //!
-//! * [`network`]: shared-network, subnet, subnet6, range, range6, prefix6, fixed-prefix6, pool,
+//! * `network`: shared-network, subnet, subnet6, range, range6, prefix6, fixed-prefix6, pool,
 //!   pool6, permits, interface.
-//! * [`host`]: host and group.
-//! * [`class`]: class, vendor-class, user-class, subclass.
-//! * [`failover`]: failover peer declarations, references and state blocks, dates.
+//! * `host`: host and group.
+//! * `class`: class, vendor-class, user-class, subclass.
+//! * `failover`: failover peer declarations, references and state blocks, dates.
 
 mod class;
 mod failover;
