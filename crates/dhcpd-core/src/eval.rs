@@ -1067,4 +1067,4 @@ fn push_escaped(s: &mut String, b: u8) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

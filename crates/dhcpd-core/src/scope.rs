@@ -632,4 +632,214 @@ mod tests {
         assert_eq!(set.get("dhcp", 15), Some(&b"example.org"[..]));
         assert_eq!(set.get("dhcp", 3), Some(&[198, 51, 100, 1][..]));
     }
+
+    use crate::eval::tests::{Conf, conf, packet};
+    use dhcpd_wire::message::Message;
+
+    /// Runs the global scope's statements for a packet; the options and effects.
+    fn run(c: &Conf, m: Option<&Message>) -> (OptionSet, Vec<Effect>) {
+        let ctx = EvalCtx {
+            now: 0,
+            model: &c.model,
+            registry: &c.out.registry,
+            packet: m,
+            lease: None,
+            host: None,
+            classes: &[],
+        };
+        let mut set = OptionSet::default();
+        let mut fx = Vec::new();
+        execute_scopes(&ctx, &[0], &mut set, &mut fx);
+        (set, fx)
+    }
+
+    fn logs(fx: &[Effect]) -> Vec<String> {
+        fx.iter()
+            .filter_map(|e| match e {
+                Effect::Log(p, t) => Some(format!("{p}: {t}")),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn conditionals() {
+        let c = conf(
+            "if option host-name = \"a1\" { log(info, \"one\"); }\n\
+             elsif option host-name = \"b2\" { log(info, \"two\"); }\n\
+             else { log(info, \"other\"); }\n\
+             if option domain-name = \"x\" { log(info, \"nothing is false\"); }\n\
+             else if not exists domain-name { log(\"else if\"); }\n",
+        );
+        let m = packet(&[(12, b"b2")]);
+        assert_eq!(logs(&run(&c, Some(&m)).1), ["info: two", "debug: else if"]);
+        let m = packet(&[(12, b"zz")]);
+        assert_eq!(
+            logs(&run(&c, Some(&m)).1),
+            ["info: other", "debug: else if"]
+        );
+    }
+
+    #[test]
+    fn switch_case_default_and_break() {
+        let c = conf(
+            "switch (option host-name) {\n\
+               case \"aa\": log(info, \"aa\");\n\
+               case \"bb\": log(info, \"bb\"); break;\n\
+               case \"cc\": if true = true { log(info, \"cc\"); break; } log(info, \"after if\");\n\
+               default: log(info, \"default\");\n\
+             }\n\
+             switch (extract-int(option ip-forwarding, 8)) {\n\
+               case 1: log(info, \"one\"); break;\n\
+               case 0: log(info, \"zero\"); break;\n\
+             }\n",
+        );
+        let got = |name: &[u8]| {
+            let m = packet(&[(12, name), (19, &[0])]);
+            logs(&run(&c, Some(&m)).1)
+        };
+        assert_eq!(
+            got(b"aa"),
+            ["info: aa", "info: bb", "info: zero"],
+            "falls through"
+        );
+        assert_eq!(got(b"bb"), ["info: bb", "info: zero"]);
+        assert_eq!(
+            got(b"cc"),
+            ["info: cc", "info: after if", "info: default", "info: zero"],
+            "a break inside an if leaves the if only (ISC)"
+        );
+        assert_eq!(got(b"zz"), ["info: default", "info: zero"]);
+        // No option: the data switch takes default; the numeric one matches nothing.
+        let m = packet(&[]);
+        assert_eq!(logs(&run(&c, Some(&m)).1), ["info: default"]);
+    }
+
+    #[test]
+    fn option_statements_with_expressions_and_formats() {
+        let c = conf(
+            "option domain-name = concat(\"x.\", option host-name);\n\
+             option domain-search \"example.com\", \"sub.example.com\";\n\
+             append domain-search \"example.org\";\n\
+             option routers 198.51.100.1, 198.51.100.2;\n\
+             option host-name = null;\n\
+             default host-name \"ignored\";\n\
+             option nis-domain = option nis-domain;\n\
+             append nis-domain \"x\";\n\
+             option dhcp-renewal-time 600;\n\
+             option default-ip-ttl 64;\n\
+             prepend domain-name-servers 192.0.2.53;\n\
+             append domain-name-servers 192.0.2.54;\n\
+             ddns-update-style none;\n\
+             allow bootp;\n\
+             deny unknown-clients;\n\
+             ignore declines;\n\
+             default-lease-time = encode-int(7200, 32);\n\
+             option vendor-class-identifier = config-option domain-name;\n",
+        );
+        let m = packet(&[(12, b"host")]);
+        let (set, _) = run(&c, Some(&m));
+        let reg = &c.out.registry;
+        assert_eq!(set.get("dhcp", 15), Some(&b"x.host"[..]));
+        assert_eq!(
+            set.get("dhcp", 119),
+            Some(&b"\x07example\x03com\x00\x03sub\xc0\x00\x07example\x03org\x00"[..]),
+            "compressed list, appended list recompressed"
+        );
+        assert_eq!(
+            set.get("dhcp", 3),
+            Some(&[198, 51, 100, 1, 198, 51, 100, 2][..])
+        );
+        assert_eq!(set.get("dhcp", 12), None, "a value of nothing is not sent");
+        assert!(set.is_set("dhcp", 12), "…but `default` does not replace it");
+        assert_eq!(
+            set.get("dhcp", 40),
+            None,
+            "appending to nothing stays nothing"
+        );
+        assert_eq!(set.get("dhcp", 58), Some(&[0, 0, 2, 0x58][..]));
+        assert_eq!(set.get("dhcp", 23), Some(&[64][..]));
+        assert_eq!(
+            set.get("dhcp", 6),
+            Some(&[192, 0, 2, 53, 192, 0, 2, 54][..])
+        );
+        assert_eq!(
+            set.server(reg, "ddns-update-style"),
+            Some(&[0][..]),
+            "enum `none`"
+        );
+        assert_eq!(set.server_flag(reg, "allow-bootp"), Some(true));
+        assert_eq!(set.server(reg, "boot-unknown-clients"), Some(&[0][..]));
+        assert_eq!(set.server(reg, "declines"), Some(&[2][..]));
+        assert_eq!(set.server_u32(reg, "default-lease-time"), Some(7200));
+        assert_eq!(
+            set.get("dhcp", 60),
+            Some(&b"x.host"[..]),
+            "config-option reads the set"
+        );
+    }
+
+    #[test]
+    fn side_effects() {
+        let c = conf(
+            "class \"extra\" { }\n\
+             log(\"default priority\");\n\
+             log(error, concat(\"client \", option host-name));\n\
+             log(info, option domain-name);\n\
+             execute(\"/bin/true\", \"a\", option host-name);\n\
+             execute(\"/bin/false\", option domain-name);\n\
+             add \"extra\";\n\
+             on commit { log(info, \"committed\"); }\n\
+             on expiry or release;\n",
+        );
+        let m = packet(&[(12, b"h")]);
+        let (_, fx) = run(&c, Some(&m));
+        assert_eq!(logs(&fx), ["debug: default priority", "error: client h"]);
+        assert!(fx.contains(&Effect::Execute {
+            command: b"/bin/true".to_vec(),
+            args: vec![b"a".to_vec(), b"h".to_vec()],
+        }));
+        assert!(
+            !fx.iter()
+                .any(|e| matches!(e, Effect::Execute { command, .. } if command == b"/bin/false")),
+            "an argument that is nothing: not run"
+        );
+        assert!(fx.contains(&Effect::AddClass("extra".into())));
+        let ons: Vec<_> = fx
+            .iter()
+            .filter_map(|e| match e {
+                Effect::On { events, body } => Some((events.clone(), body.is_some())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            ons,
+            [
+                (vec![Event::Commit], true),
+                (vec![Event::Expiry, Event::Release], false)
+            ]
+        );
+    }
+
+    #[test]
+    fn bindings_carry_over_between_calls() {
+        let c = conf(
+            "set seen = \"yes\";\n\
+             group { if seen = \"yes\" { log(info, \"seen\"); } }\n",
+        );
+        let ctx = EvalCtx {
+            now: 0,
+            model: &c.model,
+            registry: &c.out.registry,
+            packet: None,
+            lease: None,
+            host: None,
+            classes: &[],
+        };
+        let mut set = OptionSet::default();
+        let mut fx = Vec::new();
+        execute_scopes(&ctx, &[0], &mut set, &mut fx);
+        execute_scopes(&ctx, &[1], &mut set, &mut fx);
+        assert_eq!(logs(&fx), ["info: seen"]);
+    }
 }
