@@ -22,7 +22,8 @@
 # Environment:
 #   DHCPD_RS_RPM_DIST    value of the dist tag, e.g. .el9 (default: none)
 #   DHCPD_RS_RPM_CHECK   0 to skip the unit tests in the spec's check section (default 1)
-#   DHCPD_RS_RPM_TARGET  cargo target directory for the build (default target/rpmbuild)
+#   DHCPD_RS_RPM_TARGET  cargo target directory for the build (default
+#                        ${CARGO_TARGET_DIR:-target}/rpmbuild)
 set -euo pipefail
 
 say() { printf 'build.sh: %s\n' "$*"; }
@@ -47,7 +48,7 @@ NAME=dhcpd-rs
 OUT=$ROOT/packaging/rpm/out
 TOP=$OUT/rpmbuild
 CACHE=$OUT/cache
-TARGET=${DHCPD_RS_RPM_TARGET:-$ROOT/target/rpmbuild}
+TARGET=${DHCPD_RS_RPM_TARGET:-${CARGO_TARGET_DIR:-$ROOT/target}/rpmbuild}
 [ "${TARGET#/}" = "$TARGET" ] && TARGET=$ROOT/$TARGET
 
 # One version, in Cargo.toml and in the spec.
@@ -117,7 +118,11 @@ grep -E '^test result:' "$TOP/rpmbuild.log" | sed 's/^/build.sh: check: /' || tr
 cp "$TOP"/RPMS/*/*.rpm "$TOP"/SRPMS/*.rpm "$OUT/"
 
 # 5. The glibc floor: the newest symbol version the installed binary needs.
-bin_rpm=$(ls "$OUT"/$NAME-"$VER"-*.rpm | grep -v '\.src\.rpm$' | head -n 1)
+bin_rpm=
+for f in "$OUT/$NAME-$VER"-*.rpm; do
+    case $f in *.src.rpm) ;; *) bin_rpm=$f ;; esac
+done
+[ -n "$bin_rpm" ] || die "rpmbuild left no binary RPM"
 x=$(mktemp -d)
 (cd "$x" && rpm2cpio "$bin_rpm" | cpio -id --quiet ./usr/sbin/dhcpd)
 floor=$(objdump -T "$x/usr/sbin/dhcpd" | grep -o 'GLIBC_[0-9][0-9.]*' | sort -uV | tail -n 1)
@@ -125,5 +130,5 @@ rm -rf "$x"
 echo "$floor" >"$OUT/glibc-floor.txt"
 
 say "done in $((SECONDS - start))s (rpmbuild ${rpm_secs}s):"
-ls -l "$OUT"/*.rpm | sed 's/^/  /'
+for f in "$OUT"/*.rpm; do printf '  %s (%s bytes)\n' "$f" "$(stat -c %s "$f")"; done
 say "glibc floor: $floor (RHEL 9 has 2.34, RHEL 8 has 2.28)"
