@@ -2,7 +2,7 @@
 //!
 //! A word in this table is a keyword token wherever it appears (matched case-insensitively);
 //! positions that take an identifier accept keywords too (see [`crate::lexer::Token::is_identifier`]).
-//! The list was taken, as facts, from the keyword switch of ISC's lexer (300 words).
+//! The list was taken, as facts, from the keyword switch of ISC's lexer (306 words).
 
 /// A reserved word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -55,6 +55,7 @@ pub enum Kw {
     Cltt,
     Code,
     Commit,
+    CommunicationsInterrupted,
     Compressed,
     Concat,
     ConfigOption,
@@ -242,6 +243,7 @@ pub enum Kw {
     Require,
     Reserved,
     Reset,
+    ResolutionInterrupted,
     Retry,
     Return,
     Reverse,
@@ -256,6 +258,9 @@ pub enum Kw {
     SelectTimeout,
     Send,
     Server,
+    ServerDuid,
+    ServerIdentifier,
+    ServerName,
     Servfail,
     Set,
     SharedNetwork,
@@ -296,6 +301,7 @@ pub enum Kw {
     Unsigned,
     Update,
     UseHostDeclNames,
+    UseLeaseAddrForDefaultRoute,
     UserClass,
     V6relay,
     V6relopt,
@@ -359,6 +365,7 @@ pub(crate) const KEYWORDS: &[(&str, Kw)] = &[
     ("cltt", Kw::Cltt),
     ("code", Kw::Code),
     ("commit", Kw::Commit),
+    ("communications-interrupted", Kw::CommunicationsInterrupted),
     ("compressed", Kw::Compressed),
     ("concat", Kw::Concat),
     ("config-option", Kw::ConfigOption),
@@ -546,6 +553,7 @@ pub(crate) const KEYWORDS: &[(&str, Kw)] = &[
     ("require", Kw::Require),
     ("reserved", Kw::Reserved),
     ("reset", Kw::Reset),
+    ("resolution-interrupted", Kw::ResolutionInterrupted),
     ("retry", Kw::Retry),
     ("return", Kw::Return),
     ("reverse", Kw::Reverse),
@@ -560,6 +568,9 @@ pub(crate) const KEYWORDS: &[(&str, Kw)] = &[
     ("select-timeout", Kw::SelectTimeout),
     ("send", Kw::Send),
     ("server", Kw::Server),
+    ("server-duid", Kw::ServerDuid),
+    ("server-identifier", Kw::ServerIdentifier),
+    ("server-name", Kw::ServerName),
     ("servfail", Kw::Servfail),
     ("set", Kw::Set),
     ("shared-network", Kw::SharedNetwork),
@@ -600,6 +611,10 @@ pub(crate) const KEYWORDS: &[(&str, Kw)] = &[
     ("unsigned", Kw::Unsigned),
     ("update", Kw::Update),
     ("use-host-decl-names", Kw::UseHostDeclNames),
+    (
+        "use-lease-addr-for-default-route",
+        Kw::UseLeaseAddrForDefaultRoute,
+    ),
     ("user-class", Kw::UserClass),
     ("v6relay", Kw::V6relay),
     ("v6relopt", Kw::V6relopt),
@@ -649,7 +664,7 @@ mod tests {
                 assert!(KEYWORDS[i - 1].0 < *w);
             }
         }
-        assert_eq!(KEYWORDS.len(), 300);
+        assert_eq!(KEYWORDS.len(), 306);
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod keywords;
 pub mod lexer;
 pub mod options;
 pub mod parser;
+pub mod semantic;
 
 pub use diag::{Diagnostic, Severity};
 pub use keywords::Kw;

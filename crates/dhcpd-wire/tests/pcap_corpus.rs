@@ -146,3 +146,23 @@ fn relay_agent_information_is_last_and_echoed() {
     assert_eq!(&agent[2..12], b"lab-port-1");
     assert_eq!(msgs[1].option(82), Some(agent));
 }
+
+#[test]
+fn domain_search_compression_matches_isc() {
+    use dhcpd_wire::options::{Registry, Value, value};
+    // The names configured in edge/isc-edge.conf for host long-option.
+    let names: Vec<String> = ["first", "second", "third", "fourth", "fifth"]
+        .iter()
+        .zip(["one", "two", "three", "four", "five"])
+        .map(|(n, d)| format!("{n}-rather-long-search-domain.department-{d}.lab.example"))
+        .collect();
+    let reg = Registry::new();
+    let def = reg.lookup_name("dhcp", "domain-search").expect("built in");
+    let encoded =
+        value::encode(def.format(), &[Value::DomainList(names.clone())]).expect("encodes");
+    let reply = &messages("edge/longopt.pcap")[1];
+    assert_eq!(Some(encoded), reply.option(119));
+    let decoded =
+        value::decode(def.format(), &reply.option(119).unwrap_or_default()).expect("decodes");
+    assert_eq!(decoded, [Value::DomainList(names)]);
+}

@@ -23,6 +23,7 @@
 mod format;
 mod registry;
 pub mod tables;
+pub mod value;
 
 pub use format::{Encapsulation, Format, FormatError, FormatItem};
 pub use registry::{
@@ -30,6 +31,7 @@ pub use registry::{
     unknown_option_code,
 };
 pub use tables::{BUILTIN_SPACES, ENUMERATIONS, Enumeration, enumeration};
+pub use value::{Value, ValueError};
 
 #[cfg(test)]
 mod tests;

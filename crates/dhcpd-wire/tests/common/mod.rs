@@ -102,3 +102,31 @@ pub fn dhcp_payloads(path: &std::path::Path) -> Vec<Dhcp> {
     }
     out
 }
+
+/// Every captured frame of a classic pcap file (Ethernet link type), in
+/// capture order.
+pub fn frames(path: &std::path::Path) -> Vec<Vec<u8>> {
+    let data = std::fs::read(path).expect("readable pcap");
+    assert!(data.len() >= 24, "{}: short pcap", path.display());
+    let le = match [data[0], data[1], data[2], data[3]] {
+        [0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1] => true,
+        [0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d] => false,
+        _ => panic!("{}: not a classic pcap", path.display()),
+    };
+    let u32_at = |b: &[u8], i: usize| {
+        let a = [b[i], b[i + 1], b[i + 2], b[i + 3]];
+        if le {
+            u32::from_le_bytes(a)
+        } else {
+            u32::from_be_bytes(a)
+        }
+    };
+    let mut out = Vec::new();
+    let mut off = 24;
+    while off + 16 <= data.len() {
+        let incl = u32_at(&data, off + 8) as usize;
+        out.push(data[off + 16..(off + 16 + incl).min(data.len())].to_vec());
+        off += 16 + incl;
+    }
+    out
+}

@@ -1,0 +1,1448 @@
+//! The reader: ISC's `lease_file_subparse` and the functions it calls, over the token
+//! [`Cursor`] of `dhcpd-conf`, consuming and peeking where ISC does so that errors are
+//! reported on ISC's lines.
+
+use std::collections::{HashMap, HashSet};
+use std::net::Ipv4Addr;
+use std::rc::Rc;
+
+use dhcpd_conf::Kw;
+use dhcpd_conf::basic::atoi;
+use dhcpd_conf::cursor::Cursor;
+use dhcpd_conf::diag::Diagnostic;
+use dhcpd_conf::lexer::{TokKind, Token};
+
+use crate::model::{
+    AgentOption, Billing, BindingState, BindingValue, ByteOrder, Class, ClassKey,
+    FailoverStateName, FailoverStateRecord, Group, Host, IaKind, IaRecord, Lease, NEVER, OnRelease,
+    PeerState, Record, Statements,
+};
+use crate::text::{AgentFormat, agent_option_by_name};
+
+/// This server's role in a failover pair (decides whether `mclt` may appear).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailoverRole {
+    /// The primary (an `mclt` line is an error).
+    Primary,
+    /// The secondary.
+    Secondary,
+}
+
+/// What the reader needs to know from outside the file.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The current time: a lease without `binding state` is active if it ends after this,
+    /// and `my state S;` without `at` means "since now".
+    pub now: i64,
+    /// The failover peers of the configuration, by name. `None` accepts every peer (no
+    /// configuration at hand); `Some` reports `unknown failover peer` as ISC does.
+    pub failover_peers: Option<HashMap<String, FailoverRole>>,
+    /// This machine's byte order (a file authored in the other one gets ISC's warning).
+    pub native_byte_order: ByteOrder,
+    /// The classes of the configuration. `None` accepts every `billing class`; `Some`
+    /// reports `unknown class` and drops the billing, as ISC does.
+    pub classes: Option<HashSet<String>>,
+}
+
+/// The result of reading one lease file.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedFile {
+    /// The records that were read successfully, in file order.
+    pub records: Vec<Record>,
+    /// Errors and warnings, in order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// ISC would have exited (`log_fatal`) while reading this file.
+    pub fatal: bool,
+}
+
+/// Reads a lease file. `name` is the file name used in diagnostics.
+pub fn parse_file(name: &str, src: &[u8], opts: &LoadOptions) -> ParsedFile {
+    let mut p = Reader {
+        c: Cursor::new(Rc::from(name), 0, src),
+        src,
+        opts,
+        records: Vec::new(),
+        byte_order_set: false,
+        live_hosts: HashSet::new(),
+        fatal: false,
+    };
+    p.file();
+    ParsedFile {
+        records: p.records,
+        diagnostics: p.c.take_diagnostics(),
+        fatal: p.fatal,
+    }
+}
+
+struct Reader<'a, 'o> {
+    c: Cursor<'a>,
+    src: &'a [u8],
+    opts: &'o LoadOptions,
+    records: Vec<Record>,
+    /// ISC's `authoring_byte_order != 0`.
+    byte_order_set: bool,
+    /// Hosts entered and not deleted (for ISC's `already exists`).
+    live_hosts: HashSet<String>,
+    fatal: bool,
+}
+
+/// Which date field of a lease.
+#[derive(Clone, Copy)]
+enum DateField {
+    Starts,
+    Ends,
+    Tstp,
+    Tsfp,
+    Atsfp,
+    Cltt,
+}
+
+fn is_name(c: &Cursor<'_>, t: &Token, word: &str) -> bool {
+    t.kind == TokKind::Name && c.text(t).eq_ignore_ascii_case(word.as_bytes())
+}
+
+impl Reader<'_, '_> {
+    fn text(&self, t: &Token) -> String {
+        self.c.string(t)
+    }
+
+    /// `lease_file_subparse`.
+    fn file(&mut self) {
+        loop {
+            let t = self.c.next();
+            match t.kind {
+                TokKind::Eof => break,
+                TokKind::Kw(Kw::Lease) => match self.lease() {
+                    Some(l) => self.records.push(Record::Lease(l)),
+                    None => {
+                        if self.fatal {
+                            return;
+                        }
+                        self.c.error_help(
+                            "possibly corrupt lease file",
+                            "the lease record above was dropped; fix or remove it",
+                        );
+                    }
+                },
+                TokKind::Kw(Kw::IaNa) => self.ia(IaKind::Na, &t),
+                TokKind::Kw(Kw::IaTa) => self.ia(IaKind::Ta, &t),
+                TokKind::Kw(Kw::IaPd) => self.ia(IaKind::Pd, &t),
+                TokKind::Kw(Kw::Class) => self.class(false),
+                TokKind::Kw(Kw::Subclass) => self.class(true),
+                TokKind::Kw(Kw::Host) => self.host(),
+                TokKind::Kw(Kw::Group) => self.group(),
+                TokKind::Kw(Kw::Failover) => self.failover_state(),
+                TokKind::Kw(Kw::AuthoringByteOrder) => self.authoring_byte_order(),
+                // `server-duid` is a keyword in ISC but not (yet) in dhcpd-conf's table.
+                _ if is_name(&self.c, &t, "server-duid") => self.server_duid(),
+                _ => {
+                    self.c.push(
+                        Diagnostic::error("Corrupt lease file - possible data loss!")
+                            .with_help("a lease file holds only lease, host, group, class, subclass, failover, server-duid, authoring-byte-order and ia-* records"),
+                    );
+                    self.c.skip_to_semi();
+                }
+            }
+            if self.fatal {
+                return;
+            }
+        }
+    }
+
+    /// ISC's `parse_date_core`: the date, or 0 after an error (already reported).
+    fn date_core(&mut self) -> i64 {
+        let c = &mut self.c;
+        let t = c.peek().clone();
+        if t.is_kw(Kw::Never) {
+            c.skip();
+            return NEVER;
+        }
+        if t.is_kw(Kw::Epoch) {
+            c.skip();
+            let t = c.peek().clone();
+            if t.kind != TokKind::Number {
+                if !t.is_punct(b';') {
+                    c.skip();
+                }
+                c.error_help(
+                    "Seconds since epoch expected.",
+                    "write `epoch N;` with N in seconds since 1970",
+                );
+                return 0;
+            }
+            c.skip();
+            // ISC keeps the value in an int.
+            return i64::from(atoi(c.text(&t)) as i32);
+        }
+        // (message, what to expect: a number, or a punctuation byte)
+        let steps: [(&str, Option<u8>); 11] = [
+            ("numeric day of week expected.", None),
+            ("numeric year expected.", None),
+            ("expected slash separating year from month.", Some(b'/')),
+            ("numeric month expected.", None),
+            ("expected slash separating month from day.", Some(b'/')),
+            ("numeric day of month expected.", None),
+            ("numeric hour expected.", None),
+            ("expected colon separating hour from minute.", Some(b':')),
+            ("numeric minute expected.", None),
+            ("expected colon separating minute from second.", Some(b':')),
+            ("numeric second expected.", None),
+        ];
+        let mut nums = Vec::with_capacity(7);
+        for (msg, punct) in steps {
+            let t = c.peek().clone();
+            let ok = match punct {
+                Some(p) => t.is_punct(p),
+                None => t.kind == TokKind::Number,
+            };
+            if !ok {
+                if !t.is_punct(b';') {
+                    c.skip();
+                }
+                c.error_help(
+                    msg,
+                    "dates are written `W YYYY/MM/DD HH:MM:SS;` (UTC), `epoch N;` or `never;`",
+                );
+                return 0;
+            }
+            c.skip();
+            if punct.is_none() {
+                nums.push(atoi(c.text(&t)) as i32);
+            }
+        }
+        let mut tzoff = 0i32;
+        let t = c.peek().clone();
+        if t.kind == TokKind::Number {
+            c.skip();
+            tzoff = atoi(c.text(&t)) as i32;
+        } else if !t.is_punct(b';') {
+            c.skip();
+            c.error_help(
+                "Time zone offset or semicolon expected.",
+                "dates are in UTC; an optional offset after the time is a signed number of seconds",
+            );
+            return 0;
+        }
+        let [_, mut year, mon, mday, hour, min, sec] = nums[..] else {
+            return 0;
+        };
+        if year > 1900 {
+            year -= 1900;
+        }
+        if year >= 138 {
+            return NEVER;
+        }
+        let mon = mon.wrapping_sub(1);
+        const MONTHS: [i32; 11] = [31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+        // ISC indexes its table without a check; we take 0 days for impossible months.
+        let month_days = if mon > 0 {
+            usize::try_from(mon - 1)
+                .ok()
+                .and_then(|i| MONTHS.get(i))
+                .copied()
+                .unwrap_or(0)
+        } else {
+            0
+        };
+        let leap = i32::from(mon > 1 && (year.wrapping_sub(72) & 3) == 0);
+        let days = 365i32
+            .wrapping_mul(year.wrapping_sub(70))
+            .wrapping_add(year.wrapping_sub(69) / 4)
+            .wrapping_add(month_days)
+            .wrapping_add(leap)
+            .wrapping_add(mday)
+            .wrapping_sub(1);
+        let guess = days
+            .wrapping_mul(24)
+            .wrapping_add(hour)
+            .wrapping_mul(60)
+            .wrapping_add(min)
+            .wrapping_mul(60)
+            .wrapping_add(sec)
+            .wrapping_add(tzoff);
+        i64::from(guess)
+    }
+
+    /// ISC's `parse_date`: the date and its `;`.
+    fn date(&mut self) -> i64 {
+        let t = self.date_core();
+        if !self.c.parse_semi() {
+            return 0;
+        }
+        t
+    }
+
+    /// ISC's `parse_X`: a quoted string or colon-separated hex bytes.
+    fn parse_x(&mut self, max: usize) -> Option<Vec<u8>> {
+        let t = self.c.peek().clone();
+        match t.kind {
+            TokKind::Number | TokKind::NumberOrName => {
+                let mut out = Vec::new();
+                loop {
+                    let t = self.c.next();
+                    if !matches!(t.kind, TokKind::Number | TokKind::NumberOrName) {
+                        self.c.error_help(
+                            "expecting hexadecimal constant.",
+                            "write bytes as hexadecimal pairs separated by `:`",
+                        );
+                        self.c.skip_to_semi();
+                        return None;
+                    }
+                    if out.len() >= max {
+                        self.c.error("hexadecimal constant too long.");
+                        self.c.skip_to_semi();
+                        return None;
+                    }
+                    let text = self.c.text(&t).to_vec();
+                    out.push(self.c.convert_num(&text, 16, 8) as u8);
+                    if !self.c.peek_is(b':') {
+                        break;
+                    }
+                    self.c.skip();
+                }
+                Some(out)
+            }
+            TokKind::Str => {
+                self.c.skip();
+                let v = self.c.text(&t).to_vec();
+                if v.len() + 1 > max {
+                    self.c.error("string constant too long.");
+                    self.c.skip_to_semi();
+                    return None;
+                }
+                Some(v)
+            }
+            _ => {
+                self.c.error_help(
+                    "expecting string or hexadecimal data",
+                    "write a quoted string or hexadecimal bytes separated by `:`",
+                );
+                self.c.skip_to_semi();
+                None
+            }
+        }
+    }
+
+    /// `parse_lease_declaration`, after `lease`. `None`: the record is dropped (the error is
+    /// reported).
+    fn lease(&mut self) -> Option<Lease> {
+        let v = self.c.parse_numeric_aggregate(Some(4), b'.', 10, 8)?;
+        let [a, b, c, d] = v[..] else { return None };
+        let addr = Ipv4Addr::new(a as u8, b as u8, c as u8, d as u8);
+        if !self.c.parse_lbrace() {
+            return None;
+        }
+        let mut l = Lease::new(addr);
+        let mut seen: u32 = 0;
+        let mut rewind_set = false;
+        loop {
+            let t = self.c.next();
+            if t.is_punct(b'}') {
+                break;
+            }
+            if t.is_eof() {
+                self.c
+                    .error_help("unexpected end of file", "close the lease with `}`");
+                break;
+            }
+            let mut tbuf = self.text(&t);
+            tbuf.truncate(31);
+            let seenbit: u32 = match t.kind {
+                TokKind::Kw(
+                    kw @ (Kw::Starts
+                    | Kw::Ends
+                    | Kw::Timestamp
+                    | Kw::Tstp
+                    | Kw::Tsfp
+                    | Kw::Atsfp
+                    | Kw::Cltt),
+                ) => {
+                    let v = self.date();
+                    let (bit, f) = match kw {
+                        Kw::Starts => (1, DateField::Starts),
+                        Kw::Ends => (2, DateField::Ends),
+                        Kw::Tstp => (65536, DateField::Tstp),
+                        Kw::Tsfp => (131_072, DateField::Tsfp),
+                        Kw::Atsfp => (262_144, DateField::Atsfp),
+                        Kw::Cltt => (524_288, DateField::Cltt),
+                        _ => {
+                            // ISC 4.4.3 accepts `timestamp` here and then stops with a
+                            // fatal error.
+                            self.c.push(
+                                Diagnostic::error("Impossible error at confpars.c:3227.")
+                                    .with_help("ISC dhcpd exits on `timestamp` in a lease; remove the line"),
+                            );
+                            self.fatal = true;
+                            return None;
+                        }
+                    };
+                    match f {
+                        DateField::Starts => l.starts = v,
+                        DateField::Ends => l.ends = v,
+                        DateField::Tstp => l.tstp = v,
+                        DateField::Tsfp => l.tsfp = v,
+                        DateField::Atsfp => l.atsfp = v,
+                        DateField::Cltt => l.cltt = v,
+                    }
+                    bit
+                }
+                TokKind::Kw(Kw::Uid) => {
+                    let mut bit = 8;
+                    let p = self.c.peek().clone();
+                    if p.kind == TokKind::Str {
+                        self.c.skip();
+                        l.uid = self.c.text(&p).to_vec();
+                    } else {
+                        let v = self.c.parse_numeric_aggregate(None, b':', 16, 8)?;
+                        if v.is_empty() {
+                            l.uid.clear();
+                            self.c.error("zero-length uid");
+                            bit = 0;
+                        } else {
+                            l.uid = v.into_iter().map(|b| b as u8).collect();
+                        }
+                    }
+                    self.c.parse_semi();
+                    bit
+                }
+                TokKind::Kw(Kw::Class) => {
+                    let t = self.c.next();
+                    if !t.is_identifier() {
+                        if !t.is_punct(b';') {
+                            self.c.skip_to_rbrace(1);
+                        }
+                        return None;
+                    }
+                    self.c.parse_semi();
+                    32
+                }
+                TokKind::Kw(Kw::Hardware) => {
+                    if let Some(hw) = self.c.parse_hardware_param() {
+                        l.hardware = Some(hw);
+                    }
+                    64
+                }
+                TokKind::Kw(Kw::Reserved) => {
+                    l.reserved = true;
+                    self.c.parse_semi();
+                    0
+                }
+                TokKind::Kw(Kw::DynamicBootp) => {
+                    l.bootp = true;
+                    self.c.parse_semi();
+                    0
+                }
+                TokKind::Kw(Kw::Abandoned) => {
+                    l.binding_state = BindingState::Abandoned;
+                    l.next_binding_state = BindingState::Abandoned;
+                    self.c.parse_semi();
+                    256
+                }
+                TokKind::Kw(kw @ (Kw::Next | Kw::Rewind | Kw::Binding)) => {
+                    let bit = match kw {
+                        Kw::Next => 128,
+                        Kw::Rewind => 512,
+                        _ => 256,
+                    };
+                    if bit != 256 && !self.c.next().is_kw(Kw::Binding) {
+                        self.c
+                            .error_help("expecting 'binding'", "write `next binding state S;`");
+                        self.c.skip_to_semi();
+                    } else if !self.c.next().is_kw(Kw::State) {
+                        self.c
+                            .error_help("expecting 'state'", "write `binding state S;`");
+                        self.c.skip_to_semi();
+                    } else {
+                        let st = self.c.next();
+                        let new_state = match st.kind {
+                            TokKind::Kw(Kw::Abandoned) => BindingState::Abandoned,
+                            TokKind::Kw(Kw::Free) => BindingState::Free,
+                            TokKind::Kw(Kw::Active) => BindingState::Active,
+                            TokKind::Kw(Kw::Expired) => BindingState::Expired,
+                            TokKind::Kw(Kw::Released) => BindingState::Released,
+                            TokKind::Kw(Kw::Reset) => BindingState::Reset,
+                            TokKind::Kw(Kw::Backup) => BindingState::Backup,
+                            TokKind::Kw(Kw::Reserved) => {
+                                l.reserved = true;
+                                BindingState::Active
+                            }
+                            TokKind::Kw(Kw::Bootp) => {
+                                l.bootp = true;
+                                BindingState::Active
+                            }
+                            _ => {
+                                let v = self.text(&st);
+                                self.c.error_help(
+                                    format!("{v}: expecting a binding state."),
+                                    "one of free, active, expired, released, abandoned, reset, backup",
+                                );
+                                self.c.skip_to_semi();
+                                return None;
+                            }
+                        };
+                        match bit {
+                            256 => {
+                                l.binding_state = new_state;
+                                if seen & 128 == 0 {
+                                    l.next_binding_state = new_state;
+                                }
+                                if seen & 512 == 0 {
+                                    l.rewind_binding_state = new_state;
+                                    rewind_set = true;
+                                }
+                            }
+                            128 => l.next_binding_state = new_state,
+                            _ => {
+                                l.rewind_binding_state = new_state;
+                                rewind_set = true;
+                            }
+                        }
+                        self.c.parse_semi();
+                    }
+                    bit
+                }
+                TokKind::Kw(Kw::ClientHostname) => {
+                    let p = self.c.peek().clone();
+                    let name = if p.kind == TokKind::Str {
+                        self.c.parse_string()?
+                    } else {
+                        match self.c.parse_host_name() {
+                            Some(n) => {
+                                self.c.parse_semi();
+                                n.into_bytes()
+                            }
+                            None => {
+                                self.c.error_help(
+                                    "expecting a hostname.",
+                                    "write the name in double quotes",
+                                );
+                                self.c.skip_to_semi();
+                                return None;
+                            }
+                        }
+                    };
+                    // ISC keeps it as a C string.
+                    let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+                    l.client_hostname = Some(name[..end].to_vec());
+                    1024
+                }
+                TokKind::Kw(Kw::Billing) => {
+                    self.billing(&mut l);
+                    2048
+                }
+                TokKind::Kw(Kw::On) => self.on(&mut l)?,
+                TokKind::Kw(Kw::Option | Kw::Supersede) => {
+                    self.agent_option(&mut l);
+                    0
+                }
+                TokKind::Kw(Kw::Set) => {
+                    let n = self.c.next();
+                    if !matches!(n.kind, TokKind::Name | TokKind::NumberOrName) {
+                        let v = self.text(&n);
+                        self.c.error_help(
+                            format!("{v} can't be a variable name"),
+                            "variable names are identifiers that are not keywords",
+                        );
+                        self.c.skip_to_semi();
+                        return None;
+                    }
+                    let name = self.text(&n);
+                    if !self.c.next().is_punct(b'=') {
+                        self.c.error_help(
+                            "expecting '=' in set statement.",
+                            "write `set NAME = VALUE;`",
+                        );
+                        self.c.skip_to_semi();
+                        return None;
+                    }
+                    let v = self.binding_value()?;
+                    l.bind(&name, v);
+                    self.c.parse_semi();
+                    0
+                }
+                _ => {
+                    let v = self.text(&t);
+                    let bit = if v.eq_ignore_ascii_case("ddns-fwd-name") {
+                        4096
+                    } else if v.eq_ignore_ascii_case("ddns-rev-name") {
+                        8192
+                    } else {
+                        self.c.error_help(
+                            "Unexpected configuration directive.",
+                            "this is not a lease field (see dhcpd.leases(5))",
+                        );
+                        self.c.skip_to_semi();
+                        return None;
+                    };
+                    let val = self.binding_value()?;
+                    l.bind(&v, val);
+                    self.c.parse_semi();
+                    bit
+                }
+            };
+            if seen & seenbit != 0 {
+                self.c.error_help(
+                    format!("Too many {tbuf} parameters in lease {addr}"),
+                    "each field may appear once per lease record",
+                );
+            } else {
+                seen |= seenbit;
+            }
+        }
+        if seen & 256 == 0 {
+            let handlers = l.on_expiry.is_some() || l.on_release != OnRelease::None;
+            if l.ends > self.opts.now || handlers {
+                l.binding_state = BindingState::Active;
+                l.next_binding_state = BindingState::Free;
+            } else {
+                l.binding_state = BindingState::Free;
+                l.next_binding_state = BindingState::Free;
+            }
+            l.rewind_binding_state = l.binding_state;
+        } else if !rewind_set {
+            // ISC leaves the rewind state unset (0), which is never written: the same as
+            // "equal to the binding state".
+            l.rewind_binding_state = l.binding_state;
+        }
+        if seen & 65536 == 0 {
+            l.tstp = l.ends;
+        }
+        Some(l)
+    }
+
+    /// `billing class "X";` / `billing subclass "X" VALUE;` (after `billing`).
+    fn billing(&mut self, l: &mut Lease) {
+        let t = self.c.next();
+        if t.is_kw(Kw::Class) {
+            let n = self.c.next();
+            if n.kind != TokKind::Str {
+                self.c
+                    .error_help("expecting string", "write `billing class \"NAME\";`");
+                if !n.is_punct(b';') {
+                    self.c.skip_to_semi();
+                }
+                return;
+            }
+            let name = self.text(&n);
+            l.billing = None;
+            if self
+                .opts
+                .classes
+                .as_ref()
+                .is_some_and(|c| !c.contains(&name))
+            {
+                self.c.error_help(
+                    format!("unknown class {name}"),
+                    "the configuration declares no class of this name",
+                );
+            } else {
+                l.billing = Some(Billing::Class(name));
+            }
+            self.c.parse_semi();
+        } else if t.is_kw(Kw::Subclass) {
+            l.billing = None;
+            let n = self.c.next();
+            if n.kind != TokKind::Str {
+                self.c.error_help(
+                    "Expecting class name",
+                    "write `billing subclass \"NAME\" VALUE;`",
+                );
+                self.c.skip_to_semi();
+                return;
+            }
+            let class = self.text(&n);
+            let Some(value) = self.subclass_value() else {
+                return;
+            };
+            if self.c.parse_semi() {
+                l.billing = Some(Billing::Subclass { class, value });
+            }
+        } else {
+            self.c
+                .error_help("expecting \"class\"", "write `billing class \"NAME\";`");
+            if !t.is_punct(b';') {
+                self.c.skip_to_semi();
+            }
+        }
+    }
+
+    /// A subclass key: a string or colon-separated hex.
+    fn subclass_value(&mut self) -> Option<Vec<u8>> {
+        let p = self.c.peek().clone();
+        match p.kind {
+            TokKind::Str => {
+                self.c.skip();
+                Some(self.c.text(&p).to_vec())
+            }
+            TokKind::Number | TokKind::NumberOrName => self.c.parse_cshl(),
+            _ => {
+                self.c.skip();
+                self.c.error_help(
+                    "Expecting string or hex list.",
+                    "a subclass key is a quoted string or hexadecimal bytes",
+                );
+                self.c.skip_to_semi();
+                None
+            }
+        }
+    }
+
+    /// `parse_on_statement` for a lease: returns the seen-bits, or `None` when the lease is
+    /// dropped.
+    fn on(&mut self, l: &mut Lease) -> Option<u32> {
+        let (mut expiry, mut release) = (false, false);
+        let mut t;
+        loop {
+            t = self.c.next();
+            match t.kind {
+                TokKind::Kw(Kw::Expiry) => expiry = true,
+                TokKind::Kw(Kw::Release) => release = true,
+                TokKind::Kw(Kw::Commit | Kw::Transmission) => {}
+                _ => {
+                    self.c.error_help(
+                        "expecting a lease event type",
+                        "events are expiry, commit and release, joined by `or`",
+                    );
+                    self.c.skip_to_semi();
+                    self.c.skip_to_rbrace(1);
+                    return None;
+                }
+            }
+            t = self.c.next();
+            if !t.is_kw(Kw::Or) {
+                break;
+            }
+        }
+        if t.is_punct(b';') {
+            return Some(0);
+        }
+        if !t.is_punct(b'{') {
+            self.c
+                .error_help("left brace expected.", "write `on expiry { … }`");
+            self.c.skip_to_semi();
+            self.c.skip_to_rbrace(1);
+            return None;
+        }
+        let body_start = t.span.end as usize;
+        let mut depth = 0u32;
+        let mut empty = true;
+        let body_end;
+        loop {
+            let t = self.c.next();
+            if t.is_eof() {
+                self.c
+                    .error_help("right brace expected.", "close the block with `}`");
+                return None;
+            }
+            if t.is_punct(b'}') {
+                if depth == 0 {
+                    body_end = t.span.start as usize;
+                    break;
+                }
+                depth -= 1;
+            } else if t.is_punct(b'{') {
+                depth += 1;
+            }
+            empty = false;
+        }
+        if empty {
+            // ISC keeps no statement list for an empty block.
+            return Some(0);
+        }
+        let text = String::from_utf8_lossy(self.src.get(body_start..body_end).unwrap_or_default())
+            .into_owned();
+        let s = Statements { text };
+        let mut bits = 0;
+        if expiry {
+            bits |= 16384;
+            if l.on_release == OnRelease::SameAsExpiry
+                && !release
+                && let Some(old) = l.on_expiry.take()
+            {
+                l.on_release = OnRelease::Own(old);
+            }
+            l.on_expiry = Some(s.clone());
+        }
+        if release {
+            bits |= 32768;
+            l.on_release = if expiry {
+                OnRelease::SameAsExpiry
+            } else {
+                OnRelease::Own(s)
+            };
+        }
+        Some(bits)
+    }
+
+    /// `option agent.NAME VALUE;` inside a lease (after `option` or `supersede`).
+    fn agent_option(&mut self, l: &mut Lease) {
+        let t = self.c.next();
+        if !t.is_identifier() {
+            self.c.error_help(
+                "expecting identifier after option keyword.",
+                "write `option agent.NAME VALUE;`",
+            );
+            if !t.is_punct(b';') {
+                self.c.skip_to_semi();
+            }
+            return;
+        }
+        let first = self.text(&t);
+        let (space, name) = if self.c.peek_is(b'.') {
+            self.c.skip();
+            let n = self.c.next();
+            if !n.is_identifier() {
+                self.c.error_help(
+                    "expecting identifier after '.'",
+                    "write `option agent.NAME VALUE;`",
+                );
+                if !n.is_punct(b';') {
+                    self.c.skip_to_semi();
+                }
+                return;
+            }
+            (first, self.text(&n))
+        } else {
+            ("dhcp".to_string(), first)
+        };
+        if !space.eq_ignore_ascii_case("agent") {
+            // Only agent options are kept with a lease. ISC parses the value by the
+            // option's format first; we skip to the `;`, where ISC ends up as well.
+            self.c.skip_to_semi();
+            self.c.error_help(
+                "agent option expected.",
+                "only relay agent sub-options (`option agent.NAME …;`) are stored with a lease",
+            );
+            return;
+        }
+        let Some((code, fmt)) = agent_option_by_name(&name) else {
+            self.c.error_help(
+                format!("no option named {name} in space agent"),
+                "agent sub-options: circuit-id, remote-id, agent-id, DOCSIS-device-class, link-selection, relay-port, unknown-N",
+            );
+            self.c.skip_to_semi();
+            return;
+        };
+        let data = match fmt {
+            AgentFormat::Data => match self.parse_x(1024) {
+                Some(d) => d,
+                None => return,
+            },
+            AgentFormat::Ip => match self.c.parse_ip_addr() {
+                Some(a) => a.octets().to_vec(),
+                None => return,
+            },
+            AgentFormat::U32 => {
+                let n = self.c.next();
+                if n.kind != TokKind::Number {
+                    self.c
+                        .error_help("expecting number.", "write a decimal number");
+                    self.c.skip_to_semi();
+                    return;
+                }
+                let text = self.c.text(&n).to_vec();
+                self.c.convert_num(&text, 0, 32).to_be_bytes().to_vec()
+            }
+            AgentFormat::Empty => Vec::new(),
+        };
+        if self.c.parse_semi() {
+            l.agent_options.push(AgentOption { code, data });
+        }
+    }
+
+    /// `parse_binding_value`.
+    fn binding_value(&mut self) -> Option<BindingValue> {
+        let t = self.c.peek().clone();
+        match t.kind {
+            TokKind::Str => {
+                self.c.skip();
+                Some(BindingValue::Data(self.c.text(&t).to_vec()))
+            }
+            TokKind::NumberOrName => match self.c.parse_numeric_aggregate(None, b':', 16, 8) {
+                Some(v) => Some(BindingValue::Data(v.into_iter().map(|b| b as u8).collect())),
+                None => {
+                    self.c.skip_to_semi();
+                    None
+                }
+            },
+            TokKind::Punct(b'%') => {
+                self.c.skip();
+                let n = self.c.next();
+                if n.kind != TokKind::Number {
+                    self.c
+                        .error_help("expecting decimal number.", "write `%N` for a number");
+                    if !n.is_punct(b';') {
+                        self.c.skip_to_semi();
+                    }
+                    return None;
+                }
+                Some(BindingValue::Numeric(atoi(self.c.text(&n))))
+            }
+            TokKind::Name => {
+                self.c.skip();
+                let v = self.text(&t);
+                if v.eq_ignore_ascii_case("true") {
+                    Some(BindingValue::Boolean(true))
+                } else if v.eq_ignore_ascii_case("false") {
+                    Some(BindingValue::Boolean(false))
+                } else {
+                    self.c
+                        .error_help("expecting true or false", "a bare word must be a boolean");
+                    self.c.skip_to_semi();
+                    None
+                }
+            }
+            _ => {
+                self.c.error_help(
+                    "expecting a constant value.",
+                    "a value is \"text\", hex bytes like 01:02, %N or true/false",
+                );
+                if !t.is_punct(b';') {
+                    self.c.skip_to_semi();
+                }
+                None
+            }
+        }
+    }
+
+    /// `parse_failover_state_declaration` (after `failover`).
+    fn failover_state(&mut self) {
+        if !self.c.next().is_kw(Kw::Peer) {
+            self.c.error_help(
+                "expecting \"peer\"",
+                "write `failover peer \"NAME\" state { … }`",
+            );
+            self.c.skip_to_semi();
+            return;
+        }
+        let t = self.c.next();
+        if !(t.is_identifier() || t.kind == TokKind::Str) {
+            self.c.error_help(
+                "expecting failover peer name.",
+                "write `failover peer \"NAME\" state { … }`",
+            );
+            self.c.skip_to_semi();
+            return;
+        }
+        let peer = self.text(&t);
+        let role = match &self.opts.failover_peers {
+            None => None,
+            Some(peers) => match peers.get(&peer) {
+                Some(r) => Some(*r),
+                None => {
+                    self.c.error_help(
+                        format!("unknown failover peer: {peer}"),
+                        "the configuration declares no failover peer of this name",
+                    );
+                    self.c.skip_to_semi();
+                    return;
+                }
+            },
+        };
+        let t = self.c.next();
+        if !t.is_kw(Kw::State) {
+            self.c.error_help(
+                "expecting 'state'",
+                "write `failover peer \"NAME\" state { … }`",
+            );
+            if !t.is_punct(b';') {
+                self.c.skip_to_semi();
+            }
+            return;
+        }
+        let t = self.c.next();
+        if !t.is_punct(b'{') {
+            self.c
+                .error_help("expecting left brace", "the states follow in `{ … }`");
+            if !t.is_punct(b';') {
+                self.c.skip_to_semi();
+            }
+            return;
+        }
+        let mut rec = FailoverStateRecord {
+            peer,
+            me: None,
+            partner: None,
+            mclt: None,
+        };
+        loop {
+            let t = self.c.next();
+            let bogus = match t.kind {
+                TokKind::Punct(b'}') => break,
+                TokKind::Kw(kw @ (Kw::My | Kw::Partner)) => {
+                    if !self.c.next().is_kw(Kw::State) {
+                        self.c
+                            .error_help("expecting 'state'", "write `my state S at DATE;`");
+                        true
+                    } else {
+                        if let Some(s) = self.peer_state() {
+                            if kw == Kw::My {
+                                rec.me = Some(s);
+                            } else {
+                                rec.partner = Some(s);
+                            }
+                        }
+                        false
+                    }
+                }
+                TokKind::Kw(Kw::Mclt) => {
+                    if role == Some(FailoverRole::Primary) {
+                        self.c.error_help(
+                            "mclt not valid for primary",
+                            "only the secondary records the MCLT it learned",
+                        );
+                        true
+                    } else {
+                        let n = self.c.next();
+                        if n.kind != TokKind::Number {
+                            self.c
+                                .error_help("expecting a number.", "write `mclt SECONDS;`");
+                            true
+                        } else {
+                            rec.mclt = Some(atoi(self.c.text(&n)) as u32);
+                            self.c.parse_semi();
+                            false
+                        }
+                    }
+                }
+                _ => {
+                    self.c.error_help(
+                        "expecting state setting.",
+                        "write `my state S at DATE;`, `partner state S at DATE;` or `mclt N;`",
+                    );
+                    true
+                }
+            };
+            if bogus {
+                self.c.skip_to_rbrace(1);
+                break;
+            }
+        }
+        self.records.push(Record::FailoverState(rec));
+    }
+
+    /// `parse_failover_state`: `S at DATE;` or `S;` (since now). `None` after an error.
+    fn peer_state(&mut self) -> Option<PeerState> {
+        let t = self.c.next();
+        let state = match t.kind {
+            TokKind::Kw(Kw::UnknownState) => Some(FailoverStateName::Unknown),
+            TokKind::Kw(Kw::PartnerDown) => Some(FailoverStateName::PartnerDown),
+            TokKind::Kw(Kw::Normal) => Some(FailoverStateName::Normal),
+            TokKind::Kw(Kw::ConflictDone) => Some(FailoverStateName::ConflictDone),
+            TokKind::Kw(Kw::PotentialConflict) => Some(FailoverStateName::PotentialConflict),
+            TokKind::Kw(Kw::Recover) => Some(FailoverStateName::Recover),
+            TokKind::Kw(Kw::RecoverWait) => Some(FailoverStateName::RecoverWait),
+            TokKind::Kw(Kw::RecoverDone) => Some(FailoverStateName::RecoverDone),
+            TokKind::Kw(Kw::Shutdown) => Some(FailoverStateName::Shutdown),
+            TokKind::Kw(Kw::Paused) => Some(FailoverStateName::Paused),
+            TokKind::Kw(Kw::Startup) => Some(FailoverStateName::Startup),
+            // Keywords in ISC that dhcpd-conf's table lacks.
+            TokKind::Name => match self.text(&t).to_ascii_lowercase().as_str() {
+                "communications-interrupted" => Some(FailoverStateName::CommunicationsInterrupted),
+                "resolution-interrupted" => Some(FailoverStateName::ResolutionInterrupted),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(state) = state else {
+            self.c.error_help(
+                "unknown failover state",
+                "states: normal, communications-interrupted, partner-down, recover, recover-wait, recover-done, potential-conflict, conflict-done, resolution-interrupted, shutdown, paused, startup, unknown-state",
+            );
+            self.c.skip_to_semi();
+            return None;
+        };
+        let t = self.c.next();
+        let stos = if t.is_punct(b';') {
+            self.opts.now
+        } else {
+            if !t.is_kw(Kw::At) {
+                self.c
+                    .error_help("expecting \"at\"", "write `my state S at DATE;`");
+                self.c.skip_to_semi();
+                return None;
+            }
+            let d = self.date();
+            if d == 0 {
+                return None;
+            }
+            d
+        };
+        Some(PeerState { state, stos })
+    }
+
+    /// `authoring-byte-order little-endian|big-endian;`
+    fn authoring_byte_order(&mut self) {
+        if self.byte_order_set {
+            self.c.error_help(
+                "authoring-byte-order specified too late.\nIt must occur before the first lease in file",
+                "only one authoring-byte-order line, before any ia-* record",
+            );
+            self.c.skip_to_semi();
+            return;
+        }
+        let t = self.c.next();
+        let order = match t.kind {
+            TokKind::Kw(Kw::LittleEndian) => ByteOrder::Little,
+            TokKind::Kw(Kw::BigEndian) => ByteOrder::Big,
+            _ => {
+                self.c.error_help(
+                    "authoring-byte-order is invalid:  it must be big-endian or little-endian.",
+                    "write `authoring-byte-order little-endian;`",
+                );
+                self.c.skip_to_semi();
+                return;
+            }
+        };
+        self.byte_order_set = true;
+        self.records.push(Record::AuthoringByteOrder(order));
+        if order != self.opts.native_byte_order {
+            self.c.push(Diagnostic::warning(
+                "WARNING: Lease file authored using different byte order, will attempt to convert",
+            ));
+        }
+        if !self.c.next().is_punct(b';') {
+            self.c.error_help(
+                "corrupt lease file; expecting a semicolon",
+                "end the statement with `;`",
+            );
+            self.c.skip_to_semi();
+        }
+    }
+
+    /// `server-duid VALUE;` (the lease-file form).
+    fn server_duid(&mut self) {
+        let Some(v) = self.parse_x(128) else { return };
+        if v.len() <= 2 {
+            self.c
+                .error_help("Invalid duid contents", "a DUID is longer than two bytes");
+            self.c.skip_to_semi();
+            return;
+        }
+        self.records.push(Record::ServerDuid(v));
+        self.c.parse_semi();
+    }
+
+    /// `ia-na|ia-ta|ia-pd ID { … }`: kept as text.
+    fn ia(&mut self, kind: IaKind, kw: &Token) {
+        let Some(id) = self.parse_x(132) else { return };
+        if id.len() <= 5 {
+            self.c.error_help(
+                "corrupt lease file; iaid+ia_xx string too short",
+                "the id is a 4-byte IAID followed by the client DUID",
+            );
+            self.c.skip_to_semi();
+            return;
+        }
+        if !self.byte_order_set {
+            self.byte_order_set = true;
+            self.c.push(Diagnostic::warning(
+                "WARNING: authoring-byte-order not in the lease file.\nAssuming file byte order matches this server.",
+            ));
+        }
+        if !self.c.parse_lbrace() {
+            return;
+        }
+        let mut depth = 0u32;
+        loop {
+            let t = self.c.next();
+            if t.is_eof() {
+                self.c
+                    .error_help("unexpected end of file", "close the record with `}`");
+                return;
+            }
+            if t.is_punct(b'{') {
+                depth += 1;
+            } else if t.is_punct(b'}') {
+                if depth == 0 {
+                    let text = String::from_utf8_lossy(
+                        self.src
+                            .get(kw.span.start as usize..t.span.end as usize)
+                            .unwrap_or_default(),
+                    )
+                    .into_owned();
+                    self.records.push(Record::Ia(IaRecord { kind, id, text }));
+                    return;
+                }
+                depth -= 1;
+            }
+        }
+    }
+
+    /// One statement kept as text: up to its `;`, or its `{ … }` block, at depth 0.
+    fn raw_statement(&mut self) -> String {
+        let start = self.c.peek().span.start as usize;
+        let mut end = start;
+        let mut depth = 0u32;
+        loop {
+            let t = self.c.peek().clone();
+            if t.is_eof() || (t.is_punct(b'}') && depth == 0) {
+                break;
+            }
+            self.c.skip();
+            end = t.span.end as usize;
+            if t.is_punct(b'{') {
+                depth += 1;
+            } else if t.is_punct(b'}') {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            } else if t.is_punct(b';') && depth == 0 {
+                break;
+            }
+        }
+        String::from_utf8_lossy(self.src.get(start..end).unwrap_or_default()).into_owned()
+    }
+
+    /// `parse_host_declaration` for a lease file (after `host`).
+    fn host(&mut self) {
+        let Some(name) = self.c.parse_host_name() else {
+            self.c.error_help(
+                "expecting a name for host declaration.",
+                "write `host NAME { … }`",
+            );
+            self.c.skip_to_semi();
+            return;
+        };
+        if !self.c.parse_lbrace() {
+            return;
+        }
+        let mut h = Host {
+            name,
+            ..Host::default()
+        };
+        loop {
+            let t = self.c.peek().clone();
+            match t.kind {
+                TokKind::Punct(b'}') => {
+                    self.c.skip();
+                    break;
+                }
+                TokKind::Eof => {
+                    self.c.skip();
+                    self.c
+                        .error_help("unexpected end of file", "close the host with `}`");
+                    break;
+                }
+                TokKind::Kw(kw @ (Kw::Dynamic | Kw::Deleted)) => {
+                    self.c.skip();
+                    if kw == Kw::Dynamic {
+                        h.dynamic = true;
+                    } else {
+                        h.deleted = true;
+                    }
+                    if !self.c.parse_semi() {
+                        break;
+                    }
+                }
+                TokKind::Kw(Kw::Group) => {
+                    self.c.skip();
+                    let n = self.c.next();
+                    if !(n.kind == TokKind::Str || n.is_identifier()) {
+                        self.c.error_help(
+                            "expecting string or identifier.",
+                            "write `group \"NAME\";`",
+                        );
+                        self.c.skip_to_rbrace(1);
+                        break;
+                    }
+                    h.group = Some(self.text(&n));
+                    if !self.c.parse_semi() {
+                        break;
+                    }
+                }
+                TokKind::Kw(Kw::Uid) => {
+                    self.c.skip();
+                    if !h.uid.is_empty() {
+                        let shown = crate::text::colon_hex(&h.uid);
+                        self.c.error_help(
+                            format!("Host '{}' already has a uid '{shown}'", h.name),
+                            "a host has one uid",
+                        );
+                        self.c.skip_to_rbrace(1);
+                        break;
+                    }
+                    let p = self.c.peek().clone();
+                    if p.kind == TokKind::Str {
+                        self.c.skip();
+                        h.uid = self.c.text(&p).to_vec();
+                    } else if let Some(v) = self.c.parse_numeric_aggregate(None, b':', 16, 8) {
+                        h.uid = v.into_iter().map(|b| b as u8).collect();
+                    } else {
+                        self.c
+                            .error_help("expecting hex list.", "write `uid 01:02:03;`");
+                        self.c.skip_to_semi();
+                    }
+                    if !self.c.parse_semi() {
+                        break;
+                    }
+                }
+                TokKind::Kw(Kw::Hardware) => {
+                    self.c.skip();
+                    if let Some(hw) = self.c.parse_hardware_param() {
+                        h.hardware = Some(hw);
+                    }
+                }
+                TokKind::Kw(Kw::FixedAddress) => {
+                    self.c.skip();
+                    let mut list = Vec::new();
+                    while let Some(a) = self.c.parse_ip_addr_or_hostname() {
+                        list.push(a);
+                        if !self.c.peek_is(b',') {
+                            break;
+                        }
+                        self.c.skip();
+                    }
+                    if self.c.parse_semi() {
+                        h.fixed_address = list;
+                    }
+                }
+                _ => {
+                    let s = self.raw_statement();
+                    h.statements.push(s);
+                }
+            }
+        }
+        if h.deleted {
+            self.live_hosts.remove(&h.name);
+            self.records.push(Record::Host(h));
+        } else if self.live_hosts.contains(&h.name) {
+            self.c.error_help(
+                format!("host {}: already exists", h.name),
+                "delete the earlier host record (`deleted;`) before adding it again",
+            );
+        } else {
+            self.live_hosts.insert(h.name.clone());
+            self.records.push(Record::Host(h));
+        }
+    }
+
+    /// A group record (after `group`).
+    fn group(&mut self) {
+        let t = self.c.next();
+        if !(t.kind == TokKind::Str || t.is_identifier()) {
+            self.c
+                .error_help("expecting a group name.", "write `group NAME { … }`");
+            self.c.skip_to_semi();
+            return;
+        }
+        let mut g = Group {
+            name: self.text(&t),
+            ..Group::default()
+        };
+        if !self.c.parse_lbrace() {
+            return;
+        }
+        loop {
+            let t = self.c.peek().clone();
+            match t.kind {
+                TokKind::Punct(b'}') => {
+                    self.c.skip();
+                    break;
+                }
+                TokKind::Eof => {
+                    self.c.skip();
+                    self.c
+                        .error_help("unexpected end of file", "close the group with `}`");
+                    break;
+                }
+                TokKind::Kw(kw @ (Kw::Dynamic | Kw::Static | Kw::Deleted)) => {
+                    self.c.skip();
+                    match kw {
+                        Kw::Dynamic => g.dynamic = true,
+                        Kw::Static => g.is_static = true,
+                        _ => g.deleted = true,
+                    }
+                    if !self.c.parse_semi() {
+                        break;
+                    }
+                }
+                _ => {
+                    let s = self.raw_statement();
+                    g.statements.push(s);
+                }
+            }
+        }
+        self.records.push(Record::Group(g));
+    }
+
+    /// A `class "NAME" { … }` or `subclass "NAME" VALUE { … }` record.
+    fn class(&mut self, sub: bool) {
+        let t = self.c.next();
+        if t.kind != TokKind::Str && !t.is_identifier() {
+            self.c
+                .error_help("Expecting class name", "write `class \"NAME\" { … }`");
+            self.c.skip_to_semi();
+            return;
+        }
+        let name = self.text(&t);
+        let key = if sub {
+            let Some(v) = self.subclass_value() else {
+                return;
+            };
+            ClassKey::Subclass(name, v)
+        } else {
+            ClassKey::Class(name)
+        };
+        let mut class = Class {
+            key,
+            deleted: false,
+            lease_limit: 0,
+            statements: Vec::new(),
+        };
+        let t = self.c.next();
+        if t.is_punct(b';') && sub {
+            self.records.push(Record::Class(class));
+            return;
+        }
+        if !t.is_punct(b'{') {
+            self.c
+                .error_help("expecting left brace", "the class body follows in `{ … }`");
+            self.c.skip_to_semi();
+            return;
+        }
+        loop {
+            let t = self.c.peek().clone();
+            match t.kind {
+                TokKind::Punct(b'}') => {
+                    self.c.skip();
+                    break;
+                }
+                TokKind::Eof => {
+                    self.c.skip();
+                    self.c
+                        .error_help("unexpected end of file", "close the class with `}`");
+                    break;
+                }
+                TokKind::Kw(Kw::Dynamic) => {
+                    self.c.skip();
+                    self.c.parse_semi();
+                }
+                TokKind::Kw(Kw::Deleted) => {
+                    self.c.skip();
+                    class.deleted = true;
+                    self.c.parse_semi();
+                }
+                TokKind::Kw(Kw::Lease) if self.c.peek_nth(1).is_kw(Kw::Limit) => {
+                    self.c.skip();
+                    self.c.skip();
+                    let n = self.c.next();
+                    if n.kind != TokKind::Number {
+                        self.c
+                            .error_help("expecting integer", "write `lease limit N;`");
+                        self.c.skip_to_semi();
+                        continue;
+                    }
+                    class.lease_limit = atoi(self.c.text(&n)).clamp(0, i64::from(u32::MAX)) as u32;
+                    self.c.parse_semi();
+                }
+                _ => {
+                    let s = self.raw_statement();
+                    class.statements.push(s);
+                }
+            }
+        }
+        self.records.push(Record::Class(class));
+    }
+}

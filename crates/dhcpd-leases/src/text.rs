@@ -1,0 +1,283 @@
+//! How ISC turns values into lease-file text: quoted strings with octal escapes, colon hex,
+//! hardware addresses, dates, relay-agent sub-options.
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::model::{HardwareAddr, NEVER};
+
+/// C's `isascii(c) && isprint(c)` in the "C" locale.
+pub fn is_print(c: u8) -> bool {
+    (0x20..0x7f).contains(&c)
+}
+
+/// ISC's `quotify_buf` with `"` as the enclosing character: printable ASCII as itself, `"`
+/// and `\` preceded by a backslash, every other byte as `\` and three octal digits.
+pub fn quote(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len() + 2);
+    out.push('"');
+    out.push_str(&escape(data));
+    out.push('"');
+    out
+}
+
+/// The inside of [`quote`] (ISC's `quotify_string`, without the quotes).
+pub fn escape(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len());
+    for &c in data {
+        if c == b'"' || c == b'\\' {
+            out.push('\\');
+            out.push(c as char);
+        } else if is_print(c) {
+            out.push(c as char);
+        } else {
+            out.push_str(&format!("\\{c:03o}"));
+        }
+    }
+    out
+}
+
+/// Lowercase two-digit hex joined by `:` (ISC's `print_hex_only` / `buf_to_hex`).
+pub fn colon_hex(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len() * 3);
+    for (i, b) in data.iter().enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// ISC's `db_printable`: every byte printable ASCII, and no `"` or `\`.
+pub fn db_printable(s: &[u8]) -> bool {
+    s.iter().all(|&c| is_print(c) && c != b'"' && c != b'\\')
+}
+
+/// How identifiers (uid, IA ids, the server DUID) are written (`lease-id-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LeaseIdFormat {
+    /// `octal` (the default): a quoted string with octal escapes.
+    #[default]
+    Octal,
+    /// `hex`: unquoted colon hex.
+    Hex,
+}
+
+impl LeaseIdFormat {
+    /// ISC's `format_lease_id`.
+    pub fn format(self, data: &[u8]) -> String {
+        match self {
+            LeaseIdFormat::Octal => quote(data),
+            LeaseIdFormat::Hex => colon_hex(data),
+        }
+    }
+}
+
+/// How dates are written (`db-time-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DbTimeFormat {
+    /// `default`: `W YYYY/MM/DD HH:MM:SS;` in UTC.
+    #[default]
+    Default,
+    /// `local`: `epoch N; # Www Mmm DD HH:MM:SS YYYY`, the comment in local time. The crate
+    /// has no clock or time-zone database, so the caller gives the local offset from UTC in
+    /// seconds.
+    Local {
+        /// Local time minus UTC, in seconds.
+        utc_offset: i32,
+    },
+}
+
+impl DbTimeFormat {
+    /// ISC's `print_time`: the date followed by `;` (and, in local format, the comment), or
+    /// `None` for a time ISC cannot print (negative or out of range).
+    pub fn print(self, t: i64) -> Option<String> {
+        if t == NEVER {
+            return Some("never;".to_string());
+        }
+        if t < 0 {
+            return None;
+        }
+        let utc = DateTime::from_timestamp(t, 0)?;
+        match self {
+            DbTimeFormat::Default => Some(utc.format("%w %Y/%m/%d %H:%M:%S;").to_string()),
+            DbTimeFormat::Local { utc_offset } => {
+                let zone = FixedOffset::east_opt(utc_offset)?;
+                let local = utc.with_timezone(&zone);
+                Some(format!(
+                    "epoch {t}; {}",
+                    local.format("# %a %b %d %H:%M:%S %Y")
+                ))
+            }
+        }
+    }
+}
+
+/// `TYPE MAC` as ISC writes a hardware address (`hardware_types[]` and `print_hw_addr`).
+pub fn hardware(hw: &HardwareAddr) -> String {
+    let name = match hw.htype {
+        1 => "ethernet".to_string(),
+        6 => "token-ring".to_string(),
+        8 => "fddi".to_string(),
+        32 => "infiniband".to_string(),
+        n => format!("unknown-{n}"),
+    };
+    format!("{name} {}", colon_hex(&hw.addr))
+}
+
+/// The format of a relay agent sub-option, as ISC's agent option table gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentFormat {
+    /// `X`: text if printable, else colon hex.
+    Data,
+    /// `I`: an IPv4 address.
+    Ip,
+    /// `L`: an unsigned 32-bit number.
+    U32,
+    /// `Z`: no data.
+    Empty,
+}
+
+/// ISC's `agent` option space: (code, name, format).
+pub const AGENT_OPTIONS: [(u8, &str, AgentFormat); 6] = [
+    (1, "circuit-id", AgentFormat::Data),
+    (2, "remote-id", AgentFormat::Data),
+    (3, "agent-id", AgentFormat::Ip),
+    (4, "DOCSIS-device-class", AgentFormat::U32),
+    (5, "link-selection", AgentFormat::Ip),
+    (19, "relay-port", AgentFormat::Empty),
+];
+
+/// The name and format of agent sub-option `code` (`unknown-N`, data, when ISC has none).
+pub fn agent_option(code: u8) -> (String, AgentFormat) {
+    AGENT_OPTIONS
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, n, f)| ((*n).to_string(), *f))
+        .unwrap_or_else(|| (format!("unknown-{code}"), AgentFormat::Data))
+}
+
+/// The agent sub-option called `name` (case-insensitive; `unknown-N` for any code).
+pub fn agent_option_by_name(name: &str) -> Option<(u8, AgentFormat)> {
+    if let Some((c, _, f)) = AGENT_OPTIONS
+        .iter()
+        .find(|(_, n, _)| n.eq_ignore_ascii_case(name))
+    {
+        return Some((*c, *f));
+    }
+    let n = name.strip_prefix("unknown-")?;
+    let code: u8 = n.parse().ok()?;
+    Some((code, AgentFormat::Data))
+}
+
+/// ISC's `pretty_escape` (used for text option values): non-printables as octal (a trailing
+/// NUL is dropped), and `" ' $ \` \ | &` preceded by a backslash.
+fn pretty_escape(data: &[u8]) -> String {
+    let mut out = String::new();
+    for (i, &c) in data.iter().enumerate() {
+        if !is_print(c) {
+            if !(i + 1 == data.len() && c == 0) {
+                out.push_str(&format!("\\{c:03o}"));
+            }
+        } else if matches!(c, b'"' | b'\'' | b'$' | b'`' | b'\\' | b'|' | b'&') {
+            out.push('\\');
+            out.push(c as char);
+        } else {
+            out.push(c as char);
+        }
+    }
+    out
+}
+
+/// ISC's `pretty_print_option` (with commas and quotes) for an agent sub-option value.
+pub fn agent_value(code: u8, data: &[u8]) -> String {
+    let (_, fmt) = agent_option(code);
+    match fmt {
+        AgentFormat::Data => {
+            let text_ok = match data.iter().position(|&c| !is_print(c)) {
+                None => true,
+                Some(k) => k + 1 == data.len() && data[k] == 0,
+            };
+            if text_ok {
+                format!("\"{}\"", pretty_escape(data))
+            } else {
+                data.iter()
+                    .map(|b| format!("{b:x}"))
+                    .collect::<Vec<_>>()
+                    .join(":")
+            }
+        }
+        AgentFormat::Ip => match data {
+            [a, b, c, d, ..] => format!("{a}.{b}.{c}.{d}"),
+            _ => "<error>".to_string(),
+        },
+        AgentFormat::U32 => match data {
+            [a, b, c, d, ..] => u32::from_be_bytes([*a, *b, *c, *d]).to_string(),
+            _ => "<error>".to_string(),
+        },
+        AgentFormat::Empty => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_escapes_like_isc() {
+        assert_eq!(
+            quote(&[1, b'$', b'e', 0x11, 0xd9, 0xa6, 0xb3]),
+            r#""\001$e\021\331\246\263""#
+        );
+        assert_eq!(quote(b"a \"b\\"), r#""a \"b\\""#);
+    }
+
+    #[test]
+    fn dates_in_both_formats() {
+        // 2030-01-01 00:00:00 UTC was a Tuesday.
+        assert_eq!(
+            DbTimeFormat::Default.print(1_893_456_000).as_deref(),
+            Some("2 2030/01/01 00:00:00;")
+        );
+        assert_eq!(
+            DbTimeFormat::Local { utc_offset: 0 }
+                .print(1_893_456_000)
+                .as_deref(),
+            Some("epoch 1893456000; # Tue Jan 01 00:00:00 2030")
+        );
+        assert_eq!(
+            DbTimeFormat::Local { utc_offset: 3600 }
+                .print(1_893_456_000)
+                .as_deref(),
+            Some("epoch 1893456000; # Tue Jan 01 01:00:00 2030")
+        );
+        assert_eq!(
+            DbTimeFormat::Default.print(NEVER).as_deref(),
+            Some("never;")
+        );
+        assert_eq!(DbTimeFormat::Default.print(-1), None);
+    }
+
+    #[test]
+    fn agent_values() {
+        assert_eq!(agent_value(1, b"lab-port-9"), "\"lab-port-9\"");
+        assert_eq!(agent_value(1, &[0, 1, 3, 0xe9]), "0:1:3:e9");
+        assert_eq!(agent_value(2, b"a$b\0"), "\"a\\$b\"");
+        assert_eq!(agent_value(3, &[10, 0, 0, 1]), "10.0.0.1");
+        assert_eq!(agent_option(77).0, "unknown-77");
+    }
+
+    #[test]
+    fn hardware_types() {
+        let hw = HardwareAddr {
+            htype: 1,
+            addr: vec![0x24, 0x65, 0xd9],
+        };
+        assert_eq!(hardware(&hw), "ethernet 24:65:d9");
+        let hw = HardwareAddr {
+            htype: 9,
+            addr: vec![],
+        };
+        assert_eq!(hardware(&hw), "unknown-9 ");
+    }
+}
