@@ -88,7 +88,7 @@ cp packaging/systemd/dhcpd.sysusers "$TOP/SOURCES/"
 
 # 3. Provides: bundled(crate(...)) for each crate linked into the binary.
 say "bundled crates"
-cargo tree --locked --workspace --edges no-build,no-dev,no-proc-macro --prefix none --format '{p}' |
+cargo tree --locked --package dhcpd --edges no-build,no-dev,no-proc-macro --prefix none --format '{p}' |
     grep -v -e '^$' -e '(\*)$' -e ' (/' | sort -u |
     awk '{ v = $2; sub(/^v/, "", v); printf "Provides:       bundled(crate(%s)) = %s\n", $1, v }' \
         >"$TOP/SOURCES/$NAME-$VER-bundled.inc"
