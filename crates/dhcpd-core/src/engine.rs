@@ -30,6 +30,10 @@ const DEFAULT_ABANDON_LEASE_TIME: i64 = 86_400;
 const DEFAULT_CACHE_THRESHOLD: i64 = 25;
 /// How long an offered address is held for the client it was offered to.
 const OFFER_HOLD: i64 = 120;
+/// ISC's ping defaults (includes/dhcpd.h): wait 1 s; a client's own recent lease is not
+/// pinged again within 60 s of its last transaction.
+const DEFAULT_PING_TIMEOUT: u32 = 1;
+const DEFAULT_PING_CLTT_SECS: u32 = 60;
 const BROADCAST_FLAG: u16 = 0x8000;
 
 /// An interface of the host, as the server sees it.
@@ -151,6 +155,18 @@ pub struct Server {
     actions: VecDeque<Action>,
     offers: HashMap<Ipv4Addr, (Vec<u8>, i64)>,
     client_port: u16,
+    /// OFFERs waiting for their ping: the address, when to give up waiting, and the
+    /// actions (log line, reply) to run when nobody answered.
+    pings: HashMap<Ipv4Addr, PendingPing>,
+    /// The time of the call being handled, with sub-second precision (ping deadlines).
+    clock: SystemTime,
+}
+
+/// An OFFER held back while its address is pinged.
+#[derive(Debug, Clone)]
+struct PendingPing {
+    deadline: SystemTime,
+    then: Vec<Action>,
 }
 
 /// Where a client is being served: its network, the subnet and pool of its address, its host
@@ -237,6 +253,8 @@ impl Server {
                 actions: VecDeque::new(),
                 offers: HashMap::new(),
                 client_port,
+                pings: HashMap::new(),
+                clock: UNIX_EPOCH,
             },
             log,
         ))
@@ -765,6 +783,10 @@ impl Server {
                 }
             },
         };
+        if self.pings.contains_key(&addr) {
+            // ISC's ack_lease: this lease already has an OFFER in progress (its ping).
+            return;
+        }
         self.log(Level::Info, msg);
         let Some(e) = self.leases.get(addr) else {
             return;
@@ -808,20 +830,86 @@ impl Server {
                 .insert(addr, (c.hw_key.clone(), now + OFFER_HOLD));
         }
         let route = self.route(req, iface, MessageType::Offer, addr);
-        self.log(
-            Level::Info,
-            format!(
-                "DHCPOFFER on {addr} to {} {}via {}",
-                c.mac(),
-                host_part(c.hostname.as_deref()),
-                Self::via(req, iface)
+        let then = vec![
+            Action::Log(
+                Level::Info,
+                format!(
+                    "DHCPOFFER on {addr} to {} {}via {}",
+                    c.mac(),
+                    host_part(c.hostname.as_deref()),
+                    Self::via(req, iface)
+                ),
             ),
-        );
-        self.actions.push_back(Action::Send(Transmit {
-            route,
-            src_ip: sid,
-            payload,
-        }));
+            Action::Send(Transmit {
+                route,
+                src_ip: sid,
+                payload,
+            }),
+        ];
+        match lease.as_ref().and_then(|l| self.ping_wait(&set, l, c, now)) {
+            Some(wait) => {
+                let id = ping_id(addr);
+                self.actions.push_back(Action::Ping { addr, id });
+                self.pings.insert(
+                    addr,
+                    PendingPing {
+                        deadline: self.clock + wait,
+                        then,
+                    },
+                );
+            }
+            None => self.actions.extend(then),
+        }
+    }
+
+    /// ISC's `do_ping_check`: whether an address about to be offered is pinged first, and
+    /// how long the answer is waited for. Never for an active lease or a fixed address (the
+    /// caller passes pool leases only); not with `ping-check false`; not for the client's
+    /// own lease within `ping-cltt-secs` of its last transaction (unless abandoned).
+    fn ping_wait(&self, set: &OptionSet, l: &Lease, c: &Client, now: i64) -> Option<Duration> {
+        let reg = &self.registry;
+        if l.binding_state == BindingState::Active {
+            return None;
+        }
+        if set.server_flag(reg, "ping-check") == Some(false) {
+            return None;
+        }
+        let same = l.uid == c.uid.clone().unwrap_or_default() && l.hardware.as_ref() == Some(&c.hw);
+        if same && l.cltt != 0 && l.binding_state != BindingState::Abandoned {
+            let cltt_secs = set
+                .server_u32(reg, "ping-cltt-secs")
+                .unwrap_or(DEFAULT_PING_CLTT_SECS);
+            if now - l.cltt < i64::from(cltt_secs) {
+                return None;
+            }
+        }
+        match set.server_u32(reg, "ping-timeout-ms") {
+            Some(ms) if ms > 0 => Some(Duration::from_millis(u64::from(ms))),
+            _ => Some(Duration::from_secs(u64::from(
+                set.server_u32(reg, "ping-timeout")
+                    .unwrap_or(DEFAULT_PING_TIMEOUT),
+            ))),
+        }
+    }
+
+    /// ISC's `abandon_lease`: the address is kept from clients for `abandon-lease-time`.
+    fn abandon(&mut self, addr: Ipv4Addr, why: &str, now: i64) {
+        let Some(mut e) = self.leases.get(addr).cloned() else {
+            return;
+        };
+        self.log(Level::Error, format!("Abandoning IP address {addr}: {why}"));
+        e.lease.binding_state = BindingState::Abandoned;
+        e.lease.next_binding_state = BindingState::Abandoned;
+        e.lease.rewind_binding_state = BindingState::Abandoned;
+        e.lease.starts = now;
+        e.lease.ends = now + DEFAULT_ABANDON_LEASE_TIME;
+        e.lease.hardware = None;
+        e.lease.uid.clear();
+        e.lease.client_hostname = None;
+        let record = dhcpd_leases::write::write_lease(&e.lease, now);
+        self.leases.put(e);
+        self.actions
+            .push_back(Action::Commit { record, then: None });
     }
 
     fn nak(&mut self, req: &Message, iface: &Served, c: &Client, cip: Ipv4Addr, sid: Ipv4Addr) {
@@ -1096,23 +1184,8 @@ impl Server {
                 Self::via(req, iface)
             ),
         );
-        if let (Some(mut e), "abandoned") = (entry, status) {
-            self.log(
-                Level::Error,
-                format!("Abandoning IP address {cip}: declined."),
-            );
-            e.lease.binding_state = BindingState::Abandoned;
-            e.lease.next_binding_state = BindingState::Abandoned;
-            e.lease.rewind_binding_state = BindingState::Abandoned;
-            e.lease.starts = now;
-            e.lease.ends = now + DEFAULT_ABANDON_LEASE_TIME;
-            e.lease.hardware = None;
-            e.lease.uid.clear();
-            e.lease.client_hostname = None;
-            let record = dhcpd_leases::write::write_lease(&e.lease, now);
-            self.leases.put(e);
-            self.actions
-                .push_back(Action::Commit { record, then: None });
+        if let (Some(_), "abandoned") = (entry, status) {
+            self.abandon(cip, "declined.", now);
         }
     }
 
@@ -1375,6 +1448,12 @@ impl Server {
     }
 }
 
+/// The ICMP identifier of a ping to `addr` (ISC folds the address into the id).
+fn ping_id(addr: Ipv4Addr) -> u16 {
+    let v = u32::from(addr);
+    (v ^ (v >> 16)) as u16
+}
+
 fn boot_field<const N: usize>(v: &[u8]) -> dhcpd_wire::message::BootField<N> {
     let mut b = [0u8; N];
     let n = v.len().min(N);
@@ -1392,6 +1471,7 @@ fn date_passed(d: &dhcpd_conf::ast::Date, now: i64) -> bool {
 
 impl Engine for Server {
     fn handle_packet(&mut self, now: SystemTime, rx: &Received<'_>) {
+        self.clock = now;
         let now = secs(now);
         let Ok(msg) = Message::from_bytes(rx.payload) else {
             return;
@@ -1418,14 +1498,57 @@ impl Engine for Server {
         }
     }
 
+    fn handle_icmp_reply(&mut self, now: SystemTime, addr: Ipv4Addr) {
+        self.clock = now;
+        let now = secs(now);
+        if self.pings.remove(&addr).is_none() {
+            if !self.pings.is_empty() {
+                let what = if self.leases.get(addr).is_some() {
+                    format!("ICMP Echo Reply for {addr} late or spurious.")
+                } else {
+                    format!("unexpected ICMP Echo Reply from {addr}")
+                };
+                self.log(Level::Debug, what);
+            }
+            return;
+        }
+        if self.leases.get(addr).is_some_and(|e| e.lease.ends > now) {
+            self.log(
+                Level::Debug,
+                format!("ICMP Echo reply while lease {addr} valid."),
+            );
+        }
+        self.offers.remove(&addr);
+        self.abandon(addr, "pinged before offer", now);
+    }
+
     fn handle_timeout(&mut self, now: SystemTime) {
+        self.clock = now;
+        let mut due: Vec<(SystemTime, Ipv4Addr)> = self
+            .pings
+            .iter()
+            .filter(|(_, p)| p.deadline <= now)
+            .map(|(a, p)| (p.deadline, *a))
+            .collect();
+        due.sort();
+        for (_, a) in due {
+            if let Some(p) = self.pings.remove(&a) {
+                self.actions.extend(p.then);
+            }
+        }
         self.expire(secs(now));
     }
 
     fn poll_timeout(&self) -> Option<SystemTime> {
-        let t = self.leases.next_expiry()?;
-        let t = u64::try_from(t.max(0)).unwrap_or(0);
-        Some(UNIX_EPOCH + Duration::from_secs(t))
+        let lease = self.leases.next_expiry().map(|t| {
+            let t = u64::try_from(t.max(0)).unwrap_or(0);
+            UNIX_EPOCH + Duration::from_secs(t)
+        });
+        let ping = self.pings.values().map(|p| p.deadline).min();
+        match (lease, ping) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn poll_action(&mut self) -> Option<Action> {
