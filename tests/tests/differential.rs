@@ -45,6 +45,7 @@ subnet 198.51.100.0 netmask 255.255.255.0 {
   option routers 198.51.100.1;
   pool {
     range 198.51.100.50 198.51.100.59;
+    range 198.51.100.100 198.51.100.109;
     deny members of "vendor-a";
     deny known-clients;
   }
