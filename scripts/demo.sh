@@ -10,7 +10,8 @@
 # server for real: in a throwaway network-namespace lab (198.51.100.0/24 only; the machine's
 # own network is never touched) our dhcpd serves examples/basic.conf and a real dhclient gets
 # a lease, with the server's log shown as it happens and the lease file at the end.
-# Needs root (for the namespaces) and dhclient and ethtool (scripts/install-test-deps.sh).
+# Needs root (for the namespaces); it first runs scripts/install-test-deps.sh, which installs
+# dhclient, ethtool and ISC dhcpd (for the comparison) when they are missing.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -23,6 +24,9 @@ command -v cargo >/dev/null 2>&1 || {
     echo "demo.sh: cargo not found: install a Rust toolchain (1.85 or newer) first" >&2
     exit 1
 }
+
+echo "==> installing what the demo needs (scripts/install-test-deps.sh; quick when present)"
+bash "$ROOT/scripts/install-test-deps.sh"
 
 echo "==> building dhcpd (cargo build --release)"
 cargo build --release
