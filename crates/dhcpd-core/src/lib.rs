@@ -1,6 +1,10 @@
 //! dhcpd-rs's DHCPv4 engine. Sans-IO: see [`io`] for what goes in and what comes out.
 
+pub mod classify;
+pub mod engine;
+pub mod eval;
 pub mod io;
+pub mod leases;
 pub mod model;
 pub mod scope;
 

@@ -100,6 +100,7 @@ impl LeaseDb {
             records,
             diagnostics,
             fatal,
+            ..
         } = parse_file(name, src, opts);
         let mut state = State::default();
         for r in &records {
@@ -144,6 +145,19 @@ impl WriteOptions {
         now: i64,
         leases: impl IntoIterator<Item = &'l Lease>,
     ) -> String {
+        self.database_full(state, now, state.failover.values(), leases)
+    }
+
+    /// [`database_with`](Self::database_with), with the failover states given by the caller
+    /// (ISC writes one block per *configured* peer, in its list order, whether or not the file
+    /// had a record for it).
+    pub fn database_full<'l, 'f>(
+        &self,
+        state: &State,
+        now: i64,
+        failover: impl IntoIterator<Item = &'f FailoverState>,
+        leases: impl IntoIterator<Item = &'l Lease>,
+    ) -> String {
         let mut out = self.header();
         for c in state.classes.values() {
             out.push_str(&self.class(c));
@@ -163,7 +177,7 @@ impl WriteOptions {
                 out.push_str(&self.host(h).unwrap_or_default());
             }
         }
-        for f in state.failover.values() {
+        for f in failover {
             out.push_str(&self.failover_state(f));
         }
         for l in leases {

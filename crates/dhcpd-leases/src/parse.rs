@@ -53,6 +53,10 @@ pub struct ParsedFile {
     pub diagnostics: Vec<Diagnostic>,
     /// ISC would have exited (`log_fatal`) while reading this file.
     pub fatal: bool,
+    /// For each record, how many diagnostics had been reported when it was read (ISC acts
+    /// on a record, e.g. prints `lease A: no subnet.`, right after reading it; this lets a
+    /// caller put such messages between the diagnostics where ISC prints them).
+    pub diag_marks: Vec<usize>,
 }
 
 /// Reads a lease file. `name` is the file name used in diagnostics.
@@ -65,12 +69,15 @@ pub fn parse_file(name: &str, src: &[u8], opts: &LoadOptions) -> ParsedFile {
         byte_order_set: false,
         live_hosts: HashSet::new(),
         fatal: false,
+        diag_marks: Vec::new(),
     };
     p.file();
+    p.mark();
     ParsedFile {
         records: p.records,
         diagnostics: p.c.take_diagnostics(),
         fatal: p.fatal,
+        diag_marks: p.diag_marks,
     }
 }
 
@@ -84,6 +91,8 @@ struct Reader<'a, 'o> {
     /// Hosts entered and not deleted (for ISC's `already exists`).
     live_hosts: HashSet<String>,
     fatal: bool,
+    /// See [`ParsedFile::diag_marks`].
+    diag_marks: Vec<usize>,
 }
 
 /// Which date field of a lease.
@@ -106,9 +115,18 @@ impl Reader<'_, '_> {
         self.c.string(t)
     }
 
+    /// Records the diagnostic count for every record pushed since the last call.
+    fn mark(&mut self) {
+        let n = self.c.diag_count();
+        while self.diag_marks.len() < self.records.len() {
+            self.diag_marks.push(n);
+        }
+    }
+
     /// `lease_file_subparse`.
     fn file(&mut self) {
         loop {
+            self.mark();
             let t = self.c.next();
             match t.kind {
                 TokKind::Eof => break,
@@ -133,7 +151,8 @@ impl Reader<'_, '_> {
                 TokKind::Kw(Kw::Group) => self.group(),
                 TokKind::Kw(Kw::Failover) => self.failover_state(),
                 TokKind::Kw(Kw::AuthoringByteOrder) => self.authoring_byte_order(),
-                // `server-duid` is a keyword in ISC but not (yet) in dhcpd-conf's table.
+                TokKind::Kw(Kw::ServerDuid) => self.server_duid(),
+                // (older keyword tables of dhcpd-conf lacked `server-duid`)
                 _ if is_name(&self.c, &t, "server-duid") => self.server_duid(),
                 _ => {
                     self.c.push(
@@ -1036,6 +1055,12 @@ impl Reader<'_, '_> {
             TokKind::Kw(Kw::Shutdown) => Some(FailoverStateName::Shutdown),
             TokKind::Kw(Kw::Paused) => Some(FailoverStateName::Paused),
             TokKind::Kw(Kw::Startup) => Some(FailoverStateName::Startup),
+            TokKind::Kw(Kw::CommunicationsInterrupted) => {
+                Some(FailoverStateName::CommunicationsInterrupted)
+            }
+            TokKind::Kw(Kw::ResolutionInterrupted) => {
+                Some(FailoverStateName::ResolutionInterrupted)
+            }
             // Keywords in ISC that dhcpd-conf's table lacks.
             TokKind::Name => match self.text(&t).to_ascii_lowercase().as_str() {
                 "communications-interrupted" => Some(FailoverStateName::CommunicationsInterrupted),
