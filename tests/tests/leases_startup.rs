@@ -3,9 +3,9 @@
 //!
 //! For each file: two copies in two directories; ISC (`dhcpd -4 -f`) and ours start at the same
 //! moment on them with the same configuration. ISC reads the file, expires what has ended,
-//! rewrites the file (keeping `FILE~`) and only then looks for interfaces; it finds none (it
-//! runs under `unshare -n`, in an empty network namespace of its own) and exits. Ours does the
-//! same and exits saying serving is not implemented yet. The two new files must be identical
+//! rewrites the file (keeping `FILE~`) and only then looks for interfaces; it finds none (both
+//! run under `unshare -n`, each in an empty network namespace of its own) and exits. Ours does
+//! the same ("Not configured to listen on any interfaces!"). The two new files must be identical
 //! but for the header line naming the writer, and the two backups identical byte for byte.
 //!
 //! Then `dhcpd -T` (check only) of both on the original file must print the same messages
@@ -201,8 +201,10 @@ fn start_both(isc: &Path, ours: &Path, a: &Path, b: &Path) -> (Output, Output) {
     ];
     let mut ci = Command::new("unshare");
     ci.arg("-n").arg(isc).args(args).current_dir(a);
-    let mut co = Command::new(ours);
-    co.args(args).current_dir(b);
+    // Ours serves when it finds an interface with a subnet: like ISC, it must run in an empty
+    // network namespace of its own, so it can never answer on this machine's real network.
+    let mut co = Command::new("unshare");
+    co.arg("-n").arg(ours).args(args).current_dir(b);
     for c in [&mut ci, &mut co] {
         c.stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -420,7 +420,11 @@ impl Model {
                     superclass: None,
                 };
                 self.class_body(&mut class, c.body.as_deref().unwrap_or_default(), scope);
-                self.class_index.insert(c.name.clone(), idx);
+                // `vendor-class "X"` / `user-class "X"` are, in ISC, subclasses of the class
+                // of that name: they must not shadow `class "X"` in lookups by name.
+                if c.kind == ClassKind::Class || !self.class_index.contains_key(&c.name) {
+                    self.class_index.insert(c.name.clone(), idx);
+                }
                 self.classes.push(class);
             }
             Stmt::Subclass(sc) => {
