@@ -163,6 +163,8 @@ pub struct Server {
     clock: SystemTime,
     /// `lease limit` billing: the class (or spawned subclass) each lease is billed to.
     billed: HashMap<Ipv4Addr, Member>,
+    /// DHCPINFORMs refused as not authoritative (ISC explains why on the first of every 101).
+    inform_warnings: u32,
 }
 
 /// An OFFER held back while its address is pinged.
@@ -258,6 +260,7 @@ impl Server {
                 pings: HashMap::new(),
                 clock: UNIX_EPOCH,
                 billed: HashMap::new(),
+                inform_warnings: 0,
             },
             log,
         ))
@@ -411,17 +414,32 @@ impl Server {
                 ours = true;
             }
         }
-        let own = |it: &mut dyn Iterator<Item = &Entry>| {
-            it.filter(|e| on_net(e) && usable(e) && c.owns(&e.lease))
-                .filter(|e| {
-                    e.lease.binding_state == BindingState::Active
-                        || self.permitted(e.pool, host, classes, now)
+        // ISC walks the client's leases in its order of preference (active first …) and
+        // takes the first one on this network that the client may use.
+        let by_uid = c.uid.as_ref().and_then(|u| {
+            self.leases
+                .by_uid(u)
+                .find(|e| on_net(e) && self.permitted(e.pool, host, classes, now))
+                .map(|e| e.lease.addr)
+        });
+        let by_hw = || {
+            self.leases
+                .by_hw(&c.hw_key)
+                .find(|e| {
+                    let other_uid = !matches!(
+                        e.lease.binding_state,
+                        BindingState::Free | BindingState::Backup
+                    ) && !e.lease.uid.is_empty()
+                        && c.uid.as_deref() != Some(e.lease.uid.as_slice());
+                    !other_uid && on_net(e) && self.permitted(e.pool, host, classes, now)
                 })
-                .max_by_key(|e| (e.lease.binding_state == BindingState::Active, e.lease.ends))
+                // A lease that carries another identifier is not this client's.
+                .filter(|e| {
+                    e.lease.uid.is_empty() || c.uid.as_deref() == Some(e.lease.uid.as_slice())
+                })
                 .map(|e| e.lease.addr)
         };
-        let by_uid = c.uid.as_ref().and_then(|u| own(&mut self.leases.by_uid(u)));
-        let found = by_uid.or_else(|| own(&mut self.leases.by_hw(&c.hw_key)));
+        let found = by_uid.or_else(by_hw);
         Found { addr: found, ours }
     }
 
@@ -1256,7 +1274,7 @@ impl Server {
             e.lease.tstp = 0;
             let record = dhcpd_leases::write::write_lease(&e.lease, now);
             self.billed.remove(&cip);
-            self.leases.put(e);
+            self.leases.update(e);
             self.actions
                 .push_back(Action::Commit { record, then: None });
         }
@@ -1271,6 +1289,10 @@ impl Server {
             Some(e) if e.lease.binding_state == BindingState::Abandoned => "already abandoned",
             Some(_) => "abandoned",
         };
+        // ISC abandons first, then logs the DECLINE with its outcome.
+        if let (Some(_), "abandoned") = (entry, status) {
+            self.abandon(cip, "declined.", now);
+        }
         self.log(
             Level::Info,
             format!(
@@ -1279,27 +1301,61 @@ impl Server {
                 Self::via(req, iface)
             ),
         );
-        if let (Some(_), "abandoned") = (entry, status) {
-            self.abandon(cip, "declined.", now);
-        }
     }
 
-    fn inform(&mut self, req: &Message, iface: &Served, now: i64) {
+    /// ISC's `dhcpinform`. `src_ip`: the packet's IP source, used when ciaddr is zero.
+    fn inform(&mut self, req: &Message, iface: &Served, now: i64, src_ip: Ipv4Addr) {
         let c = Client::of(req);
-        let cip = if req.ciaddr != Ipv4Addr::UNSPECIFIED {
-            req.ciaddr
+        let relayed = req.giaddr != Ipv4Addr::UNSPECIFIED;
+        let (cip, mut addr_type) = if req.ciaddr != Ipv4Addr::UNSPECIFIED {
+            (req.ciaddr, "client")
         } else {
+            (src_ip, "source")
+        };
+        // The subnet is looked up by the relay's address when the client gave none.
+        let sip = if req.ciaddr == Ipv4Addr::UNSPECIFIED && relayed {
+            addr_type = "relay";
             req.giaddr
+        } else {
+            cip
         };
         let via = Self::via(req, iface);
-        self.log(Level::Info, format!("DHCPINFORM from {cip} via {via}"));
-        let Some(subnet) = self.model.subnet_for(cip) else {
+        let msg = format!("DHCPINFORM from {cip} via {via}");
+        self.log(Level::Info, msg.clone());
+        if cip == Ipv4Addr::UNSPECIFIED {
             self.log(
                 Level::Info,
-                format!("DHCPINFORM from {cip} via {via}: unknown subnet for client address {cip}"),
+                format!("{msg}: ignored (null source address)."),
+            );
+            return;
+        }
+        let Some(subnet) = self.model.subnet_for(sip) else {
+            self.log(
+                Level::Info,
+                format!("{msg}: unknown subnet for {addr_type} address {sip}"),
             );
             return;
         };
+        if !self.model.scopes[self.model.subnets[subnet].scope].authoritative {
+            let net = self.model.subnets[subnet].net;
+            self.log(
+                Level::Info,
+                format!("{msg}: not authoritative for subnet {net}"),
+            );
+            if self.inform_warnings % 101 == 0 {
+                for l in [
+                    "If this DHCP server is authoritative for that subnet,",
+                    "please write an `authoritative;' directive either in the",
+                    "subnet declaration or in some scope that encloses the",
+                    "subnet declaration - for example, write it at the top",
+                    "of the dhcpd.conf file.",
+                ] {
+                    self.log(Level::Info, l.to_string());
+                }
+            }
+            self.inform_warnings = self.inform_warnings.wrapping_add(1);
+            return;
+        }
         let shared = self.model.subnets[subnet].shared;
         let host = self.host_for(&c);
         let classes = self.classes_of(req, now);
@@ -1312,7 +1368,7 @@ impl Server {
         };
         let set = self.options_for(req, None, &at, now);
         let sid = self.server_id(&set, iface);
-        let Some(payload) = self.reply(
+        let Some(mut payload) = self.reply(
             req,
             MessageType::Ack,
             Ipv4Addr::UNSPECIFIED,
@@ -1323,21 +1379,28 @@ impl Server {
         ) else {
             return;
         };
+        // ISC: to ciaddr whenever the client gave one (even through a relay); only a client
+        // with no address is answered through its relay, with the broadcast flag set.
+        let (route, via) = if req.ciaddr == Ipv4Addr::UNSPECIFIED && relayed {
+            if let Some(f) = payload.get_mut(10) {
+                *f |= 0x80;
+            }
+            let r = Route::Udp {
+                ip: req.giaddr,
+                port: self.client_port.saturating_sub(1),
+            };
+            (r, via)
+        } else {
+            let r = Route::Udp {
+                ip: cip,
+                port: self.client_port,
+            };
+            (r, iface.info.name.clone())
+        };
         self.log(
             Level::Info,
             format!("DHCPACK to {cip} ({}) via {via}", c.mac()),
         );
-        let route = if req.giaddr != Ipv4Addr::UNSPECIFIED {
-            Route::Udp {
-                ip: req.giaddr,
-                port: self.client_port.saturating_sub(1),
-            }
-        } else {
-            Route::Udp {
-                ip: cip,
-                port: self.client_port,
-            }
-        };
         self.actions.push_back(Action::Send(Transmit {
             route,
             src_ip: sid,
@@ -1528,7 +1591,7 @@ impl Server {
             e.lease.rewind_binding_state = BindingState::Free;
             let record = dhcpd_leases::write::write_lease(&e.lease, now);
             self.billed.remove(&a);
-            self.leases.put(e);
+            self.leases.update(e);
             self.actions
                 .push_back(Action::Commit { record, then: None });
         }
@@ -1579,7 +1642,7 @@ impl Engine for Server {
             Some(MessageType::Request) => self.request(&msg, &iface, now),
             Some(MessageType::Release) => self.release(&msg, &iface, now),
             Some(MessageType::Decline) => self.decline(&msg, &iface, now),
-            Some(MessageType::Inform) => self.inform(&msg, &iface, now),
+            Some(MessageType::Inform) => self.inform(&msg, &iface, now, rx.src_ip),
             None => self.bootp(&msg, rx.payload, &iface, now),
             _ => {}
         }

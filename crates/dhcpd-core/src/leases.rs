@@ -40,12 +40,51 @@ fn hw_key(l: &Lease) -> Option<Vec<u8>> {
     })
 }
 
+/// What ISC's `client_lease_preferred` looks at of the lease being (re)inserted in a client's
+/// chain: its binding state, `cltt` and `ends` *before* the change being recorded (ISC
+/// re-hashes a lease in `supersede_lease` before it copies the new times and state).
+#[derive(Debug, Clone, Copy)]
+struct Snap {
+    state: BindingState,
+    cltt: i64,
+    ends: i64,
+}
+
+impl Snap {
+    fn of(l: &Lease) -> Snap {
+        Snap {
+            state: l.binding_state,
+            cltt: l.cltt,
+            ends: l.ends,
+        }
+    }
+}
+
+/// ISC's `client_lease_preferred(cand, lease)`: whether `lease` goes before `cand`.
+fn preferred(cand: &Lease, lease: Snap) -> bool {
+    use BindingState::{Abandoned, Active, Expired, Released};
+    match cand.binding_state {
+        Active => lease.state == Active && lease.ends >= cand.ends,
+        Expired | Released => {
+            lease.state == Active
+                || (matches!(lease.state, Expired | Released) && lease.cltt >= cand.cltt)
+        }
+        Abandoned => lease.state != Abandoned || lease.cltt >= cand.cltt,
+        _ => {
+            matches!(lease.state, Active | Expired | Released)
+                || (lease.state != Abandoned && lease.cltt >= cand.cltt)
+        }
+    }
+}
+
 /// All leases.
 #[derive(Debug, Clone, Default)]
 pub struct LeaseTable {
     entries: BTreeMap<Ipv4Addr, Entry>,
-    by_uid: HashMap<Vec<u8>, BTreeSet<Ipv4Addr>>,
-    by_hw: HashMap<Vec<u8>, BTreeSet<Ipv4Addr>>,
+    /// Leases per client identifier / hardware address, in ISC's order of preference for
+    /// "resuming allocation to the client" (see [`preferred`]).
+    by_uid: HashMap<Vec<u8>, Vec<Ipv4Addr>>,
+    by_hw: HashMap<Vec<u8>, Vec<Ipv4Addr>>,
     /// Free leases per pool, by (ends, queue position, address).
     free: HashMap<usize, BTreeSet<(i64, i64, Ipv4Addr)>>,
     /// Queue position of each lease among those with the same `ends` (see the module doc).
@@ -131,6 +170,15 @@ impl LeaseTable {
         for e in &entries {
             self.index(e);
         }
+        // Client chains as ISC builds them at start-up: leases in address-hash order, each
+        // inserted by its own state and times.
+        self.by_uid.clear();
+        self.by_hw.clear();
+        let mut walk: Vec<&Entry> = entries.iter().collect();
+        walk.sort_by_key(|e| (u32::from(e.lease.addr) % HASH, e.lease.addr));
+        for e in walk {
+            self.index_chains(e, Snap::of(&e.lease));
+        }
     }
 
     /// Applies what the lease file says, as ISC does at start-up.
@@ -157,7 +205,7 @@ impl LeaseTable {
         let a = e.lease.addr;
         if !e.lease.uid.is_empty() {
             if let Some(s) = self.by_uid.get_mut(&e.lease.uid) {
-                s.remove(&a);
+                s.retain(|x| *x != a);
                 if s.is_empty() {
                     self.by_uid.remove(&e.lease.uid);
                 }
@@ -165,7 +213,7 @@ impl LeaseTable {
         }
         if let Some(k) = hw_key(&e.lease) {
             if let Some(s) = self.by_hw.get_mut(&k) {
-                s.remove(&a);
+                s.retain(|x| *x != a);
                 if s.is_empty() {
                     self.by_hw.remove(&k);
                 }
@@ -178,17 +226,35 @@ impl LeaseTable {
         self.active_until.remove(&(e.lease.ends, a));
     }
 
-    fn index(&mut self, e: &Entry) {
+    /// Inserts `a` into a client chain before the first lease it is preferred to.
+    fn chain_insert(
+        entries: &BTreeMap<Ipv4Addr, Entry>,
+        chain: &mut Vec<Ipv4Addr>,
+        a: Ipv4Addr,
+        snap: Snap,
+    ) {
+        let pos = chain
+            .iter()
+            .position(|c| entries.get(c).is_some_and(|ce| preferred(&ce.lease, snap)))
+            .unwrap_or(chain.len());
+        chain.insert(pos, a);
+    }
+
+    /// Puts a lease (already in `entries`) into its client chains.
+    fn index_chains(&mut self, e: &Entry, snap: Snap) {
         let a = e.lease.addr;
         if !e.lease.uid.is_empty() {
-            self.by_uid
-                .entry(e.lease.uid.clone())
-                .or_default()
-                .insert(a);
+            let chain = self.by_uid.entry(e.lease.uid.clone()).or_default();
+            Self::chain_insert(&self.entries, chain, a, snap);
         }
         if let Some(k) = hw_key(&e.lease) {
-            self.by_hw.entry(k).or_default().insert(a);
+            let chain = self.by_hw.entry(k).or_default();
+            Self::chain_insert(&self.entries, chain, a, snap);
         }
+    }
+
+    fn index(&mut self, e: &Entry) {
+        let a = e.lease.addr;
         match e.lease.binding_state {
             BindingState::Free | BindingState::Backup => {
                 let seq = self.seq.get(&a).copied().unwrap_or(0);
@@ -209,15 +275,52 @@ impl LeaseTable {
         self.entries.insert(e.lease.addr, e);
     }
 
+    /// Inserts and chains a lease, `snap` being what ISC compares when it re-hashes it.
+    fn insert_chained(&mut self, e: Entry, snap: Snap) {
+        self.index(&e);
+        let a = e.lease.addr;
+        self.entries.insert(a, e.clone());
+        self.index_chains(&e, snap);
+    }
+
     /// Replaces the lease at its address (keeping its pool and subnet), re-indexing it.
     pub fn put(&mut self, e: Entry) {
-        if let Some(old) = self.entries.remove(&e.lease.addr) {
-            self.unindex(&old);
-        }
+        let snap = match self.entries.remove(&e.lease.addr) {
+            Some(old) => {
+                self.unindex(&old);
+                Snap::of(&old.lease)
+            }
+            None => Snap::of(&e.lease),
+        };
         // Requeued while serving: in front of the leases with the same `ends`.
         self.front -= 1;
         self.seq.insert(e.lease.addr, self.front);
-        self.insert(e);
+        self.insert_chained(e, snap);
+    }
+
+    /// Records a change that ISC makes without re-hashing the lease (`supersede_lease`
+    /// with no new lease: release, expiry): its place in its client's chains is kept. The
+    /// client identifier and hardware address must be unchanged.
+    pub fn update(&mut self, e: Entry) {
+        let a = e.lease.addr;
+        let Some(old) = self.entries.remove(&a) else {
+            self.put(e);
+            return;
+        };
+        if old.lease.uid != e.lease.uid || old.lease.hardware != e.lease.hardware {
+            self.entries.insert(a, old);
+            self.put(e);
+            return;
+        }
+        if let Some(f) = self.free.get_mut(&old.pool) {
+            let seq = self.seq.get(&a).copied().unwrap_or(0);
+            f.remove(&(old.lease.ends, seq, a));
+        }
+        self.active_until.remove(&(old.lease.ends, a));
+        self.front -= 1;
+        self.seq.insert(a, self.front);
+        self.index(&e);
+        self.entries.insert(a, e);
     }
 
     /// The lease at an address.
@@ -230,7 +333,7 @@ impl LeaseTable {
         self.entries.values()
     }
 
-    /// Leases with this client identifier.
+    /// Leases with this client identifier, in ISC's order of preference.
     pub fn by_uid(&self, uid: &[u8]) -> impl Iterator<Item = &Entry> + '_ {
         self.by_uid
             .get(uid)
@@ -239,7 +342,8 @@ impl LeaseTable {
             .filter_map(|a| self.entries.get(a))
     }
 
-    /// Leases with this hardware address (type byte then address).
+    /// Leases with this hardware address (type byte then address), in ISC's order of
+    /// preference.
     pub fn by_hw(&self, key: &[u8]) -> impl Iterator<Item = &Entry> + '_ {
         self.by_hw
             .get(key)
