@@ -389,7 +389,7 @@ pub struct HostIdentifier {
     /// The option.
     pub option: OptionName,
     /// Its value.
-    pub value: Expr,
+    pub value: crate::options::OptionValue,
 }
 
 /// `dynamic;`, `deleted;`, `static;`.
@@ -863,8 +863,8 @@ impl Printer<'_> {
             Stmt::Uid(_, v) => self.line(d, &format!("uid {v};")),
             Stmt::HostIdentifier(h) => {
                 let t = match h.relays {
-                    Some(n) => format!("host-identifier v6relopt {n} {} {};", h.option, h.value),
-                    None => format!("host-identifier option {} {};", h.option, h.value),
+                    Some(n) => format!("host-identifier v6relopt {n} {}{};", h.option, h.value),
+                    None => format!("host-identifier option {}{};", h.option, h.value),
                 };
                 self.line(d, &t);
             }

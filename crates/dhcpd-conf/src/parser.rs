@@ -54,6 +54,9 @@ pub struct ParseOutput {
     pub config: Config,
     /// Errors and warnings, in the order ISC would print them.
     pub diagnostics: Vec<Diagnostic>,
+    /// Every option space and definition in force at the end (built-ins plus the
+    /// configuration's own), for encoding the configured option values.
+    pub registry: dhcpd_wire::options::Registry,
 }
 
 impl ParseOutput {
@@ -81,7 +84,7 @@ pub struct Parser<'l> {
 }
 
 impl<'l> Parser<'l> {
-    fn new(loader: &'l mut dyn Loader, options: ParseOptions) -> Self {
+    pub(crate) fn new(loader: &'l mut dyn Loader, options: ParseOptions) -> Self {
         Parser {
             loader,
             files: Vec::new(),
@@ -153,5 +156,6 @@ pub fn parse_config(path: &str, loader: &mut dyn Loader, options: ParseOptions) 
     ParseOutput {
         config,
         diagnostics,
+        registry: p.opts.registry.clone(),
     }
 }

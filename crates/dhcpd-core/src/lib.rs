@@ -1,5 +1,11 @@
 //! dhcpd-rs's DHCPv4 engine. Sans-IO: see [`io`] for what goes in and what comes out.
 
+pub mod classify;
+pub mod engine;
+pub mod eval;
 pub mod io;
+pub mod leases;
+pub mod model;
+pub mod scope;
 
 pub use io::{Action, Engine, Level, Received, Route, Transmit};

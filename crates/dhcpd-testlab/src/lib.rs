@@ -12,6 +12,8 @@
 //!
 //! Needs root (as CI runs); a test calling [`Lab::new`] without it fails with a clear message.
 
+pub mod pcap;
+
 use std::io;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -233,6 +235,13 @@ impl Lab {
         let pid = child.id();
         self.children.push(child);
         Ok(pid)
+    }
+
+    /// Takes a child started elsewhere (e.g. with piped output) so the lab ends it on drop.
+    pub fn adopt(&mut self, child: Child) -> u32 {
+        let pid = child.id();
+        self.children.push(child);
+        pid
     }
 
     /// Ends one process this lab started (SIGTERM, then SIGKILL after 3 s); returns its status.

@@ -20,6 +20,10 @@
 //! [`frame`] parses and builds the Ethernet/IPv4/UDP frames of the raw
 //! socket path with ISC's rules and header fields.
 //!
+//! [`order`] chooses, orders and places reply options as ISC's
+//! `cons_options`/`store_options` do (priority list, maximum message size,
+//! overload, relay agent information, BOOTP minimum).
+//!
 //! [`options`] holds ISC's option spaces and definitions, the parsed format
 //! strings, the config-time [`options::Registry`], and
 //! [`options::value`] to decode/encode option data through a format.
@@ -30,6 +34,7 @@ pub mod error;
 pub mod frame;
 pub mod message;
 pub mod options;
+pub mod order;
 pub mod packet;
 
 pub use error::{Area, WireError};
@@ -40,4 +45,4 @@ pub use message::{
     BootField, DhcpOption, Entry, Message, MessageType, OpCode, OptionList, RawOption, Vendor,
     layout_options,
 };
-pub use packet::DhcpPacket;
+pub use packet::{DhcpPacket, Options};

@@ -12,6 +12,7 @@
 //! [`Message::buffer_len`] long and every `file`/`sname` option list fits
 //! its field.
 
+use std::borrow::Cow;
 use std::net::Ipv4Addr;
 
 use crate::error::{Area, Result, WireError};
@@ -98,12 +99,74 @@ enum_with_unknown! {
     }
 }
 
+/// Option data of at most 255 bytes: short values (most options) are kept
+/// inline so that parsing a message does not allocate per option.
+#[derive(Clone)]
+enum OptData {
+    Inline { len: u8, buf: [u8; INLINE] },
+    Heap(Vec<u8>),
+}
+
+/// Bytes of option data kept inline.
+const INLINE: usize = 30;
+
+impl OptData {
+    fn from_slice(data: &[u8]) -> OptData {
+        match u8::try_from(data.len()) {
+            Ok(len) if data.len() <= INLINE => {
+                let mut buf = [0; INLINE];
+                buf[..data.len()].copy_from_slice(data);
+                OptData::Inline { len, buf }
+            }
+            _ => OptData::Heap(data.to_vec()),
+        }
+    }
+
+    fn from_vec(data: Vec<u8>) -> OptData {
+        if data.len() <= INLINE {
+            OptData::from_slice(&data)
+        } else {
+            OptData::Heap(data)
+        }
+    }
+}
+
+impl std::ops::Deref for OptData {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            OptData::Inline { len, buf } => &buf[..usize::from(*len).min(INLINE)],
+            OptData::Heap(v) => v,
+        }
+    }
+}
+
+impl PartialEq for OptData {
+    fn eq(&self, other: &OptData) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for OptData {}
+
+impl std::hash::Hash for OptData {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (**self).hash(state);
+    }
+}
+
+impl std::fmt::Debug for OptData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
 /// One option instance as it appears on the wire: a code and at most 255
 /// bytes of data.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RawOption {
     code: u8,
-    data: Vec<u8>,
+    data: OptData,
 }
 
 impl RawOption {
@@ -116,7 +179,18 @@ impl RawOption {
                 len: data.len(),
             });
         }
-        Ok(RawOption { code, data })
+        Ok(RawOption {
+            code,
+            data: OptData::from_vec(data),
+        })
+    }
+    /// An instance from at most 255 bytes (callers guarantee the length;
+    /// longer data is cut at 255).
+    pub(crate) fn from_short(code: u8, data: &[u8]) -> RawOption {
+        RawOption {
+            code,
+            data: OptData::from_slice(&data[..data.len().min(255)]),
+        }
     }
     /// The option code.
     pub fn code(&self) -> u8 {
@@ -145,14 +219,14 @@ impl DhcpOption {
         if self.data.is_empty() {
             return vec![RawOption {
                 code: self.code,
-                data: Vec::new(),
+                data: OptData::from_slice(&[]),
             }];
         }
         self.data
             .chunks(255)
             .map(|c| RawOption {
                 code: self.code,
-                data: c.to_vec(),
+                data: OptData::from_slice(c),
             })
             .collect()
     }
@@ -177,7 +251,9 @@ pub struct OptionList {
     /// trailer is emitted.
     pub entries: Vec<Entry>,
     /// Bytes after the end option (usually zero padding), kept verbatim.
-    pub trailer: Vec<u8>,
+    /// All-zero trailers borrow a static buffer (see [`zero_trailer`]), so
+    /// parsing a padded message does not allocate for them.
+    pub trailer: Cow<'static, [u8]>,
 }
 
 impl OptionList {
@@ -187,7 +263,7 @@ impl OptionList {
         entries.push(Entry::End);
         OptionList {
             entries,
-            trailer: Vec::new(),
+            trailer: Cow::Borrowed(&[]),
         }
     }
 
@@ -215,7 +291,7 @@ impl OptionList {
     /// Parses an area. `base` is the offset of `bytes` in the message (for
     /// error reporting).
     fn parse(bytes: &[u8], area: Area, base: usize) -> Result<OptionList> {
-        let mut entries = Vec::new();
+        let mut entries = Vec::with_capacity(count_entries(bytes));
         let mut i = 0;
         while i < bytes.len() {
             match bytes[i] {
@@ -227,7 +303,7 @@ impl OptionList {
                     entries.push(Entry::End);
                     return Ok(OptionList {
                         entries,
-                        trailer: bytes[i + 1..].to_vec(),
+                        trailer: trailer(&bytes[i + 1..]),
                     });
                 }
                 code => {
@@ -240,7 +316,7 @@ impl OptionList {
                     let data = bytes.get(i + 2..i + 2 + len).ok_or(truncated)?;
                     entries.push(Entry::Option(RawOption {
                         code,
-                        data: data.to_vec(),
+                        data: OptData::from_slice(data),
                     }));
                     i += 2 + len;
                 }
@@ -248,7 +324,7 @@ impl OptionList {
         }
         Ok(OptionList {
             entries,
-            trailer: Vec::new(),
+            trailer: Cow::Borrowed(&[]),
         })
     }
 
@@ -293,6 +369,44 @@ impl OptionList {
         }
         n + self.trailer.len()
     }
+}
+
+static ZEROS: [u8; 2048] = [0; 2048];
+
+/// A trailer of `len` zero bytes (borrowed from a static buffer when up to
+/// 2048 bytes long).
+pub fn zero_trailer(len: usize) -> Cow<'static, [u8]> {
+    match ZEROS.get(..len) {
+        Some(z) => Cow::Borrowed(z),
+        None => Cow::Owned(vec![0; len]),
+    }
+}
+
+fn trailer(bytes: &[u8]) -> Cow<'static, [u8]> {
+    if bytes.iter().all(|&b| b == 0) {
+        zero_trailer(bytes.len())
+    } else {
+        Cow::Owned(bytes.to_vec())
+    }
+}
+
+/// Number of entries `OptionList::parse` will produce (at most), so that
+/// it allocates once.
+fn count_entries(bytes: &[u8]) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while let Some(&code) = bytes.get(i) {
+        n += 1;
+        match code {
+            PAD => i += 1,
+            END => break,
+            _ => match bytes.get(i + 1) {
+                Some(&len) => i += 2 + usize::from(len),
+                None => break,
+            },
+        }
+    }
+    n
 }
 
 /// `sname` or `file`: plain bytes, or options when overloaded by option 52.
@@ -431,8 +545,9 @@ fn array<const N: usize>(b: &[u8]) -> [u8; N] {
 
 impl Message {
     /// Parses a checked packet. Options in `file`/`sname` are parsed when
-    /// the main options area carries option 52 with value 1 (file), 2
-    /// (sname) or 3 (both); other values leave the fields as bytes.
+    /// the main options area carries option 52 (first byte of its joined
+    /// instances) with bit 1 (file) or bit 2 (sname) set, as ISC reads it;
+    /// otherwise the fields stay bytes.
     pub fn parse<T: AsRef<[u8]>>(packet: &DhcpPacket<T>) -> Result<Message> {
         packet.check_len()?;
         let vendor = match packet.options_area() {
@@ -443,12 +558,9 @@ impl Message {
             Vendor::Options(list) => overload_value(list),
             Vendor::Raw(_) => None,
         };
-        let (in_file, in_sname) = match overload {
-            Some(1) => (true, false),
-            Some(2) => (false, true),
-            Some(3) => (true, true),
-            _ => (false, false),
-        };
+        // As ISC: bit 1 of option 52 = `file`, bit 2 = `sname`.
+        let v = overload.unwrap_or(0);
+        let (in_file, in_sname) = (v & 1 != 0, v & 2 != 0);
         let file = if in_file {
             BootField::Options(OptionList::parse(
                 packet.file(),
@@ -590,7 +702,7 @@ impl Message {
                 Some(d) => d.data.extend_from_slice(&o.data),
                 None => out.push(DhcpOption {
                     code: o.code,
-                    data: o.data.clone(),
+                    data: o.data.to_vec(),
                 }),
             }
         }
@@ -619,8 +731,11 @@ fn overload_value(list: &OptionList) -> Option<u8> {
         })
 }
 
-/// Lays logical options out as ISC does when they do not all fit the options
-/// area: long values are split into 255-byte instances (RFC 3396); when the
+/// Lays logical options out in the given order (an order-preserving,
+/// lossless layout; a server answering a client should use
+/// [`crate::order::build_reply_options`], which reproduces ISC's choice and
+/// placement, including moving options that only fit `file`/`sname`). It
+/// matches ISC when the options need no reordering: long values are split into 255-byte instances (RFC 3396); when the
 /// options area (of `capacity` bytes, magic cookie excluded) is too small,
 /// it is filled to its last byte — splitting the option that crosses the
 /// boundary — with option 52 last, and the rest continues in `file`, then
@@ -658,7 +773,7 @@ pub fn layout_options(
                 let (head, tail) = data.split_at(n);
                 lists[area].push(RawOption {
                     code: opt.code,
-                    data: head.to_vec(),
+                    data: OptData::from_slice(head),
                 });
                 room -= 2 + n;
                 data = tail;
@@ -688,7 +803,7 @@ pub fn layout_options(
         .collect();
     main.push(Entry::Option(RawOption {
         code: OPTION_OVERLOAD,
-        data: vec![overload],
+        data: OptData::from_slice(&[overload]),
     }));
     let used: usize = main
         .iter()
@@ -705,7 +820,7 @@ pub fn layout_options(
     Ok((
         OptionList {
             entries: main,
-            trailer: Vec::new(),
+            trailer: Cow::Borrowed(&[]),
         },
         file,
         sname,

@@ -8,7 +8,7 @@
 
 use std::net::Ipv4Addr;
 
-use crate::error::{Result, WireError};
+use crate::error::{Area, Result, WireError};
 
 /// Field offsets of the fixed header.
 pub(crate) mod field {
@@ -194,6 +194,117 @@ impl<T: AsRef<[u8]>> DhcpPacket<T> {
             Some(&self.b()[field::OPTIONS..])
         } else {
             None
+        }
+    }
+
+    /// The option instances of the options area, in wire order (pads
+    /// skipped, stopping at the end option). Empty without the magic
+    /// cookie. Allocates nothing.
+    pub fn options(&self) -> Options<'_> {
+        match self.options_area() {
+            Some(area) => Options::new(area, Area::Options, field::OPTIONS),
+            None => Options::new(&[], Area::Options, field::OPTIONS),
+        }
+    }
+
+    /// The value of option 52 (option overload) in the options area: the
+    /// first byte of its instances joined (RFC 3396). As in ISC, bit 1 means
+    /// `file` and bit 2 means `sname` carry options.
+    pub fn overload(&self) -> Option<u8> {
+        self.options()
+            .map_while(|o| o.ok())
+            .find_map(|(code, data)| {
+                if code == 52 {
+                    data.first().copied()
+                } else {
+                    None
+                }
+            })
+    }
+
+    /// Every option instance in RFC 3396 order: the options area, then
+    /// `file` and `sname` when option 52 says they carry options. Allocates
+    /// nothing.
+    pub fn all_options(&self) -> impl Iterator<Item = Result<(u8, &[u8])>> + '_ {
+        let v = self.overload().unwrap_or(0);
+        let (file, sname) = (v & 1 != 0, v & 2 != 0);
+        let file = file.then(|| Options::new(self.file(), Area::File, field::FILE.start));
+        let sname = sname.then(|| Options::new(self.sname(), Area::Sname, field::SNAME.start));
+        self.options()
+            .chain(file.into_iter().flatten())
+            .chain(sname.into_iter().flatten())
+    }
+
+    /// The data of the first instance of option `code` (see
+    /// [`crate::Message::option`] for the RFC 3396 join), or `None`.
+    /// Malformed options before it give an error.
+    pub fn find_option(&self, code: u8) -> Option<Result<&[u8]>> {
+        self.all_options().find_map(|o| match o {
+            Ok((c, data)) if c == code => Some(Ok(data)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        })
+    }
+}
+
+/// Iterator over the option instances of one area: `(code, data)`; pads
+/// are skipped and iteration stops at the end option or after the first
+/// error.
+#[derive(Debug, Clone)]
+pub struct Options<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    area: Area,
+    base: usize,
+}
+
+impl<'a> Options<'a> {
+    /// Options of `bytes`, an area starting at offset `base` of the message.
+    pub fn new(bytes: &'a [u8], area: Area, base: usize) -> Options<'a> {
+        Options {
+            bytes,
+            pos: 0,
+            area,
+            base,
+        }
+    }
+}
+
+impl<'a> Iterator for Options<'a> {
+    type Item = Result<(u8, &'a [u8])>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let code = *self.bytes.get(self.pos)?;
+            match code {
+                0 => self.pos += 1,
+                255 => {
+                    self.pos = self.bytes.len();
+                    return None;
+                }
+                _ => {
+                    let start = self.pos;
+                    let data = self
+                        .bytes
+                        .get(start + 1)
+                        .map(|&l| start + 2..start + 2 + usize::from(l))
+                        .and_then(|r| self.bytes.get(r));
+                    return match data {
+                        Some(d) => {
+                            self.pos = start + 2 + d.len();
+                            Some(Ok((code, d)))
+                        }
+                        None => {
+                            self.pos = self.bytes.len();
+                            Some(Err(WireError::OptionTruncated {
+                                area: self.area,
+                                offset: self.base + start,
+                                code,
+                            }))
+                        }
+                    };
+                }
+            }
         }
     }
 }

@@ -118,7 +118,7 @@ fn short_reply_layout_matches_isc() {
     let logical = reply.joined_options();
     let (mut main, file, sname) = layout_options(&logical, wire.len() - 240).expect("fits");
     assert!(file.is_none() && sname.is_none());
-    main.trailer = vec![0; wire.len() - 240 - main.encoded_len()];
+    main.trailer = dhcpd_wire::message::zero_trailer(wire.len() - 240 - main.encoded_len());
     let mut rebuilt = reply.clone();
     rebuilt.vendor = Vendor::Options(main);
     assert_eq!(rebuilt.to_vec().expect("emit"), wire);
@@ -165,4 +165,49 @@ fn domain_search_compression_matches_isc() {
     let decoded =
         value::decode(def.format(), &reply.option(119).unwrap_or_default()).expect("decodes");
     assert_eq!(decoded, [Value::DomainList(names)]);
+}
+
+#[test]
+fn view_options_agree_with_the_owned_model() {
+    for path in common::pcap_files() {
+        for d in common::dhcp_payloads(&path) {
+            let view = dhcpd_wire::DhcpPacket::new_checked(&d.payload[..]).expect("header");
+            let msg = Message::from_bytes(&d.payload).expect("parses");
+            let from_view: Vec<(u8, Vec<u8>)> = view
+                .all_options()
+                .map(|o| o.map(|(c, v)| (c, v.to_vec())).expect("well formed"))
+                .collect();
+            let from_msg: Vec<(u8, Vec<u8>)> = msg
+                .raw_options()
+                .map(|o| (o.code(), o.data().to_vec()))
+                .collect();
+            assert_eq!(from_view, from_msg, "{}", path.display());
+            if let Some(first) = from_msg.first() {
+                assert_eq!(
+                    view.find_option(first.0).map(|r| r.expect("ok").to_vec()),
+                    Some(first.1.clone())
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn overload_is_read_like_isc() {
+    // An empty option 52, then 52 = 5: the joined value starts with 5, whose
+    // bit 1 says `file` carries options (ISC tests bits, not values).
+    let mut bytes = vec![0u8; 236];
+    bytes[108..114].copy_from_slice(&[12, 3, b'a', b'b', b'c', 255]);
+    bytes.extend_from_slice(&[99, 130, 83, 99, 52, 0, 52, 1, 5, 255]);
+    let msg = Message::from_bytes(&bytes).expect("parses");
+    assert!(matches!(msg.file, BootField::Options(_)));
+    assert!(matches!(msg.sname, BootField::Bytes(_)));
+    assert_eq!(msg.option(12), Some(b"abc".to_vec()));
+    assert_eq!(msg.to_vec().expect("emit"), bytes);
+    let view = dhcpd_wire::DhcpPacket::new_checked(&bytes[..]).expect("header");
+    assert_eq!(view.overload(), Some(5));
+    assert_eq!(
+        view.find_option(12).map(|r| r.expect("ok")),
+        Some(&b"abc"[..])
+    );
 }

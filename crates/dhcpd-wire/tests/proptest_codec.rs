@@ -56,6 +56,19 @@ proptest! {
     }
 
     #[test]
+    fn view_iterator_agrees_with_parse(bytes in dhcp_like()) {
+        if let Ok(view) = dhcpd_wire::DhcpPacket::new_checked(&bytes[..]) {
+            let from_view: Result<Vec<(u8, Vec<u8>)>, _> =
+                view.all_options().map(|o| o.map(|(c, v)| (c, v.to_vec()))).collect();
+            if let Ok(msg) = Message::from_bytes(&bytes) {
+                let from_msg: Vec<(u8, Vec<u8>)> =
+                    msg.raw_options().map(|o| (o.code(), o.data().to_vec())).collect();
+                prop_assert_eq!(from_view.expect("parse accepted it"), from_msg);
+            }
+        }
+    }
+
+    #[test]
     fn layout_then_parse_gives_back_the_options(opts in logical_options(), capacity in 64usize..1300) {
         match layout_options(&opts, capacity) {
             Ok((main, file, sname)) => {
@@ -105,6 +118,47 @@ proptest! {
                     }
                 }
             }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// ISC's reply layout never panics, always emits a message that parses,
+    /// sends only options the server had (with their exact values), keeps
+    /// within the size ISC allows, and pads to the BOOTP minimum.
+    #[test]
+    fn reply_layout_is_sound(
+        opts in logical_options(),
+        prl in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..20)),
+        mms in proptest::option::of(any::<u16>()),
+        file in any::<bool>(),
+        sname in any::<bool>(),
+    ) {
+        use dhcpd_wire::order::{Overload, ReplyParams, build_reply_options, max_option_len};
+        let params = ReplyParams {
+            prl: prl.as_deref(),
+            max_message_size: mms,
+            overload: Overload { file, sname },
+            ..ReplyParams::default()
+        };
+        let Ok(reply) = build_reply_options(&params, &opts) else {
+            return Ok(());
+        };
+        let mut msg = Message::default();
+        reply.apply(&mut msg);
+        let bytes = msg.to_vec().expect("reply layout fits its areas");
+        let agent: usize = opts.iter().filter(|o| o.code == 82).map(|o| o.split().iter().map(|i| 2 + i.data().len()).sum::<usize>()).sum();
+        prop_assert!(bytes.len() >= 300);
+        prop_assert!(bytes.len() <= (236 + max_option_len(mms, None) + agent).clamp(300, 236 + 1236));
+        let back = Message::from_bytes(&bytes).expect("parses");
+        for o in back.joined_options() {
+            if o.code == 52 {
+                continue;
+            }
+            let original = opts.iter().find(|x| x.code == o.code);
+            prop_assert_eq!(Some(&o), original);
         }
     }
 }

@@ -402,6 +402,9 @@ impl Queue {
     }
 }
 
+/// Who wrote the file, for its header line (ISC writes `isc-dhcp-4.4.3-P1` there).
+pub const WRITER: &str = concat!("dhcpd-rs-", env!("CARGO_PKG_VERSION"));
+
 /// The result of the start-up processing of a lease file.
 #[derive(Debug, Default)]
 pub struct Rewrite {
@@ -613,6 +616,7 @@ pub fn rewrite(layout: &Layout, name: &str, src: &[u8], now: i64) -> Rewrite {
     // pool_timer on every pool: move what has reached its time.
     let wopts = WriteOptions {
         lease_id_format: layout.lease_id_format,
+        version: WRITER.to_string(),
         ..WriteOptions::default()
     };
     for pool in 0..layout.pools.len() as u32 {

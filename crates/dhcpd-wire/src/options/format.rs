@@ -383,6 +383,24 @@ impl Format {
         &self.items
     }
 
+    /// ISC's "has text" test, deciding which options get a NUL appended for
+    /// clients that terminate their strings: a `t` or `k` before any of
+    /// `A`, `a`, `X`, `x`, `D`, `d`.
+    pub fn has_text(&self) -> bool {
+        for item in &self.items {
+            match item {
+                FormatItem::Text | FormatItem::KeyName => return true,
+                FormatItem::ArrayOfRecord
+                | FormatItem::ArrayOfLast
+                | FormatItem::String
+                | FormatItem::DomainName
+                | FormatItem::DomainList { .. } => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+
     /// `true` if the format ends in `A` (array of records).
     pub fn is_record_array(&self) -> bool {
         self.items.last() == Some(&FormatItem::ArrayOfRecord)

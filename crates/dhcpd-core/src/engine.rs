@@ -1,0 +1,1434 @@
+//! The DHCPv4 server engine: ISC dhcpd's message flow (`dhcpdiscover`, `dhcprequest`,
+//! `dhcprelease`, `dhcpdecline`, `dhcpinform`), its choice of address, its lease times, its
+//! log lines and its reply routing, over the [`Model`], the [`LeaseTable`] and the scopes.
+//!
+//! Sans-IO: packets and the time come in through [`Engine`]; replies, lease-file records and
+//! log lines go out as [`Action`]s. A reply that depends on a lease change is emitted as
+//! [`Action::Commit`] so the server sends it only after the record is on disk.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use dhcpd_conf::ast::Permit;
+use dhcpd_conf::basic::{AddrOrName, HardwareAddr};
+use dhcpd_leases::model::{BindingState, Lease};
+use dhcpd_wire::message::{DhcpOption, Message, MessageType, OpCode};
+use dhcpd_wire::options::Registry;
+use dhcpd_wire::order::{ReplyParams, build_reply_options, effective_max_message_size};
+
+use crate::io::{Action, Engine, Level, Received, Route, Transmit};
+use crate::leases::{Entry, LeaseTable, LoadReport};
+use crate::model::Model;
+use crate::scope::{EvalCtx, OptionSet, execute_scopes};
+
+/// ISC's defaults (includes/dhcpd.h).
+const DEFAULT_DEFAULT_LEASE_TIME: u32 = 43_200;
+const DEFAULT_MAX_LEASE_TIME: u32 = 86_400;
+const DEFAULT_ABANDON_LEASE_TIME: i64 = 86_400;
+const DEFAULT_CACHE_THRESHOLD: i64 = 25;
+/// How long an offered address is held for the client it was offered to.
+const OFFER_HOLD: i64 = 120;
+const BROADCAST_FLAG: u16 = 0x8000;
+
+/// An interface of the host, as the server sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IfaceInfo {
+    /// Kernel index.
+    pub index: u32,
+    /// Name.
+    pub name: String,
+    /// Hardware address.
+    pub mac: [u8; 6],
+    /// IPv4 addresses with prefix lengths (the first is the primary one).
+    pub addrs: Vec<(Ipv4Addr, u8)>,
+}
+
+#[derive(Debug, Clone)]
+struct Served {
+    info: IfaceInfo,
+    shared: usize,
+}
+
+/// Why the server cannot start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Who the client is, from its message.
+#[derive(Debug, Clone)]
+struct Client {
+    uid: Option<Vec<u8>>,
+    hw: HardwareAddr,
+    hw_key: Vec<u8>,
+    hostname: Option<Vec<u8>>,
+    requested: Option<Ipv4Addr>,
+    server_id: Option<Ipv4Addr>,
+    requested_lease_time: Option<u32>,
+}
+
+impl Client {
+    fn of(msg: &Message) -> Client {
+        let hlen = usize::from(msg.hlen).min(16);
+        let hw = HardwareAddr {
+            htype: msg.htype,
+            addr: msg.chaddr[..hlen].to_vec(),
+        };
+        let mut hw_key = vec![hw.htype];
+        hw_key.extend_from_slice(&hw.addr);
+        let addr = |code| {
+            msg.option(code).and_then(|v| match *v.as_slice() {
+                [a, b, c, d] => Some(Ipv4Addr::new(a, b, c, d)),
+                _ => None,
+            })
+        };
+        Client {
+            uid: msg.option(61).filter(|v| !v.is_empty()),
+            hostname: msg.option(12).filter(|v| !v.is_empty()),
+            requested: addr(50),
+            server_id: addr(54),
+            requested_lease_time: msg.option(51).and_then(|v| match *v.as_slice() {
+                [a, b, c, d] => Some(u32::from_be_bytes([a, b, c, d])),
+                _ => None,
+            }),
+            hw,
+            hw_key,
+        }
+    }
+
+    fn owns(&self, l: &Lease) -> bool {
+        if !l.uid.is_empty() {
+            return self.uid.as_deref() == Some(l.uid.as_slice());
+        }
+        l.hardware.as_ref() == Some(&self.hw)
+    }
+
+    fn mac(&self) -> String {
+        hw_string(&self.hw.addr)
+    }
+}
+
+fn hw_string(addr: &[u8]) -> String {
+    let mut s = String::new();
+    for (i, b) in addr.iter().enumerate() {
+        if i > 0 {
+            s.push(':');
+        }
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// `(hostname) ` as ISC prints it in log lines, or nothing.
+fn host_part(name: Option<&[u8]>) -> String {
+    match name {
+        Some(n) if n.len() <= 64 && n.iter().all(|&c| (0x20..0x7f).contains(&c)) => {
+            format!("({}) ", String::from_utf8_lossy(n))
+        }
+        Some(_) => "(Hostname Unsuitable for Printing) ".to_string(),
+        None => String::new(),
+    }
+}
+
+fn secs(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The engine.
+#[derive(Debug)]
+pub struct Server {
+    model: Model,
+    registry: Registry,
+    leases: LeaseTable,
+    served: Vec<Served>,
+    actions: VecDeque<Action>,
+    offers: HashMap<Ipv4Addr, (Vec<u8>, i64)>,
+    client_port: u16,
+}
+
+/// Where a client is being served: its network, the subnet and pool of its address, its host
+/// declaration and its classes.
+#[derive(Debug, Clone, Copy)]
+struct Place<'c> {
+    shared: usize,
+    subnet: Option<usize>,
+    pool: Option<usize>,
+    host: Option<usize>,
+    classes: &'c [usize],
+}
+
+/// The result of looking for a client's lease (ISC's `find_lease`).
+struct Found {
+    addr: Option<Ipv4Addr>,
+    /// The requested address is ours but not available to this client.
+    ours: bool,
+}
+
+impl Server {
+    /// Builds the engine for a checked configuration and the host's interfaces. `requested`
+    /// are the interface names from the command line (all matching ones when empty).
+    /// Returns ISC's start-up log lines with it.
+    pub fn new(
+        model: Model,
+        registry: Registry,
+        ifaces: &[IfaceInfo],
+        requested: &[String],
+        client_port: u16,
+    ) -> Result<(Server, Vec<String>), StartError> {
+        let mut log = Vec::new();
+        let mut served = Vec::new();
+        for name in requested {
+            if !ifaces.iter().any(|i| &i.name == name) {
+                return Err(StartError(format!("{name}: interface not found")));
+            }
+        }
+        for i in ifaces {
+            if !requested.is_empty() && !requested.contains(&i.name) {
+                continue;
+            }
+            if i.addrs.is_empty() || i.name == "lo" {
+                continue;
+            }
+            let shared = i
+                .addrs
+                .iter()
+                .find_map(|(a, _)| model.subnet_for(*a).map(|s| model.subnets[s].shared));
+            match shared {
+                Some(shared) => {
+                    let net = &model.shared[shared].name;
+                    let mac = hw_string(&i.mac);
+                    log.push(format!("Listening on LPF/{}/{mac}/{net}", i.name));
+                    log.push(format!("Sending on   LPF/{}/{mac}/{net}", i.name));
+                    served.push(Served {
+                        info: i.clone(),
+                        shared,
+                    });
+                }
+                None if !requested.is_empty() || !i.addrs.is_empty() => {
+                    let a = i.addrs[0].0;
+                    log.push(format!(
+                        "\nNo subnet declaration for {} ({a}).\n** Ignoring requests on {}.  If this is not what\n   you want, please write a subnet declaration\n   in your dhcpd.conf file for the network segment\n   to which interface {} is attached. **\n",
+                        i.name, i.name, i.name
+                    ));
+                }
+                None => {}
+            }
+        }
+        if served.is_empty() {
+            return Err(StartError(
+                "Not configured to listen on any interfaces!".to_string(),
+            ));
+        }
+        log.push("Sending on   Socket/fallback/fallback-net".to_string());
+        let leases = LeaseTable::new(&model);
+        Ok((
+            Server {
+                model,
+                registry,
+                leases,
+                served,
+                actions: VecDeque::new(),
+                offers: HashMap::new(),
+                client_port,
+            },
+            log,
+        ))
+    }
+
+    /// Applies the lease file read at start-up.
+    pub fn load_leases(&mut self, state: &dhcpd_leases::db::State) -> LoadReport {
+        self.leases.load(state)
+    }
+
+    /// The lease table (for the start-up rewrite and tests).
+    pub fn leases(&self) -> &LeaseTable {
+        &self.leases
+    }
+
+    /// The served interfaces (index, name).
+    pub fn served(&self) -> Vec<(u32, String)> {
+        self.served
+            .iter()
+            .map(|s| (s.info.index, s.info.name.clone()))
+            .collect()
+    }
+
+    fn log(&mut self, level: Level, msg: String) {
+        self.actions.push_back(Action::Log(level, msg));
+    }
+
+    /// The shared network a packet belongs to (ISC's `locate_network`).
+    fn locate(&self, iface: &Served, msg: &Message) -> Option<usize> {
+        if msg.giaddr != Ipv4Addr::UNSPECIFIED {
+            return self
+                .model
+                .subnet_for(msg.giaddr)
+                .map(|s| self.model.subnets[s].shared);
+        }
+        Some(iface.shared)
+    }
+
+    /// The classes a packet is in (ISC classifies on the packet alone, before it looks for
+    /// the host or the lease).
+    fn classes_of(&self, req: &Message, now: i64) -> Vec<usize> {
+        let ctx = EvalCtx {
+            now,
+            model: &self.model,
+            registry: &self.registry,
+            packet: Some(req),
+            lease: None,
+            host: None,
+            classes: &[],
+        };
+        crate::classify::classify(&ctx)
+    }
+
+    /// The host declaration for a client: by client identifier, then by hardware address.
+    fn host_for(&self, c: &Client) -> Option<usize> {
+        if let Some(uid) = &c.uid {
+            if let Some(h) = self
+                .model
+                .hosts
+                .iter()
+                .position(|h| h.uid.as_deref() == Some(uid.as_slice()))
+            {
+                return Some(h);
+            }
+        }
+        self.model
+            .hosts
+            .iter()
+            .position(|h| h.hardware.as_ref() == Some(&c.hw))
+    }
+
+    /// A host's fixed address on a shared network.
+    fn fixed_address(&self, host: usize, shared: usize) -> Option<(Ipv4Addr, usize)> {
+        self.model.hosts[host].fixed.iter().find_map(|a| match a {
+            AddrOrName::Addr(ip) => self
+                .model
+                .subnet_for(*ip)
+                .filter(|&s| self.model.subnets[s].shared == shared)
+                .map(|s| (*ip, s)),
+            AddrOrName::Name(_) => None,
+        })
+    }
+
+    fn permitted(&self, pool: usize, host: Option<usize>, classes: &[usize], now: i64) -> bool {
+        self.permitted_as(pool, host, classes, now, false)
+    }
+
+    /// Pool permits for a client; `bootp` is a BOOTP (not DHCP) client.
+    fn permitted_as(
+        &self,
+        pool: usize,
+        host: Option<usize>,
+        classes: &[usize],
+        now: i64,
+        bootp: bool,
+    ) -> bool {
+        let p = &self.model.pools[pool];
+        let matches = |perm: &Permit| match perm {
+            Permit::KnownClients => host.is_some(),
+            Permit::UnknownClients => host.is_none(),
+            Permit::AuthenticatedClients => false,
+            Permit::UnauthenticatedClients | Permit::AllClients => true,
+            Permit::DynamicBootpClients => bootp,
+            Permit::MembersOf(name) => classes.iter().any(|&c| {
+                let cl = &self.model.classes[c];
+                cl.name == *name
+            }),
+            Permit::After(date) => date_passed(date, now),
+        };
+        if p.prohibits.iter().any(matches) {
+            return false;
+        }
+        p.permits.is_empty() || p.permits.iter().any(matches)
+    }
+
+    /// Whether an address is held by an outstanding offer to another client.
+    fn offered_to_other(&self, a: Ipv4Addr, c: &Client, now: i64) -> bool {
+        self.offers
+            .get(&a)
+            .is_some_and(|(who, until)| *until > now && *who != c.hw_key)
+    }
+
+    /// ISC's `find_lease`, for a client on `shared`.
+    fn find_lease(
+        &self,
+        c: &Client,
+        shared: usize,
+        requested: Option<Ipv4Addr>,
+        host: Option<usize>,
+        classes: &[usize],
+        now: i64,
+    ) -> Found {
+        let on_net = |e: &Entry| self.model.subnets[e.subnet].shared == shared;
+        let usable = |e: &Entry| {
+            matches!(
+                e.lease.binding_state,
+                BindingState::Active
+                    | BindingState::Free
+                    | BindingState::Expired
+                    | BindingState::Released
+            )
+        };
+        // The requested address first, when it is this client's or free for it.
+        let mut ours = false;
+        if let Some(r) = requested {
+            if let Some(e) = self.leases.get(r).filter(|e| on_net(e)) {
+                let mine = c.owns(&e.lease) && usable(e);
+                let free = matches!(
+                    e.lease.binding_state,
+                    BindingState::Free | BindingState::Expired | BindingState::Released
+                ) && self.permitted(e.pool, host, classes, now)
+                    && !self.offered_to_other(r, c, now);
+                if mine || free {
+                    return Found {
+                        addr: Some(r),
+                        ours: false,
+                    };
+                }
+                ours = true;
+            }
+        }
+        let own = |it: &mut dyn Iterator<Item = &Entry>| {
+            it.filter(|e| on_net(e) && usable(e) && c.owns(&e.lease))
+                .filter(|e| {
+                    e.lease.binding_state == BindingState::Active
+                        || self.permitted(e.pool, host, classes, now)
+                })
+                .max_by_key(|e| (e.lease.binding_state == BindingState::Active, e.lease.ends))
+                .map(|e| e.lease.addr)
+        };
+        let by_uid = c.uid.as_ref().and_then(|u| own(&mut self.leases.by_uid(u)));
+        let found = by_uid.or_else(|| own(&mut self.leases.by_hw(&c.hw_key)));
+        Found { addr: found, ours }
+    }
+
+    /// ISC's `allocate_lease`: the free lease that has been free the longest, over the
+    /// permitted pools of the network.
+    fn allocate(
+        &self,
+        c: &Client,
+        shared: usize,
+        host: Option<usize>,
+        classes: &[usize],
+        now: i64,
+    ) -> Option<Ipv4Addr> {
+        let mut best: Option<(i64, Ipv4Addr)> = None;
+        for &p in &self.model.shared[shared].pools {
+            if !self.permitted(p, host, classes, now) {
+                continue;
+            }
+            let cand = self
+                .leases
+                .free_in(p)
+                .find(|e| !self.offered_to_other(e.lease.addr, c, now));
+            if let Some(e) = cand {
+                let key = (e.lease.ends, e.lease.addr);
+                if best.is_none_or(|b| key < b) {
+                    best = Some(key);
+                }
+            }
+        }
+        best.map(|(_, a)| a)
+    }
+
+    /// Options and parameters for a client getting `subnet`/`pool`, in ISC's scope order.
+    fn options_for(
+        &self,
+        msg: &Message,
+        lease: Option<&Lease>,
+        at: &Place<'_>,
+        now: i64,
+    ) -> OptionSet {
+        let Place {
+            shared,
+            subnet,
+            pool,
+            host,
+            classes,
+        } = *at;
+        let ctx = EvalCtx {
+            now,
+            model: &self.model,
+            registry: &self.registry,
+            packet: Some(msg),
+            lease,
+            host: host.map(|h| &self.model.hosts[h]),
+            classes,
+        };
+        let mut set = OptionSet::default();
+        let mut effects = Vec::new();
+        let base = match subnet {
+            Some(s) => self.model.subnets[s].scope,
+            None => self.model.shared[shared].scope,
+        };
+        execute_scopes(&ctx, &self.model.chain(base), &mut set, &mut effects);
+        let limit = Some(self.model.shared[shared].scope);
+        if let Some(p) = pool {
+            let chain = self.model.chain_below(self.model.pools[p].scope, limit);
+            execute_scopes(&ctx, &chain, &mut set, &mut effects);
+        }
+        let inner = pool.map_or(base, |p| self.model.pools[p].scope);
+        for &cl in classes.iter().rev() {
+            let chain = self
+                .model
+                .chain_below(self.model.classes[cl].scope, Some(inner));
+            execute_scopes(&ctx, &chain, &mut set, &mut effects);
+        }
+        if let Some(h) = host {
+            let chain = self
+                .model
+                .chain_below(self.model.hosts[h].scope, Some(inner));
+            execute_scopes(&ctx, &chain, &mut set, &mut effects);
+        }
+        set
+    }
+
+    fn authoritative(&self, shared: usize, subnet: Option<usize>) -> bool {
+        let scope = subnet.map_or(self.model.shared[shared].scope, |s| {
+            self.model.subnets[s].scope
+        });
+        self.model.scopes[scope].authoritative
+    }
+
+    /// ISC's `reuse_lease`: an active lease of the same client that is younger than
+    /// `dhcp-cache-threshold` percent (default 25) of its length is handed out again as it
+    /// is — no lease-file write — with its remaining time. Returns its end time.
+    fn reusable(&self, set: &OptionSet, old: Option<&Lease>, c: &Client, now: i64) -> Option<i64> {
+        let l = old?;
+        let same = l.uid == c.uid.clone().unwrap_or_default() && l.hardware.as_ref() == Some(&c.hw);
+        if l.binding_state != BindingState::Active || !same {
+            return None;
+        }
+        let thresh = match set.server(&self.registry, "dhcp-cache-threshold") {
+            Some(&[t]) if t < 100 => i64::from(t),
+            _ => DEFAULT_CACHE_THRESHOLD,
+        };
+        let length = l.ends - l.starts;
+        (thresh > 0 && now - l.starts <= length * thresh / 100 && l.ends > now).then_some(l.ends)
+    }
+
+    /// The lease time ISC gives (ack_lease): the requested time bounded by min/max, or
+    /// `default-lease-time`, never above `max-lease-time`.
+    fn lease_time(&self, set: &OptionSet, c: &Client) -> u32 {
+        let reg = &self.registry;
+        let default = set
+            .server_u32(reg, "default-lease-time")
+            .unwrap_or(DEFAULT_DEFAULT_LEASE_TIME);
+        let max = set
+            .server_u32(reg, "max-lease-time")
+            .unwrap_or(DEFAULT_MAX_LEASE_TIME);
+        let min = set.server_u32(reg, "min-lease-time").unwrap_or(0);
+        let t = match c.requested_lease_time {
+            Some(r) => r.max(min).min(max),
+            None => default,
+        };
+        t.min(max)
+    }
+
+    /// The server identifier on a network (configured, or the interface's address).
+    fn server_id(&self, set: &OptionSet, iface: &Served) -> Ipv4Addr {
+        match set.get("dhcp", 54) {
+            Some(&[a, b, c, d]) => Ipv4Addr::new(a, b, c, d),
+            _ => iface
+                .info
+                .addrs
+                .first()
+                .map_or(Ipv4Addr::UNSPECIFIED, |(a, _)| *a),
+        }
+    }
+
+    /// Builds a reply message.
+    #[allow(clippy::too_many_arguments)]
+    fn reply(
+        &self,
+        req: &Message,
+        kind: MessageType,
+        yiaddr: Ipv4Addr,
+        set: &OptionSet,
+        lease_time: Option<u32>,
+        subnet: Option<usize>,
+        sid: Ipv4Addr,
+    ) -> Option<Vec<u8>> {
+        let mut options: Vec<DhcpOption> = Vec::new();
+        let push = |options: &mut Vec<DhcpOption>, code: u8, data: Vec<u8>| {
+            options.retain(|o| o.code != code);
+            options.push(DhcpOption { code, data });
+        };
+        push(&mut options, 53, vec![u8::from(kind)]);
+        push(&mut options, 54, sid.octets().to_vec());
+        if let Some(t) = lease_time {
+            push(&mut options, 51, t.to_be_bytes().to_vec());
+        }
+        if kind == MessageType::Nak {
+            if let Some(m) = set.get("dhcp", 56) {
+                push(&mut options, 56, m.to_vec());
+            }
+        } else {
+            if let Some(s) = subnet {
+                push(
+                    &mut options,
+                    1,
+                    self.model.subnets[s].mask.octets().to_vec(),
+                );
+            }
+            for (code, v) in set.space("dhcp") {
+                let Ok(code) = u8::try_from(code) else {
+                    continue;
+                };
+                if matches!(code, 0 | 255 | 53 | 54 | 51 | 52 | 55 | 57 | 61 | 82) {
+                    continue;
+                }
+                push(&mut options, code, v.to_vec());
+            }
+        }
+        if let Some(agent) = req.option(82) {
+            push(&mut options, 82, agent);
+        }
+        let prl = req.option(55);
+        let mms_client = req.option(57);
+        let params = ReplyParams {
+            prl: if kind == MessageType::Nak {
+                None
+            } else {
+                prl.as_deref()
+            },
+            request_type: req.message_type(),
+            client_sent_fqdn: req.option(81).is_some(),
+            max_message_size: effective_max_message_size(
+                mms_client.as_deref(),
+                set.get("dhcp", 57),
+                matches!(kind, MessageType::Offer | MessageType::Ack) && lease_time.is_some(),
+            ),
+            // ISC may put options in `file`/`sname` when they carry no file or server name,
+            // in replies to DISCOVER and REQUEST only (not INFORM, NAK or BOOTP).
+            overload: if lease_time.is_some() {
+                dhcpd_wire::order::Overload {
+                    file: set.server(&self.registry, "filename").is_none(),
+                    sname: set.server(&self.registry, "server-name").is_none(),
+                }
+            } else {
+                dhcpd_wire::order::Overload::default()
+            },
+            ..ReplyParams::default()
+        };
+        let placed = build_reply_options(&params, &options).ok()?;
+        let mut msg = Message {
+            op: OpCode::Reply,
+            htype: req.htype,
+            hlen: req.hlen,
+            // ISC copies secs and hops from the request, and sets the broadcast flag on NAKs.
+            hops: req.hops,
+            xid: req.xid,
+            secs: req.secs,
+            flags: if kind == MessageType::Nak {
+                req.flags | BROADCAST_FLAG
+            } else {
+                req.flags
+            },
+            ciaddr: if kind == MessageType::Nak {
+                Ipv4Addr::UNSPECIFIED
+            } else {
+                req.ciaddr
+            },
+            yiaddr,
+            siaddr: set
+                .server_addr(&self.registry, "next-server")
+                .unwrap_or(Ipv4Addr::UNSPECIFIED),
+            giaddr: req.giaddr,
+            chaddr: req.chaddr,
+            sname: Default::default(),
+            file: Default::default(),
+            vendor: Default::default(),
+        };
+        if kind != MessageType::Nak {
+            if let Some(f) = set.server(&self.registry, "filename") {
+                msg.file = boot_field(f);
+            }
+            if let Some(s) = set.server(&self.registry, "server-name") {
+                msg.sname = boot_field(s);
+            }
+        }
+        placed.apply(&mut msg);
+        msg.to_vec().ok()
+    }
+
+    /// Where a reply goes (ISC's `dhcp_reply` rules).
+    fn route(&self, req: &Message, iface: &Served, kind: MessageType, yiaddr: Ipv4Addr) -> Route {
+        if req.giaddr != Ipv4Addr::UNSPECIFIED {
+            return Route::Udp {
+                ip: req.giaddr,
+                port: self.client_port.saturating_sub(1),
+            };
+        }
+        let broadcast = req.flags & BROADCAST_FLAG != 0;
+        if kind == MessageType::Ack && req.ciaddr != Ipv4Addr::UNSPECIFIED && !broadcast {
+            return Route::Udp {
+                ip: req.ciaddr,
+                port: self.client_port,
+            };
+        }
+        if kind != MessageType::Nak && !broadcast && req.htype == 1 && req.hlen == 6 {
+            let mut mac = [0u8; 6];
+            mac.copy_from_slice(&req.chaddr[..6]);
+            return Route::Frame {
+                ifindex: iface.info.index,
+                mac,
+                ip: yiaddr,
+                port: self.client_port,
+            };
+        }
+        Route::Frame {
+            ifindex: iface.info.index,
+            mac: [0xff; 6],
+            ip: Ipv4Addr::BROADCAST,
+            port: self.client_port,
+        }
+    }
+
+    fn via(req: &Message, iface: &Served) -> String {
+        if req.giaddr != Ipv4Addr::UNSPECIFIED {
+            req.giaddr.to_string()
+        } else {
+            iface.info.name.clone()
+        }
+    }
+
+    fn discover(&mut self, req: &Message, iface: &Served, now: i64) {
+        let c = Client::of(req);
+        let via = Self::via(req, iface);
+        let Some(shared) = self.locate(iface, req) else {
+            self.log(
+                Level::Info,
+                format!("DHCPDISCOVER from {} via {via}", c.mac()),
+            );
+            self.log(
+                Level::Info,
+                format!("Packet from unknown subnet: {}", req.giaddr),
+            );
+            return;
+        };
+        let host = self.host_for(&c);
+        let classes = self.classes_of(req, now);
+        // A host's fixed address on this network comes first.
+        if let Some((addr, subnet)) = host.and_then(|h| self.fixed_address(h, shared)) {
+            let existing = None;
+            self.log(
+                Level::Info,
+                format!(
+                    "DHCPDISCOVER from {} {}via {via}",
+                    c.mac(),
+                    host_part(existing)
+                ),
+            );
+            let at = Place {
+                shared,
+                subnet: Some(subnet),
+                pool: None,
+                host,
+                classes: &classes,
+            };
+            self.offer(req, iface, &c, addr, &at, now);
+            return;
+        }
+        let found = self.find_lease(&c, shared, c.requested, host, &classes, now);
+        let hostname = found
+            .addr
+            .and_then(|a| self.leases.get(a))
+            .and_then(|e| e.lease.client_hostname.clone());
+        let msg = format!(
+            "DHCPDISCOVER from {} {}via {via}",
+            c.mac(),
+            host_part(hostname.as_deref())
+        );
+        let addr = match found.addr {
+            Some(a) => a,
+            None => match self.allocate(&c, shared, host, &classes, now) {
+                Some(a) => a,
+                None => {
+                    self.log(Level::Info, msg.clone());
+                    let name = self.model.shared[shared].name.clone();
+                    self.log(
+                        Level::Error,
+                        format!("{msg}: network {name}: no free leases"),
+                    );
+                    return;
+                }
+            },
+        };
+        self.log(Level::Info, msg);
+        let Some(e) = self.leases.get(addr) else {
+            return;
+        };
+        let (subnet, pool) = (e.subnet, e.pool);
+        let at = Place {
+            shared,
+            subnet: Some(subnet),
+            pool: Some(pool),
+            host,
+            classes: &classes,
+        };
+        self.offer(req, iface, &c, addr, &at, now);
+    }
+
+    fn offer(
+        &mut self,
+        req: &Message,
+        iface: &Served,
+        c: &Client,
+        addr: Ipv4Addr,
+        at: &Place<'_>,
+        now: i64,
+    ) {
+        let (subnet, pool) = (at.subnet, at.pool);
+        let lease = pool
+            .and_then(|_| self.leases.get(addr))
+            .map(|e| e.lease.clone());
+        let set = self.options_for(req, lease.as_ref(), at, now);
+        let t = match self.reusable(&set, lease.as_ref(), c, now) {
+            Some(ends) => u32::try_from(ends - now).unwrap_or(u32::MAX),
+            None => self.lease_time(&set, c),
+        };
+        let sid = self.server_id(&set, iface);
+        let Some(payload) = self.reply(req, MessageType::Offer, addr, &set, Some(t), subnet, sid)
+        else {
+            return;
+        };
+        if pool.is_some() {
+            self.offers
+                .insert(addr, (c.hw_key.clone(), now + OFFER_HOLD));
+        }
+        let route = self.route(req, iface, MessageType::Offer, addr);
+        self.log(
+            Level::Info,
+            format!(
+                "DHCPOFFER on {addr} to {} {}via {}",
+                c.mac(),
+                host_part(c.hostname.as_deref()),
+                Self::via(req, iface)
+            ),
+        );
+        self.actions.push_back(Action::Send(Transmit {
+            route,
+            src_ip: sid,
+            payload,
+        }));
+    }
+
+    fn nak(&mut self, req: &Message, iface: &Served, c: &Client, cip: Ipv4Addr, sid: Ipv4Addr) {
+        let mut set = OptionSet::default();
+        set.set("dhcp", 56, b"requested address not available".to_vec());
+        let Some(payload) = self.reply(
+            req,
+            MessageType::Nak,
+            Ipv4Addr::UNSPECIFIED,
+            &set,
+            None,
+            None,
+            sid,
+        ) else {
+            return;
+        };
+        self.log(
+            Level::Info,
+            format!(
+                "DHCPNAK on {cip} to {} via {}",
+                c.mac(),
+                Self::via(req, iface)
+            ),
+        );
+        let route = self.route(req, iface, MessageType::Nak, Ipv4Addr::UNSPECIFIED);
+        self.actions.push_back(Action::Send(Transmit {
+            route,
+            src_ip: sid,
+            payload,
+        }));
+    }
+
+    fn request(&mut self, req: &Message, iface: &Served, now: i64) {
+        let c = Client::of(req);
+        let have_requested = c.requested.is_some();
+        let cip = c.requested.unwrap_or(req.ciaddr);
+        let subnet = self.model.subnet_for(cip);
+        let packet_net = self.locate(iface, req);
+        let host = self.host_for(&c);
+        let classes = self.classes_of(req, now);
+        let cip_net = subnet.map(|s| self.model.subnets[s].shared);
+        let fixed = match (host, cip_net) {
+            (Some(h), Some(net)) => self.fixed_address(h, net).filter(|(a, _)| *a == cip),
+            _ => None,
+        };
+        let found = match cip_net {
+            Some(net) if fixed.is_none() => {
+                self.find_lease(&c, net, Some(cip), host, &classes, now)
+            }
+            _ => Found {
+                addr: None,
+                ours: false,
+            },
+        };
+        // find_lease may prefer another lease of the client; a REQUEST is about `cip`.
+        let lease_addr = found.addr.filter(|a| *a == cip);
+        let ours = found.ours || (found.addr.is_some() && lease_addr.is_none());
+        let hostname = lease_addr
+            .and_then(|a| self.leases.get(a))
+            .and_then(|e| e.lease.client_hostname.clone());
+        let sid_part = c.server_id.map(|s| format!(" ({s})")).unwrap_or_default();
+        let msg = format!(
+            "DHCPREQUEST for {cip}{sid_part} from {} {}via {}",
+            c.mac(),
+            host_part(hostname.as_deref()),
+            Self::via(req, iface)
+        );
+        let sid_here = self.server_id(&OptionSet::default(), iface);
+        // A client that chose another server: forget our offer, say nothing.
+        if let Some(s) = c.server_id {
+            let ours_ids: Vec<Ipv4Addr> = self
+                .served
+                .iter()
+                .flat_map(|i| i.info.addrs.iter().map(|(a, _)| *a))
+                .collect();
+            let configured = packet_net.and_then(|n| {
+                let at = Place {
+                    shared: n,
+                    subnet: None,
+                    pool: None,
+                    host,
+                    classes: &classes,
+                };
+                let set = self.options_for(req, None, &at, now);
+                set.get("dhcp", 54).and_then(|v| match *v {
+                    [a, b, c, d] => Some(Ipv4Addr::new(a, b, c, d)),
+                    _ => None,
+                })
+            });
+            if !ours_ids.contains(&s) && configured != Some(s) {
+                self.offers.retain(|_, (who, _)| *who != c.hw_key);
+                self.log(Level::Info, format!("{msg}: not our server id"));
+                return;
+            }
+        }
+        let from_elsewhere = (req.ciaddr != Ipv4Addr::UNSPECIFIED
+            && req.giaddr != Ipv4Addr::UNSPECIFIED)
+            || (have_requested && req.ciaddr == Ipv4Addr::UNSPECIFIED);
+        match packet_net {
+            None => {
+                if subnet
+                    .is_some_and(|s| self.model.scopes[self.model.subnets[s].scope].authoritative)
+                {
+                    self.log(Level::Info, format!("{msg}: wrong network."));
+                    self.nak(req, iface, &c, cip, sid_here);
+                } else {
+                    let why = if subnet.is_some() {
+                        "not authoritative"
+                    } else {
+                        "unknown subnet"
+                    };
+                    self.log(Level::Info, format!("{msg}: ignored ({why})."));
+                }
+                return;
+            }
+            Some(net) if from_elsewhere && cip_net != Some(net) => {
+                if self.authoritative(net, None) {
+                    self.log(Level::Info, format!("{msg}: wrong network."));
+                    self.nak(req, iface, &c, cip, sid_here);
+                } else {
+                    self.log(Level::Info, format!("{msg}: ignored (not authoritative)."));
+                }
+                return;
+            }
+            Some(_) => {}
+        }
+        let shared = packet_net.unwrap_or(0);
+        if let Some((addr, subnet)) = fixed {
+            self.log(Level::Info, msg);
+            let at = Place {
+                shared,
+                subnet: Some(subnet),
+                pool: None,
+                host,
+                classes: &classes,
+            };
+            self.ack(req, iface, &c, addr, &at, now);
+            return;
+        }
+        if lease_addr.is_none() && ours {
+            self.log(Level::Info, format!("{msg}: lease {cip} unavailable."));
+            self.nak(req, iface, &c, cip, sid_here);
+            return;
+        }
+        match lease_addr.and_then(|a| self.leases.get(a).map(|e| (a, e.subnet, e.pool))) {
+            Some((addr, subnet, pool)) => {
+                self.log(Level::Info, msg);
+                let at = Place {
+                    shared,
+                    subnet: Some(subnet),
+                    pool: Some(pool),
+                    host,
+                    classes: &classes,
+                };
+                self.ack(req, iface, &c, addr, &at, now);
+            }
+            None => self.log(Level::Info, format!("{msg}: unknown lease {cip}.")),
+        }
+    }
+
+    fn ack(
+        &mut self,
+        req: &Message,
+        iface: &Served,
+        c: &Client,
+        addr: Ipv4Addr,
+        at: &Place<'_>,
+        now: i64,
+    ) {
+        let (subnet, pool) = (at.subnet, at.pool);
+        let old = pool
+            .and_then(|_| self.leases.get(addr))
+            .map(|e| e.lease.clone());
+        let set = self.options_for(req, old.as_ref(), at, now);
+        let reuse = self.reusable(&set, old.as_ref(), c, now);
+        let t = match reuse {
+            Some(ends) => u32::try_from(ends - now).unwrap_or(u32::MAX),
+            None => self.lease_time(&set, c),
+        };
+        let sid = self.server_id(&set, iface);
+        let Some(payload) = self.reply(req, MessageType::Ack, addr, &set, Some(t), subnet, sid)
+        else {
+            return;
+        };
+        let route = self.route(req, iface, MessageType::Ack, addr);
+        let tx = Transmit {
+            route,
+            src_ip: sid,
+            payload,
+        };
+        self.offers.remove(&addr);
+        let logline = format!(
+            "DHCPACK on {addr} to {} {}via {}",
+            c.mac(),
+            host_part(c.hostname.as_deref()),
+            Self::via(req, iface)
+        );
+        let (Some(pool), Some(subnet), Some(mut lease), None) = (pool, subnet, old, reuse) else {
+            // A fixed address, or a reused lease: nothing to record.
+            self.log(Level::Info, logline);
+            self.actions.push_back(Action::Send(tx));
+            return;
+        };
+        lease.starts = now;
+        lease.ends = now.saturating_add(i64::from(t));
+        lease.cltt = now;
+        lease.tstp = 0;
+        lease.binding_state = BindingState::Active;
+        lease.next_binding_state = BindingState::Free;
+        lease.rewind_binding_state = BindingState::Free;
+        lease.hardware = Some(c.hw.clone());
+        lease.uid = c.uid.clone().unwrap_or_default();
+        lease.client_hostname = c.hostname.clone();
+        let record = dhcpd_leases::write::write_lease(&lease, now);
+        self.leases.put(Entry {
+            lease,
+            pool,
+            subnet,
+        });
+        self.log(Level::Info, logline);
+        self.actions.push_back(Action::Commit {
+            record,
+            then: Some(tx),
+        });
+    }
+
+    fn release(&mut self, req: &Message, iface: &Served, now: i64) {
+        let c = Client::of(req);
+        let cip = req.ciaddr;
+        let entry = self.leases.get(cip).filter(|e| c.owns(&e.lease)).cloned();
+        let hostname = entry.as_ref().and_then(|e| e.lease.client_hostname.clone());
+        let found = entry
+            .as_ref()
+            .is_some_and(|e| e.lease.binding_state == BindingState::Active);
+        self.log(
+            Level::Info,
+            format!(
+                "DHCPRELEASE of {cip} from {} {}via {} ({}found)",
+                c.mac(),
+                host_part(hostname.as_deref()),
+                Self::via(req, iface),
+                if found { "" } else { "not " }
+            ),
+        );
+        if let (true, Some(mut e)) = (found, entry) {
+            e.lease.ends = now;
+            e.lease.binding_state = BindingState::Free;
+            e.lease.next_binding_state = BindingState::Free;
+            e.lease.rewind_binding_state = BindingState::Free;
+            e.lease.tstp = 0;
+            let record = dhcpd_leases::write::write_lease(&e.lease, now);
+            self.leases.put(e);
+            self.actions
+                .push_back(Action::Commit { record, then: None });
+        }
+    }
+
+    fn decline(&mut self, req: &Message, iface: &Served, now: i64) {
+        let c = Client::of(req);
+        let Some(cip) = c.requested else { return };
+        let entry = self.leases.get(cip).cloned();
+        let status = match &entry {
+            None => "not found",
+            Some(e) if e.lease.binding_state == BindingState::Abandoned => "already abandoned",
+            Some(_) => "abandoned",
+        };
+        self.log(
+            Level::Info,
+            format!(
+                "DHCPDECLINE of {cip} from {} via {}: {status}",
+                c.mac(),
+                Self::via(req, iface)
+            ),
+        );
+        if let (Some(mut e), "abandoned") = (entry, status) {
+            self.log(
+                Level::Error,
+                format!("Abandoning IP address {cip}: declined."),
+            );
+            e.lease.binding_state = BindingState::Abandoned;
+            e.lease.next_binding_state = BindingState::Abandoned;
+            e.lease.rewind_binding_state = BindingState::Abandoned;
+            e.lease.starts = now;
+            e.lease.ends = now + DEFAULT_ABANDON_LEASE_TIME;
+            e.lease.hardware = None;
+            e.lease.uid.clear();
+            e.lease.client_hostname = None;
+            let record = dhcpd_leases::write::write_lease(&e.lease, now);
+            self.leases.put(e);
+            self.actions
+                .push_back(Action::Commit { record, then: None });
+        }
+    }
+
+    fn inform(&mut self, req: &Message, iface: &Served, now: i64) {
+        let c = Client::of(req);
+        let cip = if req.ciaddr != Ipv4Addr::UNSPECIFIED {
+            req.ciaddr
+        } else {
+            req.giaddr
+        };
+        let via = Self::via(req, iface);
+        self.log(Level::Info, format!("DHCPINFORM from {cip} via {via}"));
+        let Some(subnet) = self.model.subnet_for(cip) else {
+            self.log(
+                Level::Info,
+                format!("DHCPINFORM from {cip} via {via}: unknown subnet for client address {cip}"),
+            );
+            return;
+        };
+        let shared = self.model.subnets[subnet].shared;
+        let host = self.host_for(&c);
+        let classes = self.classes_of(req, now);
+        let at = Place {
+            shared,
+            subnet: Some(subnet),
+            pool: None,
+            host,
+            classes: &classes,
+        };
+        let set = self.options_for(req, None, &at, now);
+        let sid = self.server_id(&set, iface);
+        let Some(payload) = self.reply(
+            req,
+            MessageType::Ack,
+            Ipv4Addr::UNSPECIFIED,
+            &set,
+            None,
+            Some(subnet),
+            sid,
+        ) else {
+            return;
+        };
+        self.log(
+            Level::Info,
+            format!("DHCPACK to {cip} ({}) via {via}", c.mac()),
+        );
+        let route = if req.giaddr != Ipv4Addr::UNSPECIFIED {
+            Route::Udp {
+                ip: req.giaddr,
+                port: self.client_port.saturating_sub(1),
+            }
+        } else {
+            Route::Udp {
+                ip: cip,
+                port: self.client_port,
+            }
+        };
+        self.actions.push_back(Action::Send(Transmit {
+            route,
+            src_ip: sid,
+            payload,
+        }));
+    }
+
+    /// ISC's `bootp()`: a host's fixed address, or a dynamic-BOOTP lease that never ends.
+    fn bootp(&mut self, req: &Message, raw: &[u8], iface: &Served, now: i64) {
+        let c = Client::of(req);
+        let via = Self::via(req, iface);
+        let msg = format!("BOOTREQUEST from {} via {via}", c.mac());
+        let Some(shared) = self.locate(iface, req) else {
+            self.log(Level::Info, format!("{msg}: network unknown"));
+            return;
+        };
+        let host = self
+            .model
+            .hosts
+            .iter()
+            .position(|h| h.hardware.as_ref() == Some(&c.hw));
+        let classes = self.classes_of(req, now);
+        let fixed = host.and_then(|h| self.fixed_address(h, shared));
+        let (addr, subnet, pool) = match fixed {
+            Some((a, s)) => (a, s, None),
+            None => {
+                let own = self
+                    .leases
+                    .by_hw(&c.hw_key)
+                    .find(|e| {
+                        self.model.subnets[e.subnet].shared == shared
+                            && e.lease.bootp
+                            && e.lease.binding_state == BindingState::Active
+                    })
+                    .map(|e| e.lease.addr);
+                let free = || {
+                    self.model.shared[shared]
+                        .pools
+                        .iter()
+                        .filter(|&&p| self.permitted_as(p, host, &classes, now, true))
+                        .filter_map(|&p| self.leases.free_in(p).next())
+                        .min_by_key(|e| (e.lease.ends, e.lease.addr))
+                        .map(|e| e.lease.addr)
+                };
+                match own.or_else(free).and_then(|a| self.leases.get(a)) {
+                    Some(e) => (e.lease.addr, e.subnet, Some(e.pool)),
+                    None => {
+                        self.log(
+                            Level::Info,
+                            format!("{msg}: BOOTP from dynamic client and no dynamic leases"),
+                        );
+                        return;
+                    }
+                }
+            }
+        };
+        let at = Place {
+            shared,
+            subnet: Some(subnet),
+            pool,
+            host,
+            classes: &classes,
+        };
+        let old = pool
+            .and_then(|_| self.leases.get(addr))
+            .map(|e| e.lease.clone());
+        let set = self.options_for(req, old.as_ref(), &at, now);
+        let Some(payload) = self.bootreply(req, raw, addr, &set, subnet) else {
+            return;
+        };
+        let route = self.route(req, iface, MessageType::Offer, addr);
+        let sid = self.server_id(&set, iface);
+        let tx = Transmit {
+            route,
+            src_ip: sid,
+            payload,
+        };
+        self.log(Level::Info, msg);
+        match (pool, old) {
+            (Some(pool), Some(mut lease)) => {
+                lease.starts = now;
+                lease.ends = dhcpd_leases::model::NEVER;
+                lease.cltt = now;
+                lease.binding_state = BindingState::Active;
+                lease.next_binding_state = BindingState::Free;
+                lease.rewind_binding_state = BindingState::Free;
+                lease.bootp = true;
+                lease.hardware = Some(c.hw.clone());
+                lease.uid.clear();
+                lease.client_hostname = None;
+                let record = dhcpd_leases::write::write_lease(&lease, now);
+                self.leases.put(Entry {
+                    lease,
+                    pool,
+                    subnet,
+                });
+                self.log(
+                    Level::Info,
+                    format!("BOOTREPLY on {addr} to {} via {via}", c.mac()),
+                );
+                self.actions.push_back(Action::Commit {
+                    record,
+                    then: Some(tx),
+                });
+            }
+            _ => {
+                let name = host.map_or("unknown", |h| self.model.hosts[h].name.as_str());
+                self.log(
+                    Level::Info,
+                    format!("BOOTREPLY for {addr} to {name} ({}) via {via}", c.mac()),
+                );
+                self.actions.push_back(Action::Send(tx));
+            }
+        }
+    }
+
+    /// A BOOTREPLY: no DHCP header options, the vendor area sized like the request's (at
+    /// least the 64-byte BOOTP minimum), or the request's vendor bytes echoed when it had no
+    /// magic cookie.
+    fn bootreply(
+        &self,
+        req: &Message,
+        raw: &[u8],
+        yiaddr: Ipv4Addr,
+        set: &OptionSet,
+        subnet: usize,
+    ) -> Option<Vec<u8>> {
+        let mut msg = Message {
+            op: OpCode::Reply,
+            htype: req.htype,
+            hlen: req.hlen,
+            hops: req.hops,
+            xid: req.xid,
+            secs: req.secs,
+            flags: req.flags,
+            ciaddr: req.ciaddr,
+            yiaddr,
+            siaddr: set
+                .server_addr(&self.registry, "next-server")
+                .unwrap_or(Ipv4Addr::UNSPECIFIED),
+            giaddr: req.giaddr,
+            chaddr: req.chaddr,
+            sname: Default::default(),
+            file: Default::default(),
+            vendor: Default::default(),
+        };
+        if let Some(f) = set.server(&self.registry, "filename") {
+            msg.file = boot_field(f);
+        }
+        if let Some(s) = set.server(&self.registry, "server-name") {
+            msg.sname = boot_field(s);
+        }
+        let valid = matches!(req.vendor, dhcpd_wire::message::Vendor::Options(_));
+        let rfc1048 = set
+            .server_flag(&self.registry, "always-reply-rfc1048")
+            .unwrap_or(false);
+        if let Some(echo) = dhcpd_wire::order::bootp_vendor_echo(raw, valid, rfc1048) {
+            msg.vendor = dhcpd_wire::message::Vendor::Raw(echo);
+            return msg.to_vec().ok();
+        }
+        let mut options = vec![DhcpOption {
+            code: 1,
+            data: self.model.subnets[subnet].mask.octets().to_vec(),
+        }];
+        for (code, v) in set.space("dhcp") {
+            let Ok(code) = u8::try_from(code) else {
+                continue;
+            };
+            if matches!(code, 0 | 255 | 53 | 54 | 51 | 52 | 55 | 57 | 61 | 82) {
+                continue;
+            }
+            options.retain(|o| o.code != code);
+            options.push(DhcpOption {
+                code,
+                data: v.to_vec(),
+            });
+        }
+        let prl = req.option(55);
+        let params = ReplyParams {
+            prl: prl.as_deref(),
+            bootp_request_len: Some(raw.len()),
+            ..ReplyParams::default()
+        };
+        let placed = build_reply_options(&params, &options).ok()?;
+        placed.apply(&mut msg);
+        msg.to_vec().ok()
+    }
+
+    fn expire(&mut self, now: i64) {
+        for a in self.leases.expired(now) {
+            let Some(mut e) = self.leases.get(a).cloned() else {
+                continue;
+            };
+            e.lease.binding_state = BindingState::Free;
+            e.lease.next_binding_state = BindingState::Free;
+            e.lease.rewind_binding_state = BindingState::Free;
+            let record = dhcpd_leases::write::write_lease(&e.lease, now);
+            self.leases.put(e);
+            self.actions
+                .push_back(Action::Commit { record, then: None });
+        }
+        self.offers.retain(|_, (_, until)| *until > now);
+    }
+}
+
+fn boot_field<const N: usize>(v: &[u8]) -> dhcpd_wire::message::BootField<N> {
+    let mut b = [0u8; N];
+    let n = v.len().min(N);
+    b[..n].copy_from_slice(&v[..n]);
+    dhcpd_wire::message::BootField::Bytes(b)
+}
+
+fn date_passed(d: &dhcpd_conf::ast::Date, now: i64) -> bool {
+    match d {
+        dhcpd_conf::ast::Date::Never => false,
+        dhcpd_conf::ast::Date::Epoch(t) => now > *t,
+        _ => false,
+    }
+}
+
+impl Engine for Server {
+    fn handle_packet(&mut self, now: SystemTime, rx: &Received<'_>) {
+        let now = secs(now);
+        let Ok(msg) = Message::from_bytes(rx.payload) else {
+            return;
+        };
+        if msg.op != OpCode::Request {
+            return;
+        }
+        let Some(iface) = self
+            .served
+            .iter()
+            .find(|s| s.info.index == rx.ifindex)
+            .cloned()
+        else {
+            return;
+        };
+        match msg.message_type() {
+            Some(MessageType::Discover) => self.discover(&msg, &iface, now),
+            Some(MessageType::Request) => self.request(&msg, &iface, now),
+            Some(MessageType::Release) => self.release(&msg, &iface, now),
+            Some(MessageType::Decline) => self.decline(&msg, &iface, now),
+            Some(MessageType::Inform) => self.inform(&msg, &iface, now),
+            None => self.bootp(&msg, rx.payload, &iface, now),
+            _ => {}
+        }
+    }
+
+    fn handle_timeout(&mut self, now: SystemTime) {
+        self.expire(secs(now));
+    }
+
+    fn poll_timeout(&self) -> Option<SystemTime> {
+        let t = self.leases.next_expiry()?;
+        let t = u64::try_from(t.max(0)).unwrap_or(0);
+        Some(UNIX_EPOCH + Duration::from_secs(t))
+    }
+
+    fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+}

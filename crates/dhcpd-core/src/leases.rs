@@ -1,0 +1,277 @@
+//! The lease table: one lease per address of every pool, found by address, by client
+//! identifier and by hardware address, with each pool's free leases ordered the way ISC hands
+//! them out: the lease that has been free the longest first (oldest `ends`), then the lowest
+//! address — so a new client gets the same address from us as it would from ISC.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::Ipv4Addr;
+
+use dhcpd_leases::db::State;
+use dhcpd_leases::model::{BindingState, Lease};
+
+use crate::model::Model;
+
+/// A lease with where it belongs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The lease as it would be written to the lease file.
+    pub lease: Lease,
+    /// Its pool (index into `Model::pools`).
+    pub pool: usize,
+    /// Its subnet (index into `Model::subnets`).
+    pub subnet: usize,
+}
+
+/// Key of a hardware address: type byte then address.
+fn hw_key(l: &Lease) -> Option<Vec<u8>> {
+    l.hardware.as_ref().map(|h| {
+        let mut k = vec![h.htype];
+        k.extend_from_slice(&h.addr);
+        k
+    })
+}
+
+/// All leases.
+#[derive(Debug, Clone, Default)]
+pub struct LeaseTable {
+    entries: BTreeMap<Ipv4Addr, Entry>,
+    by_uid: HashMap<Vec<u8>, BTreeSet<Ipv4Addr>>,
+    by_hw: HashMap<Vec<u8>, BTreeSet<Ipv4Addr>>,
+    /// Free leases per pool, by (ends, address).
+    free: HashMap<usize, BTreeSet<(i64, Ipv4Addr)>>,
+    /// Active leases by end time (for expiry).
+    active_until: BTreeSet<(i64, Ipv4Addr)>,
+}
+
+/// What loading a lease file found that the configuration does not cover.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadReport {
+    /// Leases whose address is in no pool of the configuration (ISC: `lease A: no subnet.`
+    /// for addresses outside every subnet; outside every pool they are dropped too).
+    pub dropped: Vec<Ipv4Addr>,
+}
+
+impl LeaseTable {
+    /// A free lease for every address of every pool (the first pool that declares an address
+    /// owns it).
+    pub fn new(model: &Model) -> LeaseTable {
+        let mut t = LeaseTable::default();
+        for (addr, pool) in model.pool_addresses() {
+            if t.entries.contains_key(&addr) {
+                continue;
+            }
+            let Some(subnet) = model.subnet_for(addr) else {
+                continue;
+            };
+            t.insert(Entry {
+                lease: Lease::new(addr),
+                pool,
+                subnet,
+            });
+        }
+        t
+    }
+
+    /// Applies what the lease file says, as ISC does at start-up.
+    pub fn load(&mut self, state: &State) -> LoadReport {
+        let mut report = LoadReport::default();
+        for (addr, lease) in &state.leases {
+            match self.entries.get(addr) {
+                Some(e) => {
+                    let (pool, subnet) = (e.pool, e.subnet);
+                    self.put(Entry {
+                        lease: lease.clone(),
+                        pool,
+                        subnet,
+                    });
+                }
+                None => report.dropped.push(*addr),
+            }
+        }
+        report
+    }
+
+    fn unindex(&mut self, e: &Entry) {
+        let a = e.lease.addr;
+        if !e.lease.uid.is_empty() {
+            if let Some(s) = self.by_uid.get_mut(&e.lease.uid) {
+                s.remove(&a);
+                if s.is_empty() {
+                    self.by_uid.remove(&e.lease.uid);
+                }
+            }
+        }
+        if let Some(k) = hw_key(&e.lease) {
+            if let Some(s) = self.by_hw.get_mut(&k) {
+                s.remove(&a);
+                if s.is_empty() {
+                    self.by_hw.remove(&k);
+                }
+            }
+        }
+        if let Some(f) = self.free.get_mut(&e.pool) {
+            f.remove(&(e.lease.ends, a));
+        }
+        self.active_until.remove(&(e.lease.ends, a));
+    }
+
+    fn index(&mut self, e: &Entry) {
+        let a = e.lease.addr;
+        if !e.lease.uid.is_empty() {
+            self.by_uid
+                .entry(e.lease.uid.clone())
+                .or_default()
+                .insert(a);
+        }
+        if let Some(k) = hw_key(&e.lease) {
+            self.by_hw.entry(k).or_default().insert(a);
+        }
+        match e.lease.binding_state {
+            BindingState::Free | BindingState::Backup => {
+                self.free
+                    .entry(e.pool)
+                    .or_default()
+                    .insert((e.lease.ends, a));
+            }
+            BindingState::Active => {
+                self.active_until.insert((e.lease.ends, a));
+            }
+            _ => {}
+        }
+    }
+
+    fn insert(&mut self, e: Entry) {
+        self.index(&e);
+        self.entries.insert(e.lease.addr, e);
+    }
+
+    /// Replaces the lease at its address (keeping its pool and subnet), re-indexing it.
+    pub fn put(&mut self, e: Entry) {
+        if let Some(old) = self.entries.remove(&e.lease.addr) {
+            self.unindex(&old);
+        }
+        self.insert(e);
+    }
+
+    /// The lease at an address.
+    pub fn get(&self, a: Ipv4Addr) -> Option<&Entry> {
+        self.entries.get(&a)
+    }
+
+    /// Every lease, by address.
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> + '_ {
+        self.entries.values()
+    }
+
+    /// Leases with this client identifier.
+    pub fn by_uid(&self, uid: &[u8]) -> impl Iterator<Item = &Entry> + '_ {
+        self.by_uid
+            .get(uid)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| self.entries.get(a))
+    }
+
+    /// Leases with this hardware address (type byte then address).
+    pub fn by_hw(&self, key: &[u8]) -> impl Iterator<Item = &Entry> + '_ {
+        self.by_hw
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| self.entries.get(a))
+    }
+
+    /// The free leases of a pool in ISC's order of handing them out.
+    pub fn free_in(&self, pool: usize) -> impl Iterator<Item = &Entry> + '_ {
+        self.free
+            .get(&pool)
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, a)| self.entries.get(a))
+    }
+
+    /// The earliest end time of an active lease.
+    pub fn next_expiry(&self) -> Option<i64> {
+        self.active_until.first().map(|(t, _)| *t)
+    }
+
+    /// Active leases that have ended by `now`.
+    pub fn expired(&self, now: i64) -> Vec<Ipv4Addr> {
+        self.active_until
+            .iter()
+            .take_while(|(t, _)| *t <= now)
+            .map(|(_, a)| *a)
+            .collect()
+    }
+
+    /// How many leases are in each binding state (for logs and tests).
+    pub fn count(&self, state: BindingState) -> usize {
+        self.entries
+            .values()
+            .filter(|e| e.lease.binding_state == state)
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dhcpd_conf::{MemLoader, ParseOptions, parse_config};
+    use dhcpd_leases::model::HardwareAddr;
+
+    fn table() -> (Model, LeaseTable) {
+        let mut l = MemLoader::single(
+            "t.conf",
+            "subnet 198.51.100.0 netmask 255.255.255.0 { range 198.51.100.10 198.51.100.14; }\n",
+        );
+        let out = parse_config("t.conf", &mut l, ParseOptions::default());
+        let m = Model::from_config(&out.config);
+        let t = LeaseTable::new(&m);
+        (m, t)
+    }
+
+    #[test]
+    fn free_order_is_oldest_end_then_lowest_address() {
+        let (_m, mut t) = table();
+        let order: Vec<_> = t.free_in(0).map(|e| e.lease.addr.octets()[3]).collect();
+        assert_eq!(order, vec![10, 11, 12, 13, 14]);
+        let mut e = t
+            .get("198.51.100.10".parse().expect("ip"))
+            .expect("lease")
+            .clone();
+        e.lease.ends = 1000;
+        t.put(e);
+        let order: Vec<_> = t.free_in(0).map(|e| e.lease.addr.octets()[3]).collect();
+        assert_eq!(
+            order,
+            vec![11, 12, 13, 14, 10],
+            "a lease freed later goes last"
+        );
+    }
+
+    #[test]
+    fn indexes_follow_updates() {
+        let (_m, mut t) = table();
+        let a: Ipv4Addr = "198.51.100.12".parse().expect("ip");
+        let mut e = t.get(a).expect("lease").clone();
+        e.lease.binding_state = BindingState::Active;
+        e.lease.ends = 500;
+        e.lease.uid = vec![1, 2, 3];
+        e.lease.hardware = Some(HardwareAddr {
+            htype: 1,
+            addr: vec![2, 0, 0, 0, 0, 1],
+        });
+        t.put(e);
+        assert_eq!(t.by_uid(&[1, 2, 3]).count(), 1);
+        assert_eq!(t.by_hw(&[1, 2, 0, 0, 0, 0, 1]).count(), 1);
+        assert_eq!(t.free_in(0).count(), 4);
+        assert_eq!(t.expired(499), Vec::<Ipv4Addr>::new());
+        assert_eq!(t.expired(500), vec![a]);
+        let mut e = t.get(a).expect("lease").clone();
+        e.lease.uid.clear();
+        e.lease.binding_state = BindingState::Free;
+        t.put(e);
+        assert_eq!(t.by_uid(&[1, 2, 3]).count(), 0);
+        assert_eq!(t.next_expiry(), None);
+    }
+}

@@ -1,0 +1,619 @@
+//! The served configuration: the AST lowered into what the engine looks things up in —
+//! scopes (ISC's groups), shared networks, subnets, pools with their ranges and permits,
+//! hosts and classes — built the way ISC builds them while it reads dhcpd.conf:
+//!
+//! * a `subnet` outside any `shared-network` gets a shared network of its own, named after
+//!   the subnet number;
+//! * a `range` written directly in a subnet goes into an ad-hoc pool of the shared network:
+//!   one that prohibits dynamic-BOOTP clients (for plain ranges) or one that permits all
+//!   clients (for `dynamic-bootp` ranges), shared by every such range of the network;
+//! * every scope starts as a copy of its parent, so `authoritative;` applies to the scope it
+//!   is written in and to scopes declared *after* it inside that scope, as in ISC.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+use dhcpd_conf::ast::{self, ClassKind, Config, Permit, Stmt};
+use dhcpd_conf::basic::{AddrOrName, HardwareAddr};
+use dhcpd_conf::exec::{Executable, Expr};
+
+/// Index of a scope in [`Model::scopes`].
+pub type ScopeId = usize;
+
+/// What declared a scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeKind {
+    /// The whole file.
+    Global,
+    /// `group { }`.
+    Group,
+    /// `shared-network` (or the implicit one of a lone subnet).
+    SharedNetwork(usize),
+    /// `subnet`.
+    Subnet(usize),
+    /// `pool` (or an ad-hoc pool).
+    Pool(usize),
+    /// `host`.
+    Host(usize),
+    /// `class` / `subclass`.
+    Class(usize),
+}
+
+/// A scope: statements executed for clients inside it, outer scopes first.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// The enclosing scope.
+    pub parent: Option<ScopeId>,
+    /// What declared it.
+    pub kind: ScopeKind,
+    /// Its executable statements (options, parameters, conditionals ...), in order.
+    pub stmts: Vec<Executable>,
+    /// `authoritative` as in effect for this scope.
+    pub authoritative: bool,
+}
+
+/// A shared network.
+#[derive(Debug, Clone)]
+pub struct SharedNet {
+    /// Its name (the subnet number for an implicit one).
+    pub name: String,
+    /// Its scope.
+    pub scope: ScopeId,
+    /// Its subnets, in declaration order.
+    pub subnets: Vec<usize>,
+    /// Its pools, in declaration order (ad-hoc pools included).
+    pub pools: Vec<usize>,
+    /// `interface NAME;`, if given.
+    pub interface: Option<String>,
+}
+
+/// A subnet.
+#[derive(Debug, Clone)]
+pub struct SubnetM {
+    /// Network number.
+    pub net: Ipv4Addr,
+    /// Netmask.
+    pub mask: Ipv4Addr,
+    /// Its scope.
+    pub scope: ScopeId,
+    /// Its shared network.
+    pub shared: usize,
+}
+
+impl SubnetM {
+    /// Whether `a` is on this subnet.
+    pub fn contains(&self, a: Ipv4Addr) -> bool {
+        u32::from(a) & u32::from(self.mask) == u32::from(self.net)
+    }
+
+    /// The prefix length (for the netmask).
+    pub fn broadcast(&self) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(self.net) | !u32::from(self.mask))
+    }
+}
+
+/// An address range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RangeM {
+    /// Lowest address.
+    pub low: Ipv4Addr,
+    /// Highest address.
+    pub high: Ipv4Addr,
+    /// `dynamic-bootp`.
+    pub dynamic_bootp: bool,
+}
+
+/// A pool.
+#[derive(Debug, Clone)]
+pub struct PoolM {
+    /// Its scope.
+    pub scope: ScopeId,
+    /// Its shared network.
+    pub shared: usize,
+    /// Its ranges.
+    pub ranges: Vec<RangeM>,
+    /// `allow …` list (empty: everybody not prohibited).
+    pub permits: Vec<Permit>,
+    /// `deny …` list.
+    pub prohibits: Vec<Permit>,
+    /// `failover peer "NAME";`.
+    pub failover: Option<String>,
+}
+
+/// A host declaration.
+#[derive(Debug, Clone)]
+pub struct HostM {
+    /// Its name.
+    pub name: String,
+    /// Its scope.
+    pub scope: ScopeId,
+    /// `hardware`.
+    pub hardware: Option<HardwareAddr>,
+    /// `uid` (client identifier).
+    pub uid: Option<Vec<u8>>,
+    /// `fixed-address`.
+    pub fixed: Vec<AddrOrName>,
+    /// `host-identifier option NAME VALUE;`
+    pub identifier: Option<ast::HostIdentifier>,
+}
+
+/// A class (or subclass, or spawned subclass).
+#[derive(Debug, Clone)]
+pub struct ClassM {
+    /// Its name.
+    pub name: String,
+    /// `class`, `vendor-class` or `user-class`.
+    pub kind: ClassKind,
+    /// Its scope.
+    pub scope: ScopeId,
+    /// `match if EXPR;`
+    pub match_if: Option<Expr>,
+    /// `match EXPR;` (subclass lookup key).
+    pub match_expr: Option<Expr>,
+    /// `spawn with EXPR;`
+    pub spawn: Option<Expr>,
+    /// `lease limit N;`
+    pub lease_limit: Option<i64>,
+    /// Subclasses by their value: index into [`Model::classes`].
+    pub subclasses: HashMap<Vec<u8>, usize>,
+    /// For a subclass: its class.
+    pub superclass: Option<usize>,
+}
+
+/// The whole served configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    /// Every scope; 0 is the global one.
+    pub scopes: Vec<Scope>,
+    /// Shared networks.
+    pub shared: Vec<SharedNet>,
+    /// Subnets.
+    pub subnets: Vec<SubnetM>,
+    /// Pools.
+    pub pools: Vec<PoolM>,
+    /// Hosts.
+    pub hosts: Vec<HostM>,
+    /// Classes, then subclasses.
+    pub classes: Vec<ClassM>,
+    /// Class names → index.
+    pub class_index: HashMap<String, usize>,
+}
+
+/// Where the lowering walk is.
+#[derive(Debug, Clone, Copy)]
+struct At {
+    scope: ScopeId,
+    shared: Option<usize>,
+    pool: Option<usize>,
+}
+
+impl Model {
+    /// Lowers a parsed, checked configuration.
+    pub fn from_config(config: &Config) -> Model {
+        let mut m = Model {
+            scopes: vec![Scope {
+                parent: None,
+                kind: ScopeKind::Global,
+                stmts: Vec::new(),
+                authoritative: false,
+            }],
+            ..Model::default()
+        };
+        let at = At {
+            scope: 0,
+            shared: None,
+            pool: None,
+        };
+        m.walk(&config.statements, at);
+        m
+    }
+
+    fn new_scope(&mut self, parent: ScopeId, kind: ScopeKind) -> ScopeId {
+        let authoritative = self.scopes.get(parent).is_some_and(|s| s.authoritative);
+        self.scopes.push(Scope {
+            parent: Some(parent),
+            kind,
+            stmts: Vec::new(),
+            authoritative,
+        });
+        self.scopes.len() - 1
+    }
+
+    fn walk(&mut self, body: &[Stmt], at: At) {
+        for s in body {
+            self.stmt(s, at);
+        }
+    }
+
+    fn stmt(&mut self, s: &Stmt, at: At) {
+        match s {
+            Stmt::Exec(_, e) => {
+                if let Some(sc) = self.scopes.get_mut(at.scope) {
+                    sc.stmts.push(e.clone());
+                }
+            }
+            Stmt::Include(i) => self.walk(&i.statements, at),
+            Stmt::Authoritative(_, on) => {
+                if let Some(sc) = self.scopes.get_mut(at.scope) {
+                    sc.authoritative = *on;
+                }
+            }
+            Stmt::Group(g) => {
+                let scope = self.new_scope(at.scope, ScopeKind::Group);
+                self.walk(&g.body, At { scope, ..at });
+            }
+            Stmt::SharedNetwork(n) => {
+                let idx = self.shared.len();
+                let scope = self.new_scope(at.scope, ScopeKind::SharedNetwork(idx));
+                self.shared.push(SharedNet {
+                    name: n.name.clone(),
+                    scope,
+                    subnets: Vec::new(),
+                    pools: Vec::new(),
+                    interface: None,
+                });
+                self.walk(
+                    &n.body,
+                    At {
+                        scope,
+                        shared: Some(idx),
+                        pool: None,
+                    },
+                );
+            }
+            Stmt::Subnet(sn) => {
+                let shared = match at.shared {
+                    Some(s) => s,
+                    None => {
+                        let idx = self.shared.len();
+                        let scope = self.new_scope(at.scope, ScopeKind::SharedNetwork(idx));
+                        self.shared.push(SharedNet {
+                            name: sn.addr.to_string(),
+                            scope,
+                            subnets: Vec::new(),
+                            pools: Vec::new(),
+                            interface: None,
+                        });
+                        idx
+                    }
+                };
+                let parent = if at.shared.is_some() {
+                    at.scope
+                } else {
+                    self.shared[shared].scope
+                };
+                let idx = self.subnets.len();
+                let scope = self.new_scope(parent, ScopeKind::Subnet(idx));
+                self.subnets.push(SubnetM {
+                    net: sn.addr,
+                    mask: sn.mask,
+                    scope,
+                    shared,
+                });
+                self.shared[shared].subnets.push(idx);
+                self.walk(
+                    &sn.body,
+                    At {
+                        scope,
+                        shared: Some(shared),
+                        pool: None,
+                    },
+                );
+            }
+            Stmt::Pool(p) => {
+                let Some(shared) = at.shared else { return };
+                let idx = self.pools.len();
+                let scope = self.new_scope(at.scope, ScopeKind::Pool(idx));
+                self.pools.push(PoolM {
+                    scope,
+                    shared,
+                    ranges: Vec::new(),
+                    permits: Vec::new(),
+                    prohibits: Vec::new(),
+                    failover: None,
+                });
+                self.shared[shared].pools.push(idx);
+                self.walk(
+                    &p.body,
+                    At {
+                        scope,
+                        pool: Some(idx),
+                        ..at
+                    },
+                );
+            }
+            Stmt::Range(r) => {
+                let (low, high) = match r.high {
+                    Some(h) if u32::from(h) < u32::from(r.low) => (h, r.low),
+                    Some(h) => (r.low, h),
+                    None => (r.low, r.low),
+                };
+                let range = RangeM {
+                    low,
+                    high,
+                    dynamic_bootp: r.dynamic_bootp,
+                };
+                match at.pool {
+                    Some(p) => self.pools[p].ranges.push(range),
+                    None => {
+                        if let Some(shared) = at.shared {
+                            let p = self.adhoc_pool(shared, r.dynamic_bootp);
+                            self.pools[p].ranges.push(range);
+                        }
+                    }
+                }
+            }
+            Stmt::Permit(pp) => {
+                if let Some(p) = at.pool {
+                    let list = if pp.allow {
+                        &mut self.pools[p].permits
+                    } else {
+                        &mut self.pools[p].prohibits
+                    };
+                    list.push(pp.permit.clone());
+                }
+            }
+            Stmt::PoolFailover(_, name) => {
+                if let Some(p) = at.pool {
+                    self.pools[p].failover = name.clone();
+                }
+            }
+            Stmt::Interface(_, name) => {
+                if let Some(s) = at.shared {
+                    self.shared[s].interface = Some(name.clone());
+                }
+            }
+            Stmt::Host(h) => {
+                let idx = self.hosts.len();
+                let scope = self.new_scope(at.scope, ScopeKind::Host(idx));
+                let mut host = HostM {
+                    name: h.name.clone(),
+                    scope,
+                    hardware: None,
+                    uid: None,
+                    fixed: Vec::new(),
+                    identifier: None,
+                };
+                let mut body = Vec::new();
+                flatten(&h.body, &mut body);
+                for s in body {
+                    match s {
+                        Stmt::Hardware(_, hw) => host.hardware = Some(hw.clone()),
+                        Stmt::Uid(_, b) => host.uid = Some(bytes(b)),
+                        Stmt::FixedAddress(_, list) => host.fixed.extend(list.iter().cloned()),
+                        Stmt::HostIdentifier(id) => host.identifier = Some(id.clone()),
+                        Stmt::Exec(_, e) => {
+                            // ISC indexes a host by `option dhcp-client-identifier` as by `uid`.
+                            if let Executable::Option { name, value, .. } = e {
+                                if name.space == "dhcp" && name.code == 61 && host.uid.is_none() {
+                                    host.uid = crate::scope::constant_value(value);
+                                }
+                            }
+                            self.scopes[scope].stmts.push(e.clone());
+                        }
+                        Stmt::Authoritative(_, on) => self.scopes[scope].authoritative = *on,
+                        _ => {}
+                    }
+                }
+                self.hosts.push(host);
+            }
+            Stmt::Class(c) => {
+                let idx = self.classes.len();
+                let scope = self.new_scope(at.scope, ScopeKind::Class(idx));
+                let mut class = ClassM {
+                    name: c.name.clone(),
+                    kind: c.kind,
+                    scope,
+                    match_if: None,
+                    match_expr: None,
+                    spawn: None,
+                    lease_limit: None,
+                    subclasses: HashMap::new(),
+                    superclass: None,
+                };
+                self.class_body(&mut class, c.body.as_deref().unwrap_or_default(), scope);
+                // `vendor-class "X"` / `user-class "X"` are, in ISC, subclasses of the class
+                // of that name: they must not shadow `class "X"` in lookups by name.
+                if c.kind == ClassKind::Class || !self.class_index.contains_key(&c.name) {
+                    self.class_index.insert(c.name.clone(), idx);
+                }
+                self.classes.push(class);
+            }
+            Stmt::Subclass(sc) => {
+                let Some(&sup) = self.class_index.get(&sc.class) else {
+                    return;
+                };
+                let value = bytes(&sc.value);
+                let parent = self.classes[sup].scope;
+                let idx = self.classes.len();
+                let scope = self.new_scope(parent, ScopeKind::Class(idx));
+                let mut class = ClassM {
+                    name: sc.class.clone(),
+                    kind: self.classes[sup].kind,
+                    scope,
+                    match_if: None,
+                    match_expr: None,
+                    spawn: None,
+                    lease_limit: self.classes[sup].lease_limit,
+                    subclasses: HashMap::new(),
+                    superclass: Some(sup),
+                };
+                self.class_body(&mut class, sc.body.as_deref().unwrap_or_default(), scope);
+                self.classes.push(class);
+                self.classes[sup].subclasses.insert(value, idx);
+            }
+            _ => {}
+        }
+    }
+
+    fn class_body(&mut self, class: &mut ClassM, body: &[Stmt], scope: ScopeId) {
+        let mut flat = Vec::new();
+        flatten(body, &mut flat);
+        for s in flat {
+            match s {
+                Stmt::MatchIf(_, e) => class.match_if = Some(e.clone()),
+                Stmt::Match(_, e) => class.match_expr = Some(e.clone()),
+                Stmt::SpawnWith(_, e) => class.spawn = Some(e.clone()),
+                Stmt::LeaseLimit(_, n) => class.lease_limit = Some(*n),
+                Stmt::Exec(_, e) => self.scopes[scope].stmts.push(e.clone()),
+                Stmt::Authoritative(_, on) => self.scopes[scope].authoritative = *on,
+                _ => {}
+            }
+        }
+    }
+
+    /// ISC's ad-hoc pool for a range written outside a pool.
+    fn adhoc_pool(&mut self, shared: usize, dynamic: bool) -> usize {
+        let found = self.shared[shared].pools.iter().copied().find(|&p| {
+            let pool = &self.pools[p];
+            if dynamic {
+                pool.prohibits.is_empty()
+                    && pool.permits.len() == 1
+                    && pool.permits[0] == Permit::AllClients
+            } else {
+                pool.permits.is_empty()
+                    && pool.prohibits.len() == 1
+                    && pool.prohibits[0] == Permit::DynamicBootpClients
+            }
+        });
+        if let Some(p) = found {
+            return p;
+        }
+        let idx = self.pools.len();
+        let scope = self.new_scope(self.shared[shared].scope, ScopeKind::Pool(idx));
+        let (permits, prohibits) = if dynamic {
+            (vec![Permit::AllClients], Vec::new())
+        } else {
+            (Vec::new(), vec![Permit::DynamicBootpClients])
+        };
+        self.pools.push(PoolM {
+            scope,
+            shared,
+            ranges: Vec::new(),
+            permits,
+            prohibits,
+            failover: None,
+        });
+        self.shared[shared].pools.push(idx);
+        idx
+    }
+
+    /// The subnet an address is on (the first declared that contains it).
+    pub fn subnet_for(&self, a: Ipv4Addr) -> Option<usize> {
+        self.subnets.iter().position(|s| s.contains(a))
+    }
+
+    /// Scope chain from the outermost scope down to `scope` (inclusive).
+    pub fn chain(&self, scope: ScopeId) -> Vec<ScopeId> {
+        let mut v = Vec::new();
+        let mut cur = Some(scope);
+        while let Some(s) = cur {
+            v.push(s);
+            cur = self.scopes.get(s).and_then(|x| x.parent);
+        }
+        v.reverse();
+        v
+    }
+
+    /// ISC's `execute_statements_in_scope(group, limiting_group)`: the scopes from just below
+    /// `limit` (exclusive; `None` = from the global scope) down to `scope`.
+    pub fn chain_below(&self, scope: ScopeId, limit: Option<ScopeId>) -> Vec<ScopeId> {
+        let full = self.chain(scope);
+        match limit.and_then(|l| full.iter().position(|&s| s == l)) {
+            Some(i) => full[i + 1..].to_vec(),
+            None => full,
+        }
+    }
+
+    /// Every address of every pool, with its pool index, in declaration order.
+    pub fn pool_addresses(&self) -> impl Iterator<Item = (Ipv4Addr, usize)> + '_ {
+        self.pools.iter().enumerate().flat_map(|(p, pool)| {
+            pool.ranges.iter().flat_map(move |r| {
+                (u32::from(r.low)..=u32::from(r.high)).map(move |a| (Ipv4Addr::from(a), p))
+            })
+        })
+    }
+}
+
+/// Statements of a body with `include`s opened up.
+fn flatten<'a>(body: &'a [Stmt], out: &mut Vec<&'a Stmt>) {
+    for s in body {
+        match s {
+            Stmt::Include(i) => flatten(&i.statements, out),
+            other => out.push(other),
+        }
+    }
+}
+
+fn bytes(b: &ast::Bytes) -> Vec<u8> {
+    match b {
+        ast::Bytes::String(v) | ast::Bytes::Hex(v) => v.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dhcpd_conf::{MemLoader, ParseOptions, parse_config};
+
+    fn model(text: &str) -> Model {
+        let mut l = MemLoader::single("t.conf", text);
+        let out = parse_config("t.conf", &mut l, ParseOptions::default());
+        assert!(!out.has_errors(), "{:?}", out.diagnostics);
+        Model::from_config(&out.config)
+    }
+
+    #[test]
+    fn lone_subnet_gets_its_own_shared_network_and_adhoc_pool() {
+        let m = model(
+            "subnet 198.51.100.0 netmask 255.255.255.0 {\n range 198.51.100.10 198.51.100.20;\n range 198.51.100.30;\n range dynamic-bootp 198.51.100.40 198.51.100.41;\n}\n",
+        );
+        assert_eq!(m.shared.len(), 1);
+        assert_eq!(m.shared[0].name, "198.51.100.0");
+        assert_eq!(
+            m.pools.len(),
+            2,
+            "plain ranges share one ad-hoc pool; bootp gets another"
+        );
+        assert_eq!(m.pools[0].ranges.len(), 2);
+        assert_eq!(m.pools[0].prohibits, vec![Permit::DynamicBootpClients]);
+        assert_eq!(m.pools[1].permits, vec![Permit::AllClients]);
+        assert_eq!(m.pool_addresses().count(), 11 + 1 + 2);
+    }
+
+    #[test]
+    fn authoritative_is_copied_when_a_scope_is_created() {
+        let m = model(
+            "subnet 198.51.100.0 netmask 255.255.255.0 { }\nauthoritative;\nsubnet 203.0.113.0 netmask 255.255.255.0 { }\n",
+        );
+        let a = m.subnets[0].scope;
+        let b = m.subnets[1].scope;
+        assert!(
+            !m.scopes[a].authoritative,
+            "declared before `authoritative;`"
+        );
+        assert!(m.scopes[b].authoritative);
+        assert_eq!(m.subnet_for("203.0.113.9".parse().expect("ip")), Some(1));
+    }
+
+    #[test]
+    fn hosts_classes_and_chains() {
+        let m = model(
+            "class \"vendor\" { match if substring(option vendor-class-identifier, 0, 4) = \"MSFT\"; }\n\
+             shared-network lan {\n subnet 198.51.100.0 netmask 255.255.255.0 {\n  pool { range 198.51.100.10 198.51.100.20; allow members of \"vendor\"; }\n  host h1 { hardware ethernet 00:16:3e:00:00:01; fixed-address 198.51.100.5; }\n }\n}\n",
+        );
+        assert_eq!(
+            m.hosts[0].fixed,
+            vec![AddrOrName::Addr("198.51.100.5".parse().expect("ip"))]
+        );
+        assert!(m.classes[0].match_if.is_some());
+        assert_eq!(m.pools[0].permits, vec![Permit::MembersOf("vendor".into())]);
+        let chain = m.chain(m.pools[0].scope);
+        assert_eq!(chain.len(), 4, "global, shared, subnet, pool");
+        assert_eq!(
+            m.chain_below(m.pools[0].scope, Some(m.shared[0].scope))
+                .len(),
+            2
+        );
+    }
+}
