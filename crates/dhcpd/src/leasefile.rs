@@ -897,8 +897,9 @@ pub fn startup(
     }))
 }
 
-/// `dhcpd -T` and, until serving lands, `dhcpd` itself: runs [`startup`] and exits as ISC
-/// does (`-T`: 0 after a successful check; serving: 1, "not implemented yet").
+/// `dhcpd -T`: runs [`startup`] in test mode and exits as ISC does (0 after a successful check,
+/// 1 after a fatal error). Without `test` (a caller that does not serve) it rewrites the file
+/// and exits 1 saying serving is not available; the server itself calls [`startup`].
 pub fn run(inv: &Invocation<'_>, config: &Config, err: &mut impl Write) -> ExitCode {
     let fail = |err: &mut dyn Write, msg: &str| {
         if !msg.is_empty() {
