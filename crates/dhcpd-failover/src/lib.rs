@@ -25,7 +25,12 @@
 pub mod body;
 pub mod codec;
 pub mod error;
+pub mod hash;
+pub mod lease;
 pub mod message;
+pub mod peer;
+pub mod pool;
 
 pub use error::{DecodeError, ProtocolError};
 pub use message::{FoOption, Message, MessageType, RejectReason, ServerState, StreamDecoder};
+pub use peer::{Config, Event, Incoming, Peer, Role, Service, UpdateOutcome};
