@@ -156,7 +156,8 @@ pub enum Event {
     /// before sending anything that follows (ISC commits before the STATE goes out).
     Persist(FailoverState),
     /// Queue BNDUPDs: call [`Peer::queue_update`] for each lease `scope` selects, then
-    /// [`Peer::updates_queued`].
+    /// [`Peer::updates_queued`]. In between, leases already queued or awaiting an ack are
+    /// skipped (ISC's update-queue generation), so handle this event before any other.
     SendUpdates(UpdateScope),
     /// Run a pool balancing pass ([`crate::pool`]); when `answer` is set the pass answers the
     /// peer's POOLREQ: call [`Peer::answer_pool_request`] with the number of leases moved.
@@ -258,6 +259,7 @@ pub struct Peer {
     ack_at: Option<i64>,
     request_pending: Option<bool>,
     answering: Option<Answer>,
+    bulk: bool,
     service: Service,
     transmit: VecDeque<Message>,
     events: VecDeque<Event>,
@@ -355,6 +357,7 @@ impl Peer {
             ack_at: None,
             request_pending: None,
             answering: None,
+            bulk: false,
             service: Service::None,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
@@ -593,11 +596,18 @@ impl Peer {
             let xid = self.next_xid();
             self.send(now, Message::new(MessageType::Contact, wire_time(now), xid));
         }
+        self.pump(now);
     }
 
     /// A message arrived on the link. An error means the connection must be closed (then
     /// call [`Peer::handle_disconnected`]).
     pub fn handle_message(&mut self, now: i64, msg: Message) -> Result<Incoming, ProtocolError> {
+        let r = self.on_message(now, msg);
+        self.pump(now);
+        r
+    }
+
+    fn on_message(&mut self, now: i64, msg: Message) -> Result<Incoming, ProtocolError> {
         let Some(link) = self.link.as_mut() else {
             return Err(ProtocolError::Unexpected {
                 msg_type: msg.msg_type,
@@ -658,6 +668,7 @@ impl Peer {
                     waiting: HashSet::new(),
                     collecting: true,
                 });
+                self.bulk = true;
                 self.events.push_back(Event::SendUpdates(if all {
                     UpdateScope::All
                 } else {
@@ -691,14 +702,17 @@ impl Peer {
         let Some(addr) = update.addr else {
             return;
         };
-        if let Some(q) = self.updates.iter_mut().find(|u| u.addr == Some(addr)) {
-            *q = update;
+        let queued = self.updates.iter().position(|u| u.addr == Some(addr));
+        if self.bulk {
+            // ISC's update-queue generation skips leases already on either queue.
+            if queued.is_some() || self.unacked.iter().any(|s| s.update.addr == Some(addr)) {
+                return;
+            }
+        } else if let Some(i) = queued {
+            self.updates[i] = update;
             return;
         }
         self.unacked.retain(|s| s.update.addr != Some(addr));
-        if let Some(a) = self.answering.as_mut().filter(|a| a.collecting) {
-            a.waiting.insert(addr);
-        }
         self.updates.push_back(update);
         self.pump(now);
     }
@@ -711,6 +725,8 @@ impl Peer {
     /// The engine has queued every lease of an [`Event::SendUpdates`]; if that answers an
     /// UPDREQ/UPDREQALL with nothing pending, UPDDONE leaves at once, else after the last ack.
     pub fn updates_queued(&mut self, now: i64) {
+        self.bulk = false;
+        self.pump(now);
         let Some(a) = self.answering.as_mut() else {
             return;
         };
@@ -718,6 +734,9 @@ impl Peer {
             return;
         }
         a.collecting = false;
+        // UPDDONE goes after the ack of everything now waiting to be sent (ISC: after the
+        // ack of the queue's tail).
+        a.waiting = self.updates.iter().filter_map(|u| u.addr).collect();
         let (empty, xid, all) = (a.waiting.is_empty(), a.xid, a.all);
         self.log(format!(
             "Update request{} from {}: {}",
@@ -732,6 +751,19 @@ impl Peer {
         if empty {
             self.answering = None;
             self.send_update_done(now, xid);
+        }
+    }
+
+    /// A lease of an UPDREQ/UPDREQALL answer is settled (acked, refused, or superseded by
+    /// the peer's own update); UPDDONE goes when none is left.
+    fn settle(&mut self, now: i64, addr: Ipv4Addr) {
+        if let Some(ans) = self.answering.as_mut() {
+            ans.waiting.remove(&addr);
+            if ans.waiting.is_empty() && !ans.collecting {
+                let x = ans.xid;
+                self.answering = None;
+                self.send_update_done(now, x);
+            }
         }
     }
 
@@ -770,6 +802,7 @@ impl Peer {
                 return self.refuse(now, rx, reject(RejectReason::LessCriticalBindInfo, text));
             }
             self.unacked.remove(pos);
+            self.settle(now, addr);
             self.pump(now);
         }
         match lease::apply_update(
@@ -1051,9 +1084,10 @@ impl Peer {
                 self.auto_partner_down_at = Some(now + i64::from(self.cfg.auto_partner_down));
             }
             State::Normal => {
-                self.events.push_back(Event::BalancePools { answer: None });
+                self.bulk = true;
                 self.events
                     .push_back(Event::SendUpdates(UpdateScope::Unacked));
+                self.events.push_back(Event::BalancePools { answer: None });
                 self.pump(now);
             }
             State::PotentialConflict
@@ -1472,14 +1506,7 @@ impl Peer {
             }
             None => Incoming::Acked(sent),
         };
-        if let Some(ans) = self.answering.as_mut() {
-            ans.waiting.remove(&addr);
-            if ans.waiting.is_empty() && !ans.collecting {
-                let x = ans.xid;
-                self.answering = None;
-                self.send_update_done(now, x);
-            }
-        }
+        self.settle(now, addr);
         self.pump(now);
         out
     }
