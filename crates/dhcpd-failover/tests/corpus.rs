@@ -215,3 +215,86 @@ fn the_older_lab_captures_round_trip() {
         );
     }
 }
+
+/// Plays one side of the fo-a-startup capture (two fresh ISC servers) against our `Peer` in
+/// the other role and checks that our first messages are ISC's, byte for byte: the
+/// CONNECT/CONNECTACK handshake, the STATE sequence out of STARTUP and the two UPDREQALLs.
+fn replay_startup(ours: dhcpd_failover::peer::Role, expect: usize) {
+    use dhcpd_failover::peer::{Config, Incoming, Peer, Role};
+    use dhcpd_failover::{MessageType, ServerState};
+
+    let path = corpus().join("fo-a-startup.pcap");
+    let mut found = messages(&path);
+    found.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // The connection that carried CONNECT; P listens on 647.
+    let from_primary = |s: u16| s == 647;
+    let msgs: Vec<(bool, Message)> = found
+        .into_iter()
+        .map(|(_, s, _, b)| (from_primary(s), Message::decode(&b).unwrap()))
+        .skip_while(|(_, m)| m.msg_type != MessageType::Connect)
+        .collect();
+    let we_are_primary = ours == Role::Primary;
+    let theirs: Vec<&Message> = msgs
+        .iter()
+        .filter(|(p, _)| *p != we_are_primary)
+        .map(|(_, m)| m)
+        .collect();
+    let isc_ours: Vec<&Message> = msgs
+        .iter()
+        .filter(|(p, _)| *p == we_are_primary)
+        .map(|(_, m)| m)
+        .take(expect)
+        .collect();
+    // Our start time: the stos ISC's server of our role announced.
+    let stos = isc_ours
+        .iter()
+        .find(|m| m.msg_type == MessageType::State)
+        .and_then(|m| m.u32_option(dhcpd_failover::message::code::START_TIME_OF_STATE))
+        .unwrap();
+    let mut cfg = Config::new("dhcp-failover", ours, 60);
+    cfg.max_unacked_updates = 10;
+    cfg.max_response_delay = 30;
+    let mut peer = Peer::new(cfg, None, i64::from(stos));
+    let now = i64::from(isc_ours[0].time);
+    peer.handle_connected(now);
+    let mut sent = Vec::new();
+    let drain = |peer: &mut Peer, sent: &mut Vec<Message>| {
+        while peer.poll_event().is_some() {}
+        while let Some(m) = peer.poll_transmit() {
+            sent.push(m);
+        }
+    };
+    drain(&mut peer, &mut sent);
+    for m in theirs {
+        if sent.len() >= expect {
+            break;
+        }
+        if m.msg_type == MessageType::BndUpd {
+            break;
+        }
+        let r = peer.handle_message(i64::from(m.time), m.clone()).unwrap();
+        assert_eq!(r, Incoming::None);
+        drain(&mut peer, &mut sent);
+    }
+    sent.truncate(expect);
+    let got: Vec<String> = sent.iter().map(|m| hex(&m.to_vec())).collect();
+    let want: Vec<String> = isc_ours.iter().map(|m| hex(&m.to_vec())).collect();
+    assert_eq!(got, want, "our {ours:?} differs from ISC's");
+    assert!(
+        sent.iter()
+            .any(|m| m.u8_option(24) == Some(u8::from(ServerState::Recover))),
+        "no STATE recover"
+    );
+}
+
+#[test]
+fn our_primary_speaks_like_isc_at_first_start() {
+    // CONNECT, STATE recover+STARTUP, STATE recover, UPDREQALL, UPDREQALL.
+    replay_startup(dhcpd_failover::peer::Role::Primary, 5);
+}
+
+#[test]
+fn our_secondary_speaks_like_isc_at_first_start() {
+    // CONNECTACK, STATE recover+STARTUP, STATE recover, UPDREQALL, UPDREQALL.
+    replay_startup(dhcpd_failover::peer::Role::Secondary, 5);
+}
