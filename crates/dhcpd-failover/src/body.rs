@@ -70,7 +70,8 @@ impl BindUpdate {
         self.ip_flags.unwrap_or(0) & IP_FLAG_BOOTP != 0
     }
 
-    /// The message, options in ISC's order: 2, 3, [4], [5], 13, 18, 25, [6], [12].
+    /// The message, options in ISC's order: 2, 3, (4), (5), 13, 18, 25, (6), (12); the ones in
+    /// parentheses only when set.
     pub fn to_message(&self, time: u32, xid: u32) -> Message {
         let mut m = Message::new(MessageType::BndUpd, time, xid);
         if let Some(a) = self.addr {
@@ -247,7 +248,7 @@ pub struct ConnectAck {
 }
 
 impl ConnectAck {
-    /// Options in ISC's order: 22, 14, 19, 28, 20, [26], [21, 16].
+    /// Options in ISC's order: 22, 14, 19, 28, 20, then TLS-reply, reject-reason and message when set.
     pub fn to_message(&self, time: u32, xid: u32) -> Message {
         let mut m = Message::new(MessageType::ConnectAck, time, xid);
         let o = &mut m.options;
@@ -310,7 +311,7 @@ pub struct Disconnect {
 }
 
 impl Disconnect {
-    /// Options: 21, [16].
+    /// Options: 21, then 16 when set.
     pub fn to_message(&self, time: u32, xid: u32) -> Message {
         let mut m = Message::new(MessageType::Disconnect, time, xid);
         if let Some(r) = self.reject {
