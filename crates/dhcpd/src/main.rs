@@ -133,6 +133,7 @@ fn main() -> ExitCode {
         (args.tf.is_some(), "-tf (trace output)"),
         (args.play.is_some(), "-play (trace playback)"),
         (args.dhcp4o6.is_some(), "-4o6 (DHCPv4 over DHCPv6)"),
+        (args.server.is_some(), "-s (send replies to another server)"),
     ] {
         if set {
             return not_supported(&mut err, flag);
