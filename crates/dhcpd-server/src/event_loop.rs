@@ -4,13 +4,15 @@
 //! Each turn: read everything that is ready, hand each datagram to the engine, execute its
 //! actions (send now, or stage a lease record with the reply that waits for it), then make all
 //! staged records durable with **one** fdatasync and only then send the replies that waited
-//! (group commit). Timers: the engine's `poll_timeout` bounds the wait.
+//! (group commit). Timers: the engine's `poll_timeout` bounds the wait. `ping-check`: the
+//! engine's [`Action::Ping`] goes out on the ICMP socket, echo replies go back to the engine.
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::{Duration, SystemTime};
 
 use dhcpd_core::{Action, Engine, Level, Received, Route, Transmit};
+use dhcpd_sys::icmp::IcmpSocket;
 use dhcpd_sys::packet::PacketSocket;
 use dhcpd_sys::signals::{SIGHUP, SIGINT, SIGTERM, Signals};
 use dhcpd_wire::frame::{FrameSpec, RxChecksums, parse_frame};
@@ -20,6 +22,7 @@ use crate::journal::Journal;
 
 const UDP: Token = Token(0);
 const SIGNALS: Token = Token(1);
+const ICMP: Token = Token(2);
 const FIRST_IFACE: usize = 16;
 
 /// An interface the server serves.
@@ -55,6 +58,9 @@ pub struct Io {
     pub port: u16,
     /// The lease journal; each waiter is the reply to send once its record is durable.
     pub journal: Journal<Option<Transmit>>,
+    /// The ICMP echo socket for `ping-check` (`None` when it could not be opened: the
+    /// engine then simply waits out each ping).
+    pub icmp: Option<IcmpSocket>,
 }
 
 fn log_line(level: Level, msg: &str) {
@@ -114,6 +120,13 @@ impl Io {
                     }
                 }
                 Action::Log(level, msg) => log_line(level, &msg),
+                Action::Ping { addr, id } => {
+                    if let Some(icmp) = &self.icmp {
+                        if let Err(e) = icmp.send_echo(addr, id) {
+                            log::error!("icmp_echorequest {addr}: {e}");
+                        }
+                    }
+                }
             }
         }
     }
@@ -144,7 +157,13 @@ pub fn run<E: Engine>(engine: &mut E, io: &mut Io, signals: &mut Signals) -> io:
         poll.registry()
             .register(&mut iface.sock, Token(FIRST_IFACE + i), Interest::READABLE)?;
     }
+    if let Some(icmp) = &mut io.icmp {
+        poll.registry().register(icmp, ICMP, Interest::READABLE)?;
+    }
     let result = turn_loop(engine, io, signals, &mut poll);
+    if let Some(icmp) = &mut io.icmp {
+        let _ = poll.registry().deregister(icmp);
+    }
     let _ = poll.registry().deregister(&mut io.udp);
     let _ = poll.registry().deregister(signals);
     for iface in &mut io.ifaces {
@@ -194,6 +213,7 @@ fn turn_loop<E: Engine>(
                         });
                     }
                 }
+                ICMP => read_icmp(engine, io),
                 Token(t) if t >= FIRST_IFACE => {
                     let i = t - FIRST_IFACE;
                     read_interface(engine, io, i, &mut buf);
@@ -209,6 +229,23 @@ fn turn_loop<E: Engine>(
         io.commit();
         if let Some(e) = exit {
             return Ok(e);
+        }
+    }
+}
+
+fn read_icmp<E: Engine>(engine: &mut E, io: &mut Io) {
+    loop {
+        let Some(icmp) = &io.icmp else { return };
+        match icmp.recv_reply() {
+            Ok(Some((from, _id))) => {
+                engine.handle_icmp_reply(SystemTime::now(), from);
+                io.drain(engine);
+            }
+            Ok(None) => return,
+            Err(e) => {
+                log::error!("receive on the ICMP socket: {e}");
+                return;
+            }
         }
     }
 }
