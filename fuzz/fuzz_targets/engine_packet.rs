@@ -189,6 +189,13 @@ fuzz_target!(|data: &[u8]| {
                     }
                 }
                 Action::Log(..) => {}
+                // An echo request the server would send; answer some of them, so the
+                // ping-check paths (abandon on reply) are exercised too.
+                Action::Ping { addr, .. } => {
+                    if ctl & 16 != 0 {
+                        srv.handle_icmp_reply(at, addr);
+                    }
+                }
             }
         }
     }

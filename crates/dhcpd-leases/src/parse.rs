@@ -365,7 +365,12 @@ impl Reader<'_, '_> {
                 break;
             }
             let mut tbuf = self.text(&t);
-            tbuf.truncate(31);
+            // ISC keeps 31 bytes; cut at a character boundary of our (lossy UTF-8) copy.
+            let mut cut = tbuf.len().min(31);
+            while !tbuf.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            tbuf.truncate(cut);
             let seenbit: u32 = match t.kind {
                 TokKind::Kw(
                     kw @ (Kw::Starts

@@ -19,7 +19,7 @@ pub struct WriteOptions {
     pub time_format: DbTimeFormat,
     /// `lease-id-format`.
     pub lease_id_format: LeaseIdFormat,
-    /// The version named in the header.
+    /// The writer named in the header line (ISC: `isc-dhcp-4.4.3-P1`).
     pub version: String,
     /// The byte order named in the header (ISC writes its own).
     pub byte_order: ByteOrder,
@@ -30,7 +30,7 @@ impl Default for WriteOptions {
         WriteOptions {
             time_format: DbTimeFormat::Default,
             lease_id_format: LeaseIdFormat::Octal,
-            version: DEFAULT_VERSION.to_string(),
+            version: format!("isc-dhcp-{DEFAULT_VERSION}"),
             byte_order: ByteOrder::Little,
         }
     }
@@ -49,7 +49,7 @@ impl WriteOptions {
     pub fn header(&self) -> String {
         format!(
             "# The format of this file is documented in the dhcpd.leases(5) manual page.\n\
-             # This lease file was written by isc-dhcp-{}\n\n\
+             # This lease file was written by {}\n\n\
              # authoring-byte-order entry is generated, DO NOT DELETE\n\
              authoring-byte-order {};\n\n",
             self.version,

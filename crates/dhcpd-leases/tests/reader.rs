@@ -293,3 +293,12 @@ fn v6_records_are_kept_untouched() {
         "server-duid \"\\000\\001\\000\\001\\036h\";\n\n{ia}\n\n"
     )));
 }
+
+/// Found by the leases_parse fuzz target: a long token with bytes that are not UTF-8 inside a
+/// lease made the reader panic (cutting the token's text to ISC's 31 bytes inside a character).
+#[test]
+fn long_non_utf8_token_in_lease_is_an_error_not_a_panic() {
+    let src = include_bytes!("fuzz-findings/panic-truncate-in-char.leases");
+    let db = dhcpd_leases::LeaseDb::load("x.leases", src, &Default::default());
+    assert!(db.has_errors(), "{:?}", db.diagnostics);
+}

@@ -8,7 +8,8 @@
 //! no reply that waits for a record leaves before that record is on disk. The loop never
 //! blocks on the disk: while a batch syncs it goes on reading the sockets, and whatever it
 //! stages meanwhile forms the next batch. On stop or reload everything staged is flushed
-//! before [`run`] returns. Timers: the engine's `poll_timeout` bounds the wait.
+//! before [`run`] returns. Timers: the engine's `poll_timeout` bounds the wait. `ping-check`: the
+//! engine's [`Action::Ping`] goes out on the ICMP socket, echo replies go back to the engine.
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use dhcpd_core::{Action, Engine, Level, Received, Route, Transmit};
+use dhcpd_sys::icmp::IcmpSocket;
 use dhcpd_sys::packet::PacketSocket;
 use dhcpd_sys::signals::{SIGHUP, SIGINT, SIGTERM, Signals};
 use dhcpd_wire::frame::{FrameSpec, RxChecksums, parse_frame};
@@ -25,7 +27,8 @@ use crate::journal::Journal;
 
 const UDP: Token = Token(0);
 const SIGNALS: Token = Token(1);
-const JOURNAL: Token = Token(2);
+const ICMP: Token = Token(2);
+const JOURNAL: Token = Token(3);
 const FIRST_IFACE: usize = 16;
 
 /// An interface the server serves.
@@ -61,6 +64,9 @@ pub struct Io {
     pub port: u16,
     /// The lease journal; each waiter is the reply to send once its record is durable.
     pub journal: Journal<Option<Transmit>>,
+    /// The ICMP echo socket for `ping-check` (`None` when it could not be opened: the
+    /// engine then simply waits out each ping).
+    pub icmp: Option<IcmpSocket>,
 }
 
 fn log_line(level: Level, msg: &str) {
@@ -120,6 +126,13 @@ impl Io {
                     }
                 }
                 Action::Log(level, msg) => log_line(level, &msg),
+                Action::Ping { addr, id } => {
+                    if let Some(icmp) = &self.icmp {
+                        if let Err(e) = icmp.send_echo(addr, id) {
+                            log::error!("icmp_echorequest {addr}: {e}");
+                        }
+                    }
+                }
             }
         }
     }
@@ -166,10 +179,16 @@ pub fn run<E: Engine>(engine: &mut E, io: &mut Io, signals: &mut Signals) -> io:
         poll.registry()
             .register(&mut iface.sock, Token(FIRST_IFACE + i), Interest::READABLE)?;
     }
+    if let Some(icmp) = &mut io.icmp {
+        poll.registry().register(icmp, ICMP, Interest::READABLE)?;
+    }
     let waker = Arc::new(Waker::new(poll.registry(), JOURNAL)?);
     let result = turn_loop(engine, io, signals, &mut poll, &waker);
     // Nothing staged is left behind: the next `run` (after a reload) has another waker.
     io.commit();
+    if let Some(icmp) = &mut io.icmp {
+        let _ = poll.registry().deregister(icmp);
+    }
     let _ = poll.registry().deregister(&mut io.udp);
     let _ = poll.registry().deregister(signals);
     for iface in &mut io.ifaces {
@@ -220,6 +239,7 @@ fn turn_loop<E: Engine>(
                         });
                     }
                 }
+                ICMP => read_icmp(engine, io),
                 // The writer thread finished a batch: `pipeline` below picks it up.
                 JOURNAL => {}
                 Token(t) if t >= FIRST_IFACE => {
@@ -237,6 +257,23 @@ fn turn_loop<E: Engine>(
         io.pipeline(waker);
         if let Some(e) = exit {
             return Ok(e);
+        }
+    }
+}
+
+fn read_icmp<E: Engine>(engine: &mut E, io: &mut Io) {
+    loop {
+        let Some(icmp) = &io.icmp else { return };
+        match icmp.recv_reply() {
+            Ok(Some((from, _id))) => {
+                engine.handle_icmp_reply(SystemTime::now(), from);
+                io.drain(engine);
+            }
+            Ok(None) => return,
+            Err(e) => {
+                log::error!("receive on the ICMP socket: {e}");
+                return;
+            }
         }
     }
 }

@@ -237,6 +237,13 @@ impl Lab {
         Ok(pid)
     }
 
+    /// Takes a child started elsewhere (e.g. with piped output) so the lab ends it on drop.
+    pub fn adopt(&mut self, child: Child) -> u32 {
+        let pid = child.id();
+        self.children.push(child);
+        pid
+    }
+
     /// Ends one process this lab started (SIGTERM, then SIGKILL after 3 s); returns its status.
     pub fn stop(&mut self, pid: u32) -> Option<std::process::ExitStatus> {
         let idx = self.children.iter().position(|c| c.id() == pid)?;

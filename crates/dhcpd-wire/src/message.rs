@@ -122,6 +122,19 @@ impl OptData {
         }
     }
 
+    /// Data of `len` bytes at the start of `window`. When the window holds
+    /// at least `INLINE` bytes, a fixed-size copy is made (bytes past `len`
+    /// are never read), which avoids a variable-length copy per option.
+    fn from_window(window: &[u8], len: usize) -> OptData {
+        match (window.get(..INLINE), u8::try_from(len)) {
+            (Some(chunk), Ok(l)) if len <= INLINE => match <[u8; INLINE]>::try_from(chunk) {
+                Ok(buf) => OptData::Inline { len: l, buf },
+                Err(_) => OptData::from_slice(&window[..len]),
+            },
+            _ => OptData::from_slice(&window[..len.min(window.len())]),
+        }
+    }
+
     fn from_vec(data: Vec<u8>) -> OptData {
         if data.len() <= INLINE {
             OptData::from_slice(&data)
@@ -307,16 +320,18 @@ impl OptionList {
                     });
                 }
                 code => {
-                    let truncated = WireError::OptionTruncated {
+                    let truncated = || WireError::OptionTruncated {
                         area,
                         offset: base + i,
                         code,
                     };
-                    let len = usize::from(*bytes.get(i + 1).ok_or(truncated.clone())?);
-                    let data = bytes.get(i + 2..i + 2 + len).ok_or(truncated)?;
+                    let len = usize::from(*bytes.get(i + 1).ok_or_else(truncated)?);
+                    if i + 2 + len > bytes.len() {
+                        return Err(truncated());
+                    }
                     entries.push(Entry::Option(RawOption {
                         code,
-                        data: OptData::from_slice(data),
+                        data: OptData::from_window(&bytes[i + 2..], len),
                     }));
                     i += 2 + len;
                 }
@@ -383,7 +398,7 @@ pub fn zero_trailer(len: usize) -> Cow<'static, [u8]> {
 }
 
 fn trailer(bytes: &[u8]) -> Cow<'static, [u8]> {
-    if bytes.iter().all(|&b| b == 0) {
+    if ZEROS.get(..bytes.len()) == Some(bytes) {
         zero_trailer(bytes.len())
     } else {
         Cow::Owned(bytes.to_vec())

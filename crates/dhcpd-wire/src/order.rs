@@ -88,7 +88,10 @@ pub struct ReplyParams<'a> {
     /// The maximum DHCP message size in force (see
     /// [`effective_max_message_size`]); `None` when there is none.
     pub max_message_size: Option<u16>,
-    /// For a BOOTP reply: the length of the request's BOOTP message.
+    /// For a BOOTP reply: the length of the request's BOOTP message. (ISC
+    /// also adds the subnet's netmask as option 1 to a BOOTP reply when none
+    /// is configured; that is the caller's part, as is passing no request
+    /// list, no overload and no maximum message size but the client's.)
     pub bootp_request_len: Option<usize>,
     /// Boot fields free for options.
     pub overload: Overload,

@@ -402,6 +402,9 @@ impl Queue {
     }
 }
 
+/// Who wrote the file, for its header line (ISC writes `isc-dhcp-4.4.3-P1` there).
+pub const WRITER: &str = concat!("dhcpd-rs-", env!("CARGO_PKG_VERSION"));
+
 /// The result of the start-up processing of a lease file.
 #[derive(Debug, Default)]
 pub struct Rewrite {
@@ -613,6 +616,7 @@ pub fn rewrite(layout: &Layout, name: &str, src: &[u8], now: i64) -> Rewrite {
     // pool_timer on every pool: move what has reached its time.
     let wopts = WriteOptions {
         lease_id_format: layout.lease_id_format,
+        version: WRITER.to_string(),
         ..WriteOptions::default()
     };
     for pool in 0..layout.pools.len() as u32 {
@@ -893,8 +897,9 @@ pub fn startup(
     }))
 }
 
-/// `dhcpd -T` and, until serving lands, `dhcpd` itself: runs [`startup`] and exits as ISC
-/// does (`-T`: 0 after a successful check; serving: 1, "not implemented yet").
+/// `dhcpd -T`: runs [`startup`] in test mode and exits as ISC does (0 after a successful check,
+/// 1 after a fatal error). Without `test` (a caller that does not serve) it rewrites the file
+/// and exits 1 saying serving is not available; the server itself calls [`startup`].
 pub fn run(inv: &Invocation<'_>, config: &Config, err: &mut impl Write) -> ExitCode {
     let fail = |err: &mut dyn Write, msg: &str| {
         if !msg.is_empty() {

@@ -158,6 +158,14 @@ pub fn serve(
         Ok(s) => s,
         Err(e) => return fatal(err, &format!("Can't bind to dhcp address: {e}")),
     };
+    // ping-check's ICMP socket needs root: open it now. ISC carries on without it.
+    let icmp = match dhcpd_sys::icmp::IcmpSocket::open() {
+        Ok(s) => Some(s),
+        Err(e) => {
+            log::error!("unable to create icmp socket: {e}");
+            None
+        }
+    };
     let mut sigs = match signals::server_signals() {
         Ok(s) => s,
         Err(e) => return fatal(err, &format!("signals: {e}")),
@@ -188,6 +196,7 @@ pub fn serve(
         udp: udp_sock,
         port: a.port,
         journal: Journal::from_file(started.file),
+        icmp,
     };
     notify::ready("serving");
     log::info!("Server starting service.");
