@@ -94,6 +94,9 @@ pub struct Layout {
     lease_id_format: LeaseIdFormat,
     /// Total number of range addresses.
     addresses: u64,
+    /// `authoritative;` at the top of the configuration (ISC then writes the statements of
+    /// class records).
+    authoritative: bool,
 }
 
 struct SharedBuild {
@@ -293,6 +296,23 @@ impl Builder {
     }
 }
 
+/// The last `authoritative;`/`not authoritative;` at the top level (through includes).
+fn root_authoritative(body: &[Stmt]) -> Option<bool> {
+    let mut last = None;
+    for st in body {
+        match st {
+            Stmt::Authoritative(_, on) => last = Some(*on),
+            Stmt::Include(i) => {
+                if let Some(v) = root_authoritative(&i.statements) {
+                    last = Some(v);
+                }
+            }
+            _ => {}
+        }
+    }
+    last
+}
+
 fn same_set(a: &[String], b: &[String]) -> bool {
     a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x))
 }
@@ -314,6 +334,7 @@ impl Layout {
         };
         b.scope(&config.statements);
         let mut layout = Layout {
+            authoritative: root_authoritative(&config.statements).unwrap_or(false),
             classes: b.classes,
             has_groups: b.has_groups,
             has_hosts: b.has_hosts,
@@ -617,6 +638,7 @@ pub fn rewrite(layout: &Layout, name: &str, src: &[u8], now: i64) -> Rewrite {
     let wopts = WriteOptions {
         lease_id_format: layout.lease_id_format,
         version: WRITER.to_string(),
+        class_statements: layout.authoritative,
         ..WriteOptions::default()
     };
     for pool in 0..layout.pools.len() as u32 {
