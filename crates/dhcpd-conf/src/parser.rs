@@ -81,7 +81,14 @@ pub struct Parser<'l> {
     pub(crate) decls: crate::decl::DeclState,
     /// Option spaces and definitions known so far (built-ins plus the config's own).
     pub(crate) opts: crate::options::OptionState,
+    /// How deeply expressions and statement blocks are nested right now (see
+    /// [`MAX_NESTING`]).
+    pub(crate) nesting: u32,
 }
+
+/// Deepest nesting of expressions and executable-statement blocks we read. ISC has no limit
+/// and crashes (stack overflow) on hostile input; no real configuration comes near this.
+pub const MAX_NESTING: u32 = 256;
 
 impl<'l> Parser<'l> {
     pub(crate) fn new(loader: &'l mut dyn Loader, options: ParseOptions) -> Self {
@@ -93,7 +100,26 @@ impl<'l> Parser<'l> {
             extra: Vec::new(),
             decls: Default::default(),
             opts: crate::options::OptionState::new(options.v6),
+            nesting: 0,
         }
+    }
+
+    /// Enters one more level of expression or statement nesting; at [`MAX_NESTING`] reports
+    /// an error, stops reading the configuration and returns `false` (with `lose` set).
+    pub(crate) fn enter_nesting(&mut self, c: &mut Cursor<'_>, lose: &mut bool) -> bool {
+        if self.nesting >= MAX_NESTING || self.aborted {
+            if !self.aborted {
+                c.error_help(
+                    format!("expressions or statement blocks nested more than {MAX_NESTING} deep"),
+                    "this limit is ours (ISC recurses until it crashes); simplify the expression",
+                );
+                self.aborted = true;
+            }
+            *lose = true;
+            return false;
+        }
+        self.nesting += 1;
+        true
     }
 
     /// Loads a file and registers it; `Err` is the fatal diagnostic ISC prints.
@@ -157,5 +183,83 @@ pub fn parse_config(path: &str, loader: &mut dyn Loader, options: ParseOptions) 
         config,
         diagnostics,
         registry: p.opts.registry.clone(),
+    }
+}
+
+/// The loader of a [`StatementParser`]: statements outside a configuration file cannot
+/// include files.
+struct NoIncludes;
+
+impl Loader for NoIncludes {
+    fn load(&mut self, _path: &str) -> Result<Vec<u8>, String> {
+        Err("include is not allowed here".to_string())
+    }
+}
+
+/// Reads statements that are not part of a configuration file: the bodies of the `host`,
+/// `group` and `class` records of a lease file and the `on` blocks of its leases. It keeps
+/// the state of the declaration parser (option definitions, declared names) between calls,
+/// like one configuration file being read piece by piece.
+pub struct StatementParser {
+    p: Parser<'static>,
+}
+
+impl Default for StatementParser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StatementParser {
+    /// A parser with the built-in option spaces (DHCPv4 server).
+    pub fn new() -> Self {
+        // A zero-sized loader: leaking its box allocates and leaks nothing.
+        let loader: &'static mut NoIncludes = Box::leak(Box::new(NoIncludes));
+        StatementParser {
+            p: Parser::new(loader, ParseOptions::default()),
+        }
+    }
+
+    /// Forgets an earlier abort (a nesting limit reached), so that the next record is read
+    /// afresh. Returns whether the parser had aborted.
+    pub fn reset(&mut self) -> bool {
+        let was = self.p.aborted;
+        self.p.aborted = false;
+        self.p.nesting = 0;
+        was
+    }
+
+    /// Makes `add "NAME"` accept every class name (`true`: no configuration at hand) or
+    /// only those declared with [`declare_class`](Self::declare_class).
+    pub fn accept_any_class(&mut self, any: bool) {
+        self.p.decls.any_class = any;
+    }
+
+    /// Declares a class name (one of the configuration, or a class record read so far).
+    pub fn declare_class(&mut self, name: &str) {
+        self.p.decls.classes.insert(name.to_string());
+    }
+
+    /// ISC's `parse_on_statement`, after the `on` keyword.
+    pub fn on_statement(
+        &mut self,
+        c: &mut Cursor<'_>,
+    ) -> crate::exec::Parsed<crate::exec::Executable> {
+        self.p.parse_on_statement(c)
+    }
+
+    /// ISC's `parse_statement`: one statement or declaration in `scope`, appended to `out`.
+    pub fn statement(
+        &mut self,
+        c: &mut Cursor<'_>,
+        scope: crate::decl::Scope,
+        out: &mut Vec<Stmt>,
+    ) {
+        self.p.parse_statement(c, scope, None, false, out);
+    }
+
+    /// The option spaces and definitions known (built-ins plus any defined so far).
+    pub fn registry(&self) -> &dhcpd_wire::options::Registry {
+        &self.p.opts.registry
     }
 }

@@ -2,13 +2,18 @@
 //! port-67 socket and the signals, driving a sans-IO [`Engine`].
 //!
 //! Each turn: read everything that is ready, hand each datagram to the engine, execute its
-//! actions (send now, or stage a lease record with the reply that waits for it), then make all
-//! staged records durable with **one** fdatasync and only then send the replies that waited
-//! (group commit). Timers: the engine's `poll_timeout` bounds the wait. `ping-check`: the
+//! actions (send now, or stage a lease record with the reply that waits for it), then send the
+//! replies of the batch the journal's writer thread has made durable, and hand it everything
+//! staged since as the next batch: **one** write and fdatasync per batch (group commit), and
+//! no reply that waits for a record leaves before that record is on disk. The loop never
+//! blocks on the disk: while a batch syncs it goes on reading the sockets, and whatever it
+//! stages meanwhile forms the next batch. On stop or reload everything staged is flushed
+//! before [`run`] returns. Timers: the engine's `poll_timeout` bounds the wait. `ping-check`: the
 //! engine's [`Action::Ping`] goes out on the ICMP socket, echo replies go back to the engine.
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use dhcpd_core::{Action, Engine, Level, Received, Route, Transmit};
@@ -16,13 +21,14 @@ use dhcpd_sys::icmp::IcmpSocket;
 use dhcpd_sys::packet::PacketSocket;
 use dhcpd_sys::signals::{SIGHUP, SIGINT, SIGTERM, Signals};
 use dhcpd_wire::frame::{FrameSpec, RxChecksums, parse_frame};
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::journal::Journal;
 
 const UDP: Token = Token(0);
 const SIGNALS: Token = Token(1);
 const ICMP: Token = Token(2);
+const JOURNAL: Token = Token(3);
 const FIRST_IFACE: usize = 16;
 
 /// An interface the server serves.
@@ -131,9 +137,25 @@ impl Io {
         }
     }
 
-    /// Makes staged records durable, then sends what waited for them.
+    /// Makes every staged record durable (waiting for the disk), then sends what waited.
     fn commit(&mut self) {
-        match self.journal.flush() {
+        let r = self.journal.flush();
+        self.released(r);
+    }
+
+    /// Sends the replies of the batch the writer thread finished, if it has, and hands it
+    /// everything staged since.
+    fn pipeline(&mut self, waker: &Arc<Waker>) {
+        if let Some(r) = self.journal.poll_flush() {
+            self.released(r);
+        }
+        if let Err(e) = self.journal.begin_flush(waker) {
+            log::error!("{e}: no DHCPACK is sent until the lease file can be written again");
+        }
+    }
+
+    fn released(&mut self, r: Result<Vec<Option<Transmit>>, crate::journal::JournalError>) {
+        match r {
             Ok(ready) => {
                 for t in ready.into_iter().flatten() {
                     self.send(&t);
@@ -160,7 +182,10 @@ pub fn run<E: Engine>(engine: &mut E, io: &mut Io, signals: &mut Signals) -> io:
     if let Some(icmp) = &mut io.icmp {
         poll.registry().register(icmp, ICMP, Interest::READABLE)?;
     }
-    let result = turn_loop(engine, io, signals, &mut poll);
+    let waker = Arc::new(Waker::new(poll.registry(), JOURNAL)?);
+    let result = turn_loop(engine, io, signals, &mut poll, &waker);
+    // Nothing staged is left behind: the next `run` (after a reload) has another waker.
+    io.commit();
     if let Some(icmp) = &mut io.icmp {
         let _ = poll.registry().deregister(icmp);
     }
@@ -177,6 +202,7 @@ fn turn_loop<E: Engine>(
     io: &mut Io,
     signals: &mut Signals,
     poll: &mut Poll,
+    waker: &Arc<Waker>,
 ) -> io::Result<Exit> {
     let mut events = Events::with_capacity(256);
     let mut buf = vec![0u8; 65536];
@@ -214,6 +240,8 @@ fn turn_loop<E: Engine>(
                     }
                 }
                 ICMP => read_icmp(engine, io),
+                // The writer thread finished a batch: `pipeline` below picks it up.
+                JOURNAL => {}
                 Token(t) if t >= FIRST_IFACE => {
                     let i = t - FIRST_IFACE;
                     read_interface(engine, io, i, &mut buf);
@@ -226,7 +254,7 @@ fn turn_loop<E: Engine>(
             engine.handle_timeout(now);
             io.drain(engine);
         }
-        io.commit();
+        io.pipeline(waker);
         if let Some(e) = exit {
             return Ok(e);
         }

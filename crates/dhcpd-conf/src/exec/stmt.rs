@@ -76,6 +76,20 @@ impl Parser<'_> {
         lose: &mut bool,
         ctx: ExprContext,
     ) -> Option<Executable> {
+        if !self.enter_nesting(c, lose) {
+            return None;
+        }
+        let r = self.exec_statement_at(c, lose, ctx);
+        self.nesting -= 1;
+        r
+    }
+
+    fn exec_statement_at(
+        &mut self,
+        c: &mut Cursor<'_>,
+        lose: &mut bool,
+        ctx: ExprContext,
+    ) -> Option<Executable> {
         let t = c.peek().clone();
         match t.kind {
             TokKind::Kw(Kw::DbTimeFormat) => {
@@ -641,6 +655,17 @@ impl Parser<'_> {
             then,
             otherwise,
         })
+    }
+
+    /// ISC's `parse_on_statement`, after `on` (the entry point of
+    /// [`crate::parser::StatementParser::on_statement`]).
+    pub(crate) fn parse_on_statement(&mut self, c: &mut Cursor<'_>) -> Parsed<Executable> {
+        let mut lose = false;
+        match self.on_statement(c, &mut lose) {
+            Some(e) => Parsed::Ok(e),
+            None if lose => Parsed::Failed,
+            None => Parsed::NotMine,
+        }
     }
 
     /// ISC's `parse_on_statement`, after `on`.

@@ -43,37 +43,11 @@ pub struct Dhcp {
     pub payload: Vec<u8>,
 }
 
-/// Reads a classic pcap file (either byte order, Ethernet link type) and
-/// returns the BOOTP/DHCP UDP payloads in capture order.
+/// Reads a classic pcap file (Ethernet link type) and returns the BOOTP/DHCP UDP payloads in
+/// capture order.
 pub fn dhcp_payloads(path: &std::path::Path) -> Vec<Dhcp> {
-    let data = std::fs::read(path).expect("readable pcap");
-    assert!(data.len() >= 24, "{}: short pcap", path.display());
-    let magic = [data[0], data[1], data[2], data[3]];
-    let le = match magic {
-        [0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1] => true,
-        [0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d] => false,
-        _ => panic!("{}: not a classic pcap", path.display()),
-    };
-    let u32_at = |b: &[u8], i: usize| {
-        let a = [b[i], b[i + 1], b[i + 2], b[i + 3]];
-        if le {
-            u32::from_le_bytes(a)
-        } else {
-            u32::from_be_bytes(a)
-        }
-    };
-    assert_eq!(
-        u32_at(&data, 20),
-        1,
-        "{}: link type is not Ethernet",
-        path.display()
-    );
     let mut out = Vec::new();
-    let mut off = 24;
-    while off + 16 <= data.len() {
-        let incl = u32_at(&data, off + 8) as usize;
-        let frame = &data[off + 16..(off + 16 + incl).min(data.len())];
-        off += 16 + incl;
+    for frame in frames(path) {
         if frame.len() < 14 + 20 || frame[12..14] != [0x08, 0x00] {
             continue;
         }
@@ -103,30 +77,11 @@ pub fn dhcp_payloads(path: &std::path::Path) -> Vec<Dhcp> {
     out
 }
 
-/// Every captured frame of a classic pcap file (Ethernet link type), in
-/// capture order.
+/// Every captured frame of a classic pcap file, in capture order (the shared reader of the
+/// test-support crate).
 pub fn frames(path: &std::path::Path) -> Vec<Vec<u8>> {
-    let data = std::fs::read(path).expect("readable pcap");
-    assert!(data.len() >= 24, "{}: short pcap", path.display());
-    let le = match [data[0], data[1], data[2], data[3]] {
-        [0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1] => true,
-        [0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d] => false,
-        _ => panic!("{}: not a classic pcap", path.display()),
-    };
-    let u32_at = |b: &[u8], i: usize| {
-        let a = [b[i], b[i + 1], b[i + 2], b[i + 3]];
-        if le {
-            u32::from_le_bytes(a)
-        } else {
-            u32::from_be_bytes(a)
-        }
-    };
-    let mut out = Vec::new();
-    let mut off = 24;
-    while off + 16 <= data.len() {
-        let incl = u32_at(&data, off + 8) as usize;
-        out.push(data[off + 16..(off + 16 + incl).min(data.len())].to_vec());
-        off += 16 + incl;
-    }
-    out
+    dhcpd_testlab::pcap::read(path)
+        .into_iter()
+        .map(|c| c.data)
+        .collect()
 }
