@@ -449,6 +449,48 @@ mod tests {
     }
 
     #[test]
+    fn client_chains_follow_isc_rehashing() {
+        let (_m, mut t) = table();
+        let hw = HardwareAddr {
+            htype: 1,
+            addr: vec![2, 0, 0, 0, 0, 7],
+        };
+        let key = [1, 2, 0, 0, 0, 0, 7];
+        let at = |d: u8| Ipv4Addr::new(198, 51, 100, d);
+        let chain = |t: &LeaseTable| -> Vec<u8> {
+            t.by_hw(&key).map(|e| e.lease.addr.octets()[3]).collect()
+        };
+        // An OFFER of .10 (free, the client attached, cltt 100).
+        let mut e = t.get(at(10)).expect("lease").clone();
+        e.lease.hardware = Some(hw.clone());
+        e.lease.cltt = 100;
+        e.lease.ends = 220;
+        t.put(e);
+        // The client then gets .11 ACKed: ISC re-hashes it with its *previous* state (free,
+        // never used), which does not beat the offered lease.
+        let mut e = t.get(at(11)).expect("lease").clone();
+        e.lease.hardware = Some(hw.clone());
+        e.lease.binding_state = BindingState::Active;
+        e.lease.cltt = 110;
+        e.lease.ends = 800;
+        t.put(e);
+        assert_eq!(chain(&t), vec![10, 11]);
+        // A release keeps the chain as it is.
+        let mut e = t.get(at(11)).expect("lease").clone();
+        e.lease.binding_state = BindingState::Free;
+        e.lease.ends = 120;
+        t.update(e);
+        assert_eq!(chain(&t), vec![10, 11]);
+        // Acked again from its active state: now it goes first.
+        let mut e = t.get(at(11)).expect("lease").clone();
+        e.lease.binding_state = BindingState::Active;
+        t.put(e.clone());
+        e.lease.ends = 900;
+        t.put(e);
+        assert_eq!(chain(&t), vec![11, 10]);
+    }
+
+    #[test]
     fn indexes_follow_updates() {
         let (_m, mut t) = table();
         let a: Ipv4Addr = "198.51.100.12".parse().expect("ip");
