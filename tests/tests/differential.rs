@@ -6,6 +6,9 @@
 //! time, which depends on when the row ran, so lease times may differ by 1 s plus the
 //! difference between the two runs' elapsed time at that row.
 //!
+//! The servers' log lines after start-up must be the same too (ISC's debug-level
+//! `reuse_lease:` lines aside).
+//!
 //! A row that differs fails the test unless docs/compatibility.md lists it, with its reason,
 //! under "Differential table: accepted differences" as ``- `ROW`: reason``.
 //!
@@ -653,6 +656,27 @@ fn ours_answers_scripted_clients_as_isc_does() {
         answered >= 30,
         "ISC answered only {answered} rows:\n{log_isc}"
     );
+    // The log lines too, in ISC's wording and order (without ISC's debug-level
+    // `reuse_lease:` lines, which dhcpd-rs does not print with -d).
+    let served = |log: &str| -> Vec<String> {
+        log.lines()
+            .skip_while(|l| !l.contains("Server starting service."))
+            .skip(1)
+            .filter(|l| !l.starts_with("reuse_lease:") && !l.trim().is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let (li, lo) = (served(&log_isc), served(&log_ours));
+    if li != lo {
+        let at = li.iter().zip(&lo).take_while(|(a, b)| a == b).count();
+        failures.push(format!(
+            "log lines differ from line {at} after start-up:\n  ISC:  {:?}\n  ours: {:?}",
+            li.get(at..(at + 3).min(li.len())),
+            lo.get(at..(at + 3).min(lo.len()))
+        ));
+    } else {
+        println!("log lines: {} identical to ISC's", li.len());
+    }
     assert!(
         failures.is_empty(),
         "{table}\n{}\n--- ISC log ---\n{log_isc}\n--- our log ---\n{log_ours}",

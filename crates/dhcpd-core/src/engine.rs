@@ -1321,7 +1321,6 @@ impl Server {
         };
         let via = Self::via(req, iface);
         let msg = format!("DHCPINFORM from {cip} via {via}");
-        self.log(Level::Info, msg.clone());
         if cip == Ipv4Addr::UNSPECIFIED {
             self.log(
                 Level::Info,
@@ -1368,6 +1367,8 @@ impl Server {
         };
         let set = self.options_for(req, None, &at, now);
         let sid = self.server_id(&set, iface);
+        // ISC logs the bare line only once it answers.
+        self.log(Level::Info, msg);
         let Some(mut payload) = self.reply(
             req,
             MessageType::Ack,
