@@ -400,7 +400,9 @@ impl Server {
         let mut ours = false;
         if let Some(r) = requested {
             if let Some(e) = self.leases.get(r).filter(|e| on_net(e)) {
-                let mine = c.owns(&e.lease) && usable(e);
+                // An abandoned lease the client owns was reclaimed and offered to it.
+                let mine = c.owns(&e.lease)
+                    && (usable(e) || e.lease.binding_state == BindingState::Abandoned);
                 let free = matches!(
                     e.lease.binding_state,
                     BindingState::Free | BindingState::Expired | BindingState::Released
@@ -462,12 +464,11 @@ impl Server {
             if !self.permitted_as(p, host, classes, now, bootp) {
                 continue;
             }
-            let cand = self.leases.free_in(p).next().or_else(|| {
-                self.leases
-                    .iter()
-                    .filter(|e| e.pool == p && e.lease.binding_state == BindingState::Abandoned)
-                    .min_by_key(|e| (e.lease.ends, e.lease.addr))
-            });
+            let cand = self
+                .leases
+                .free_in(p)
+                .next()
+                .or_else(|| self.leases.oldest_abandoned(p));
             let Some(cand) = cand else { continue };
             let abandoned = |e: &Entry| e.lease.binding_state == BindingState::Abandoned;
             if !abandoned(cand) && cand.lease.ends > now {

@@ -93,6 +93,8 @@ pub struct LeaseTable {
     front: i64,
     /// Active leases by end time (for expiry).
     active_until: BTreeSet<(i64, Ipv4Addr)>,
+    /// Abandoned leases per pool, by (ends, address): reclaimed when a pool has no free one.
+    abandoned: HashMap<usize, BTreeSet<(i64, Ipv4Addr)>>,
 }
 
 /// What loading a lease file found that the configuration does not cover.
@@ -224,6 +226,9 @@ impl LeaseTable {
             f.remove(&(e.lease.ends, seq, a));
         }
         self.active_until.remove(&(e.lease.ends, a));
+        if let Some(s) = self.abandoned.get_mut(&e.pool) {
+            s.remove(&(e.lease.ends, a));
+        }
     }
 
     /// Inserts `a` into a client chain before the first lease it is preferred to.
@@ -265,6 +270,12 @@ impl LeaseTable {
             }
             BindingState::Active => {
                 self.active_until.insert((e.lease.ends, a));
+            }
+            BindingState::Abandoned => {
+                self.abandoned
+                    .entry(e.pool)
+                    .or_default()
+                    .insert((e.lease.ends, a));
             }
             _ => {}
         }
@@ -317,6 +328,9 @@ impl LeaseTable {
             f.remove(&(old.lease.ends, seq, a));
         }
         self.active_until.remove(&(old.lease.ends, a));
+        if let Some(s) = self.abandoned.get_mut(&old.pool) {
+            s.remove(&(old.lease.ends, a));
+        }
         self.front -= 1;
         self.seq.insert(a, self.front);
         self.index(&e);
@@ -359,6 +373,14 @@ impl LeaseTable {
             .into_iter()
             .flatten()
             .filter_map(|(_, _, a)| self.entries.get(a))
+    }
+
+    /// The abandoned lease of a pool that has been abandoned the longest.
+    pub fn oldest_abandoned(&self, pool: usize) -> Option<&Entry> {
+        self.abandoned
+            .get(&pool)?
+            .first()
+            .and_then(|(_, a)| self.entries.get(a))
     }
 
     /// The earliest end time of an active lease.

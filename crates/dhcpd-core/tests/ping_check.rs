@@ -174,3 +174,54 @@ fn ping_check_false_offers_at_once_and_ping_timeout_ms_is_honoured() {
     drain(&mut s);
     assert_eq!(s.poll_timeout(), Some(at(3000)));
 }
+
+#[test]
+fn when_every_address_is_abandoned_the_oldest_is_reclaimed_and_pinged_again() {
+    let mut s = server("");
+    // Three DISCOVERs, three answered pings: the whole pool (.50-.52) is abandoned.
+    for (i, d) in [50u8, 51, 52].into_iter().enumerate() {
+        let ms = 2000 * i as u64;
+        send(&mut s, ms, &discover(1));
+        assert_eq!(drain(&mut s).0, vec![Ipv4Addr::new(198, 51, 100, d)]);
+        s.handle_icmp_reply(at(ms + 10), Ipv4Addr::new(198, 51, 100, d));
+        drain(&mut s);
+    }
+    send(&mut s, 10_000, &discover(1));
+    let (pings, offers, log) = drain(&mut s);
+    assert!(
+        log.contains(&"Reclaiming abandoned lease 198.51.100.50.".to_string()),
+        "{log:?}"
+    );
+    assert_eq!(
+        pings,
+        vec![Ipv4Addr::new(198, 51, 100, 50)],
+        "re-pinged first"
+    );
+    assert!(offers.is_empty());
+    s.handle_timeout(at(11_000));
+    assert_eq!(drain(&mut s).1, vec![Ipv4Addr::new(198, 51, 100, 50)]);
+    // The client takes it: ACKed, and the lease is active again.
+    send(&mut s, 12_000, &request(1, Ipv4Addr::new(198, 51, 100, 50)));
+    let mut acked = false;
+    while let Some(a) = s.poll_action() {
+        if let Action::Commit { then: Some(t), .. } = a {
+            let m = Message::from_bytes(&t.payload).expect("reply");
+            acked = m.message_type() == Some(MessageType::Ack);
+        }
+    }
+    assert!(acked, "the reclaimed address is ACKed");
+    let e = s
+        .leases()
+        .get(Ipv4Addr::new(198, 51, 100, 50))
+        .expect("lease");
+    assert_eq!(e.lease.binding_state, BindingState::Active);
+}
+
+fn request(mac: u8, addr: Ipv4Addr) -> Vec<u8> {
+    let mut m = Message::from_bytes(&discover(mac)).expect("parse");
+    m.vendor = Vendor::Options(OptionList::with_end([
+        RawOption::new(53, vec![u8::from(MessageType::Request)]).expect("option"),
+        RawOption::new(50, addr.octets().to_vec()).expect("option"),
+    ]));
+    m.to_vec().expect("encode")
+}
