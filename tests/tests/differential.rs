@@ -38,6 +38,11 @@ class "vendor-a" {
   match if substring (option vendor-class-identifier, 0, 7) = "vendorA";
   option domain-name "a.lab.example";
 }
+class "short" {
+  match if option vendor-class-identifier = "short";
+  default-lease-time 2;
+  min-lease-time 2;
+}
 class "limited" {
   match if substring (option vendor-class-identifier, 0, 7) = "limited";
   spawn with option agent.circuit-id;
@@ -118,6 +123,8 @@ struct Row {
     name: &'static str,
     pkt: Pkt,
     unicast: bool,
+    /// Wait this long before sending (lets a short lease expire).
+    delay_ms: u64,
 }
 
 fn row(name: &'static str, pkt: Pkt) -> Row {
@@ -125,6 +132,7 @@ fn row(name: &'static str, pkt: Pkt) -> Row {
         name,
         pkt,
         unicast: false,
+        delay_ms: 0,
     }
 }
 
@@ -151,6 +159,7 @@ fn rows() -> Vec<Row> {
             name: "renew (unicast, ciaddr)",
             pkt: Pkt::dhcp(a, Request, xid()).ciaddr(ip(50)).opt(55, &prl),
             unicast: true,
+            delay_ms: 0,
         },
         row(
             "rebind (broadcast, ciaddr)",
@@ -296,6 +305,7 @@ fn rows() -> Vec<Row> {
                 .ciaddr(ip(30))
                 .opt(55, &[1, 3, 6, 15]),
             unicast: true,
+            delay_ms: 0,
         },
         row(
             "inform (broadcast)",
@@ -406,6 +416,7 @@ fn rows() -> Vec<Row> {
             name: "renew with ciaddr and server id (RFC 1541 client)",
             pkt: sid(Pkt::dhcp(b, Request, xid()).ciaddr(ip(51))),
             unicast: true,
+            delay_ms: 0,
         },
         row(
             "rebind with the broadcast flag",
@@ -418,6 +429,30 @@ fn rows() -> Vec<Row> {
         row(
             "discover after an unleased address was declined",
             Pkt::dhcp(mac(0x15, 5), Discover, xid()),
+        ),
+        row(
+            "short lease (class default-lease-time 2): discover",
+            Pkt::dhcp(mac(0x16, 1), Discover, xid()).opt(60, b"short"),
+        ),
+        row(
+            "short lease: request",
+            sid(Pkt::dhcp(mac(0x16, 1), Request, xid()).addr(50, ip(52))).opt(60, b"short"),
+        ),
+        Row {
+            name: "after the short lease expired: a new client",
+            pkt: Pkt::dhcp(mac(0x16, 2), Discover, xid()),
+            unicast: false,
+            delay_ms: 3500,
+        },
+        row(
+            "after expiry: the same client discovers",
+            Pkt::dhcp(mac(0x16, 1), Discover, xid()).opt(60, b"short"),
+        ),
+        row(
+            "after expiry: init-reboot for the expired address",
+            Pkt::dhcp(mac(0x16, 1), Request, xid())
+                .addr(50, ip(52))
+                .opt(60, b"short"),
         ),
     ]
 }
@@ -523,6 +558,7 @@ fn run_all(
     let mut when = Vec::new();
     let start = std::time::Instant::now();
     for r in rows() {
+        std::thread::sleep(std::time::Duration::from_millis(r.delay_ms));
         when.push(start.elapsed().as_secs_f64());
         let p = &r.pkt;
         let (src, dst, dmac) = if p.giaddr != Ipv4Addr::UNSPECIFIED {

@@ -833,7 +833,7 @@ impl Server {
                     a
                 }
                 None => {
-                    self.log(Level::Info, msg.clone());
+                    // ISC logs only the error line.
                     let name = self.model.shared[shared].name.clone();
                     self.log(
                         Level::Error,
