@@ -10,6 +10,9 @@
 //! * a binary operand that would group differently without parentheses gets them (ISC
 //!   writes none), and so does a binary operand of `not`;
 //! * `on transmission` keeps its event word (ISC writes none);
+//! * a `concat` as the last argument of a `concat` is written nested (ISC writes its arguments
+//!   into the outer list, which reads back as a different tree);
+//! * data holding `"` or `\` is written in hex (ISC writes it between quotes unescaped);
 //! * `define`, function definitions, `filename` and `server-name` (on which ISC's writer
 //!   stops with a fatal error) are written in `dhcpd.conf` form;
 //! * the DNS result keywords (`nxdomain` …) stay keywords (ISC writes its internal result
@@ -208,30 +211,21 @@ impl W<'_> {
         col = self.tok(col, indent, "", "", "concat");
         col = self.tok(col, indent, " ", "", "(");
         let scol = col;
-        let mut node = items;
-        let mut first = true;
-        loop {
-            // This node: its first operand (the chain so far) and its last item.
-            let (cdr, init) = match node {
-                [] => break,
-                [only] => {
-                    col = self.expr(only, col, scol, first);
-                    break;
-                }
-                [init @ .., last] => (last, init),
-            };
-            col = match init {
-                [a] => self.expr(a, col, scol, first),
-                _ => self.concat(init, col, scol, first),
-            };
-            first = false;
-            col = self.tok(col, scol, "", " ", ",");
-            if let Expr::Concat(inner) = cdr {
-                node = inner;
-                continue;
+        match items {
+            [] => {}
+            [only] => col = self.expr(only, col, scol, true),
+            [init @ .., last] => {
+                // The first operand: the chain so far.
+                col = match init {
+                    [a] => self.expr(a, col, scol, true),
+                    _ => self.concat(init, col, scol, true),
+                };
+                col = self.tok(col, scol, "", " ", ",");
+                // ISC writes a `concat` in the last place flat (`concat (A, concat (B, C))`
+                // as `concat (A, B, C)`), which reads back as another tree, written
+                // differently the next time, and again the time after: written nested here.
+                col = self.expr(last, col, scol, false);
             }
-            col = self.expr(cdr, col, scol, false);
-            break;
         }
         self.tok(col, indent, "", "", ")")
     }
