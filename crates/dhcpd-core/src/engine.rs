@@ -23,6 +23,8 @@ use crate::leases::{Entry, LeaseTable, LoadReport};
 use crate::model::Model;
 use crate::scope::{EvalCtx, OptionSet, execute_scopes};
 
+pub mod failover; // FAILOVER: the failover side of the engine (engine/failover.rs)
+
 /// ISC's defaults (includes/dhcpd.h).
 const DEFAULT_DEFAULT_LEASE_TIME: u32 = 43_200;
 const DEFAULT_MAX_LEASE_TIME: u32 = 86_400;
@@ -151,6 +153,8 @@ pub struct Server {
     actions: VecDeque<Action>,
     offers: HashMap<Ipv4Addr, (Vec<u8>, i64)>,
     client_port: u16,
+    /// FAILOVER: the relationships and their state machines.
+    fo: failover::Failover,
 }
 
 /// Where a client is being served: its network, the subnet and pool of its address, its host
@@ -237,6 +241,7 @@ impl Server {
                 actions: VecDeque::new(),
                 offers: HashMap::new(),
                 client_port,
+                fo: failover::Failover::default(),
             },
             log,
         ))
@@ -384,10 +389,8 @@ impl Server {
         if let Some(r) = requested {
             if let Some(e) = self.leases.get(r).filter(|e| on_net(e)) {
                 let mine = c.owns(&e.lease) && usable(e);
-                let free = matches!(
-                    e.lease.binding_state,
-                    BindingState::Free | BindingState::Expired | BindingState::Released
-                ) && self.permitted(e.pool, host, classes, now)
+                let free = self.fo_requested_free(e, now) // FAILOVER hook
+                    && self.permitted(e.pool, host, classes, now)
                     && !self.offered_to_other(r, c, now);
                 if mine || free {
                     return Found {
@@ -400,6 +403,7 @@ impl Server {
         }
         let own = |it: &mut dyn Iterator<Item = &Entry>| {
             it.filter(|e| on_net(e) && usable(e) && c.owns(&e.lease))
+                .filter(|e| self.fo_own_ok(e, now)) // FAILOVER hook
                 .filter(|e| {
                     e.lease.binding_state == BindingState::Active
                         || self.permitted(e.pool, host, classes, now)
@@ -430,7 +434,8 @@ impl Server {
             let cand = self
                 .leases
                 .free_in(p)
-                .find(|e| !self.offered_to_other(e.lease.addr, c, now));
+                .find(|e| !self.offered_to_other(e.lease.addr, c, now))
+                .filter(|e| self.fo_may_allocate(e, now)); // FAILOVER hook
             if let Some(e) = cand {
                 let key = (e.lease.ends, e.lease.addr);
                 if best.is_none_or(|b| key < b) {
@@ -765,6 +770,9 @@ impl Server {
                 }
             },
         };
+        if self.fo_discover_blocked(req, addr, &msg, now) {
+            return; // FAILOVER hook: not ours to answer (logged)
+        }
         self.log(Level::Info, msg);
         let Some(e) = self.leases.get(addr) else {
             return;
@@ -796,7 +804,7 @@ impl Server {
         let set = self.options_for(req, lease.as_ref(), at, now);
         let t = match self.reusable(&set, lease.as_ref(), c, now) {
             Some(ends) => u32::try_from(ends - now).unwrap_or(u32::MAX),
-            None => self.lease_time(&set, c),
+            None => self.fo_lease_time(addr, self.lease_time(&set, c), now), // FAILOVER: MCLT
         };
         let sid = self.server_id(&set, iface);
         let Some(payload) = self.reply(req, MessageType::Offer, addr, &set, Some(t), subnet, sid)
@@ -968,6 +976,9 @@ impl Server {
         }
         match lease_addr.and_then(|a| self.leases.get(a).map(|e| (a, e.subnet, e.pool))) {
             Some((addr, subnet, pool)) => {
+                if self.fo_request_blocked(req, addr, &msg, now) {
+                    return; // FAILOVER hook: not ours to answer (logged)
+                }
                 self.log(Level::Info, msg);
                 let at = Place {
                     shared,
@@ -1001,6 +1012,11 @@ impl Server {
             Some(ends) => u32::try_from(ends - now).unwrap_or(u32::MAX),
             None => self.lease_time(&set, c),
         };
+        let desired = t; // FAILOVER: the MCLT rule below
+        let t = match reuse {
+            Some(_) => t,
+            None => self.fo_lease_time(addr, t, now),
+        };
         let sid = self.server_id(&set, iface);
         let Some(payload) = self.reply(req, MessageType::Ack, addr, &set, Some(t), subnet, sid)
         else {
@@ -1025,6 +1041,7 @@ impl Server {
             self.actions.push_back(Action::Send(tx));
             return;
         };
+        let was = lease.binding_state; // FAILOVER
         lease.starts = now;
         lease.ends = now.saturating_add(i64::from(t));
         lease.cltt = now;
@@ -1035,6 +1052,12 @@ impl Server {
         lease.hardware = Some(c.hw.clone());
         lease.uid = c.uid.clone().unwrap_or_default();
         lease.client_hostname = c.hostname.clone();
+        let change = failover::FoChange::Ack {
+            desired,
+            given: t,
+            was,
+        };
+        self.fo_committing(pool, &mut lease, change, now); // FAILOVER hook
         let record = dhcpd_leases::write::write_lease(&lease, now);
         self.leases.put(Entry {
             lease,
@@ -1072,6 +1095,7 @@ impl Server {
             e.lease.next_binding_state = BindingState::Free;
             e.lease.rewind_binding_state = BindingState::Free;
             e.lease.tstp = 0;
+            self.fo_committing(e.pool, &mut e.lease, failover::FoChange::Release, now); // FAILOVER hook
             let record = dhcpd_leases::write::write_lease(&e.lease, now);
             self.leases.put(e);
             self.actions
@@ -1109,6 +1133,7 @@ impl Server {
             e.lease.hardware = None;
             e.lease.uid.clear();
             e.lease.client_hostname = None;
+            self.fo_committing(e.pool, &mut e.lease, failover::FoChange::Decline, now); // FAILOVER hook
             let record = dhcpd_leases::write::write_lease(&e.lease, now);
             self.leases.put(e);
             self.actions
@@ -1366,6 +1391,7 @@ impl Server {
             e.lease.binding_state = BindingState::Free;
             e.lease.next_binding_state = BindingState::Free;
             e.lease.rewind_binding_state = BindingState::Free;
+            self.fo_committing(e.pool, &mut e.lease, failover::FoChange::Expire, now); // FAILOVER hook
             let record = dhcpd_leases::write::write_lease(&e.lease, now);
             self.leases.put(e);
             self.actions

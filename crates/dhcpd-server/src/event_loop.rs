@@ -5,21 +5,32 @@
 //! actions (send now, or stage a lease record with the reply that waits for it), then make all
 //! staged records durable with **one** fdatasync and only then send the replies that waited
 //! (group commit). Timers: the engine's `poll_timeout` bounds the wait.
+//!
+//! Failover (see [`crate::failover_conn`]): the peers' TCP links are polled here too. A
+//! received BNDUPD's lease is staged like any other record, its BNDACK waiting for the same
+//! flush; failover messages are written only after the turn's flush, so a persisted state
+//! change is durable before the STATE that announces it leaves. The operator's control
+//! socket (`partner-down NAME`, `status`) is served here as well.
 
-use std::io;
+use std::io::{self, BufRead, Write};
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::time::{Duration, SystemTime};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixListener;
+use std::time::{Duration, Instant, SystemTime};
 
-use dhcpd_core::{Action, Engine, Level, Received, Route, Transmit};
+use dhcpd_core::{Action, Engine, FailoverEngine, Level, Received, Route, Transmit};
 use dhcpd_sys::packet::PacketSocket;
 use dhcpd_sys::signals::{SIGHUP, SIGINT, SIGTERM, Signals};
 use dhcpd_wire::frame::{FrameSpec, RxChecksums, parse_frame};
+use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
+use crate::failover_conn::FailoverNet;
 use crate::journal::Journal;
 
 const UDP: Token = Token(0);
 const SIGNALS: Token = Token(1);
+const CONTROL: Token = Token(2);
 const FIRST_IFACE: usize = 16;
 
 /// An interface the server serves.
@@ -53,8 +64,21 @@ pub struct Io {
     pub udp: mio::net::UdpSocket,
     /// The server's UDP port (67, or `-p`).
     pub port: u16,
-    /// The lease journal; each waiter is the reply to send once its record is durable.
-    pub journal: Journal<Option<Transmit>>,
+    /// The lease journal; each waiter is what to send once its record is durable.
+    pub journal: Journal<Waiter>,
+    /// The failover links (none without `failover peer` blocks).
+    pub failover: Option<FailoverNet>,
+    /// The operator's control socket (non-blocking), if one could be opened.
+    pub control: Option<UnixListener>,
+}
+
+/// What waits for a journal record.
+#[derive(Debug)]
+pub enum Waiter {
+    /// A DHCP reply (or nothing).
+    Reply(Option<Transmit>),
+    /// A failover BNDACK for link `.0`.
+    Ack(usize, dhcpd_failover::Message),
 }
 
 fn log_line(level: Level, msg: &str) {
@@ -109,8 +133,16 @@ impl Io {
             match a {
                 Action::Send(t) => self.send(&t),
                 Action::Commit { record, then } => {
-                    if let Err(e) = self.journal.stage(record.as_bytes(), then) {
+                    if let Err(e) = self.journal.stage(record.as_bytes(), Waiter::Reply(then)) {
                         log::error!("{e}; the reply is not sent");
+                    }
+                }
+                Action::CommitAck { record, link, ack } => {
+                    if let Err(e) = self
+                        .journal
+                        .stage(record.as_bytes(), Waiter::Ack(link, ack))
+                    {
+                        log::error!("{e}; the failover update is not acknowledged");
                     }
                 }
                 Action::Log(level, msg) => log_line(level, &msg),
@@ -119,11 +151,17 @@ impl Io {
     }
 
     /// Makes staged records durable, then sends what waited for them.
-    fn commit(&mut self) {
+    fn commit<E: FailoverEngine>(&mut self, engine: &mut E) {
         match self.journal.flush() {
             Ok(ready) => {
-                for t in ready.into_iter().flatten() {
-                    self.send(&t);
+                for w in ready {
+                    match w {
+                        Waiter::Reply(Some(t)) => self.send(&t),
+                        Waiter::Reply(None) => {}
+                        Waiter::Ack(link, ack) => {
+                            engine.failover_committed(link, ack, SystemTime::now())
+                        }
+                    }
                 }
             }
             Err(e) => {
@@ -134,8 +172,19 @@ impl Io {
 }
 
 /// Runs until a signal asks to stop or reload.
-pub fn run<E: Engine>(engine: &mut E, io: &mut Io, signals: &mut Signals) -> io::Result<Exit> {
+pub fn run<E: Engine + FailoverEngine>(
+    engine: &mut E,
+    io: &mut Io,
+    signals: &mut Signals,
+) -> io::Result<Exit> {
     let mut poll = Poll::new()?;
+    if let Some(f) = io.failover.as_mut() {
+        f.register(poll.registry())?;
+    }
+    if let Some(c) = io.control.as_ref() {
+        poll.registry()
+            .register(&mut SourceFd(&c.as_raw_fd()), CONTROL, Interest::READABLE)?;
+    }
     poll.registry()
         .register(&mut io.udp, UDP, Interest::READABLE)?;
     poll.registry()
@@ -145,6 +194,12 @@ pub fn run<E: Engine>(engine: &mut E, io: &mut Io, signals: &mut Signals) -> io:
             .register(&mut iface.sock, Token(FIRST_IFACE + i), Interest::READABLE)?;
     }
     let result = turn_loop(engine, io, signals, &mut poll);
+    if let Some(f) = io.failover.as_mut() {
+        f.deregister(poll.registry());
+    }
+    if let Some(c) = io.control.as_ref() {
+        let _ = poll.registry().deregister(&mut SourceFd(&c.as_raw_fd()));
+    }
     let _ = poll.registry().deregister(&mut io.udp);
     let _ = poll.registry().deregister(signals);
     for iface in &mut io.ifaces {
@@ -153,7 +208,53 @@ pub fn run<E: Engine>(engine: &mut E, io: &mut Io, signals: &mut Signals) -> io:
     result
 }
 
-fn turn_loop<E: Engine>(
+/// Drains the engine, makes its records durable, releases what waited, then writes the
+/// failover links (twice round, so what the releases produced is durable too).
+fn settle<E: Engine + FailoverEngine>(engine: &mut E, io: &mut Io, poll: &Poll) {
+    for _ in 0..2 {
+        io.drain(engine);
+        io.commit(engine);
+    }
+    if let Some(f) = io.failover.as_mut() {
+        f.transmit(engine, poll.registry());
+        // Closing a link can change the state: persist that too.
+        io.drain(engine);
+        io.commit(engine);
+        if let Some(f) = io.failover.as_mut() {
+            f.transmit(engine, poll.registry());
+        }
+    }
+}
+
+/// Serves one connection on the control socket: one command line in, one line out.
+fn control<E: FailoverEngine>(engine: &mut E, listener: &UnixListener) {
+    loop {
+        let (stream, _) = match listener.accept() {
+            Ok(x) => x,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                log::error!("control socket: {e}");
+                return;
+            }
+        };
+        let _ = stream.set_nonblocking(false);
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+        let mut line = String::new();
+        let mut r = io::BufReader::new(&stream);
+        if r.read_line(&mut line).is_err() {
+            continue;
+        }
+        let cmd = line.trim();
+        log::info!("control: {cmd}");
+        let answer = engine.failover_control(cmd, SystemTime::now());
+        let mut w = &stream;
+        let _ = writeln!(w, "{answer}");
+    }
+}
+
+fn turn_loop<E: Engine + FailoverEngine>(
     engine: &mut E,
     io: &mut Io,
     signals: &mut Signals,
@@ -161,11 +262,29 @@ fn turn_loop<E: Engine>(
 ) -> io::Result<Exit> {
     let mut events = Events::with_capacity(256);
     let mut buf = vec![0u8; 65536];
+    // Start-up records (the failover state) and the first connection attempts.
+    if let Some(f) = io.failover.as_mut() {
+        f.handle_timeout(engine, poll.registry());
+    }
+    settle(engine, io, poll);
     loop {
-        let timeout = engine.poll_timeout().map(|t| {
+        let until = |t: SystemTime| {
             t.duration_since(SystemTime::now())
                 .unwrap_or(Duration::ZERO)
-        });
+        };
+        let net = io
+            .failover
+            .as_ref()
+            .and_then(|f| f.next_deadline())
+            .map(|t| t.saturating_duration_since(Instant::now()));
+        let timeout = [
+            engine.poll_timeout().map(until),
+            engine.failover_timeout().map(until),
+            net,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         match poll.poll(&mut events, timeout) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -194,6 +313,23 @@ fn turn_loop<E: Engine>(
                         });
                     }
                 }
+                CONTROL => {
+                    if let Some(c) = io.control.as_ref() {
+                        control(engine, c);
+                    }
+                }
+                t if io.failover.as_ref().is_some_and(|f| f.owns(t)) => {
+                    if let Some(f) = io.failover.as_mut() {
+                        f.handle_event(
+                            engine,
+                            poll.registry(),
+                            t,
+                            ev.is_readable() || ev.is_read_closed() || ev.is_error(),
+                            ev.is_writable() || ev.is_write_closed(),
+                        );
+                    }
+                    io.drain(engine);
+                }
                 Token(t) if t >= FIRST_IFACE => {
                     let i = t - FIRST_IFACE;
                     read_interface(engine, io, i, &mut buf);
@@ -206,14 +342,29 @@ fn turn_loop<E: Engine>(
             engine.handle_timeout(now);
             io.drain(engine);
         }
-        io.commit();
+        if engine.failover_timeout().is_some_and(|t| t <= now) {
+            engine.failover_handle_timeout(now);
+            io.drain(engine);
+        }
+        if let Some(f) = io.failover.as_mut() {
+            f.handle_timeout(engine, poll.registry());
+        }
+        settle(engine, io, poll);
         if let Some(e) = exit {
+            if let (Some(f), Exit::Stop) = (io.failover.as_mut(), e) {
+                f.close_all(poll.registry());
+            }
             return Ok(e);
         }
     }
 }
 
-fn read_interface<E: Engine>(engine: &mut E, io: &mut Io, i: usize, buf: &mut [u8]) {
+fn read_interface<E: Engine + FailoverEngine>(
+    engine: &mut E,
+    io: &mut Io,
+    i: usize,
+    buf: &mut [u8],
+) {
     loop {
         let Some(iface) = io.ifaces.get(i) else {
             return;

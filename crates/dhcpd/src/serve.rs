@@ -10,11 +10,14 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use dhcpd_conf::{Loader, ParseOptions, ParseOutput, parse_config};
+use dhcpd_core::FailoverEngine;
+use dhcpd_core::engine::failover::setups_from_config;
 use dhcpd_core::engine::{IfaceInfo, Server};
 use dhcpd_core::model::Model;
 use dhcpd_leases::db::LeaseDb;
 use dhcpd_leases::parse::LoadOptions;
 use dhcpd_server::event_loop::{self, Exit, Io, ServedInterface};
+use dhcpd_server::failover_conn::FailoverNet;
 use dhcpd_server::journal::Journal;
 use dhcpd_sys::packet::PacketSocket;
 use dhcpd_sys::{iface, notify, privs, signals, syslog, udp};
@@ -49,6 +52,76 @@ pub struct ServeArgs<'a> {
     pub chroot: Option<&'a str>,
     /// Interface names.
     pub interfaces: &'a [String],
+    /// The control socket (`--control-socket`).
+    pub control: &'a str,
+}
+
+/// Where the server listens for operator commands (`dhcpd --partner-down NAME`).
+pub const DEFAULT_CONTROL_SOCKET: &str = "/run/dhcpd-rs/control.sock";
+
+/// Opens the control socket: its directory is created root-only (0700), the socket 0600.
+/// A socket another live server answers on is left alone (then this one has none).
+fn open_control(path: &str) -> Option<std::os::unix::net::UnixListener> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let p = Path::new(path);
+    if let Some(dir) = p.parent() {
+        if !dir.exists() {
+            let _ = std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir);
+        }
+    }
+    if std::os::unix::net::UnixStream::connect(p).is_ok() {
+        log::error!("control socket {path}: another server is using it; none opened");
+        return None;
+    }
+    let _ = std::fs::remove_file(p);
+    match std::os::unix::net::UnixListener::bind(p) {
+        Ok(l) => {
+            let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600));
+            if l.set_nonblocking(true).is_err() {
+                return None;
+            }
+            Some(l)
+        }
+        Err(e) => {
+            log::error!("control socket {path}: {e}");
+            None
+        }
+    }
+}
+
+/// `dhcpd --partner-down NAME` / `--failover-status`: one command to the running server.
+pub fn control_client(path: &str, cmd: &str, err: &mut impl Write) -> ExitCode {
+    use std::io::{BufRead, BufReader};
+    let mut s = match std::os::unix::net::UnixStream::connect(path) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(err, "{path}: {e} (is dhcpd running?)");
+            return ExitCode::from(1);
+        }
+    };
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+    if let Err(e) = writeln!(s, "{cmd}") {
+        let _ = writeln!(err, "{path}: {e}");
+        return ExitCode::from(1);
+    }
+    let mut line = String::new();
+    match BufReader::new(&s).read_line(&mut line) {
+        Ok(_) => {
+            println!("{}", line.trim_end());
+            if line.contains("no such") || line.contains("refused") || line.contains("unknown") {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(err, "{path}: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn host_interfaces() -> Vec<IfaceInfo> {
@@ -100,6 +173,10 @@ fn engine_for(
         },
     );
     srv.load_leases(&db.state);
+    let setups = setups_from_config(&out.config)?;
+    if !setups.is_empty() {
+        srv.enable_failover(setups, &db.state.failover, std::time::SystemTime::now())?;
+    }
     Ok((srv, log))
 }
 
@@ -158,6 +235,9 @@ pub fn serve(
         Ok(s) => s,
         Err(e) => return fatal(err, &format!("Can't bind to dhcp address: {e}")),
     };
+    let links = engine.failover_links();
+    let failover = (!links.is_empty()).then(|| FailoverNet::open(links));
+    let control = open_control(a.control);
     let mut sigs = match signals::server_signals() {
         Ok(s) => s,
         Err(e) => return fatal(err, &format!("signals: {e}")),
@@ -188,6 +268,8 @@ pub fn serve(
         udp: udp_sock,
         port: a.port,
         journal: Journal::from_file(started.file),
+        failover,
+        control,
     };
     notify::ready("serving");
     log::info!("Server starting service.");
@@ -195,6 +277,7 @@ pub fn serve(
         match event_loop::run(&mut engine, &mut io, &mut sigs) {
             Ok(Exit::Stop) => {
                 notify::stopping();
+                let _ = std::fs::remove_file(a.control);
                 if !a.no_pid {
                     let _ = std::fs::remove_file(a.pid);
                 }
@@ -202,6 +285,13 @@ pub fn serve(
             }
             Ok(Exit::Reload) => {
                 notify::reloading(false);
+                if io.failover.is_some() {
+                    log::error!(
+                        "failover is configured: a reload would restart the failover state machines; restart dhcpd instead -- keeping the running configuration"
+                    );
+                    notify::reloading(true);
+                    continue;
+                }
                 reload(a, loader, &started.path, &mut engine);
                 notify::reloading(true);
             }
