@@ -434,8 +434,8 @@ impl Server {
             let cand = self
                 .leases
                 .free_in(p)
-                .find(|e| !self.offered_to_other(e.lease.addr, c, now))
-                .filter(|e| self.fo_may_allocate(e, now)); // FAILOVER hook
+                .filter(|e| self.fo_may_allocate(e, now)) // FAILOVER hook
+                .find(|e| !self.offered_to_other(e.lease.addr, c, now));
             if let Some(e) = cand {
                 let key = (e.lease.ends, e.lease.addr);
                 if best.is_none_or(|b| key < b) {

@@ -447,7 +447,7 @@ impl Server {
                     }
                     peer.updates_queued(now);
                 }
-                Event::BalancePools { answer } => self.fo_balance(link, answer, now),
+                Event::BalancePools { answer } => self.fo_balance(link, answer, false, now),
                 Event::PartnerDown { stos, mclt } => {
                     let pools = self.fo_pools(link);
                     let changed: Vec<Lease> = self
@@ -477,8 +477,10 @@ impl Server {
         }
     }
 
-    /// One pool balancing pass over the pools of `link` (ISC `dhcp_failover_pool_balance`).
-    fn fo_balance(&mut self, link: usize, answer: Option<u32>, now: i64) {
+    /// One pool balancing pass over the pools of `link`. `timer` is ISC's timer-driven
+    /// `dhcp_failover_pool_rebalance`, the only pass that may send POOLREQ; the passes on
+    /// entering NORMAL and on a POOLREQ never do (no ping-pong).
+    fn fo_balance(&mut self, link: usize, answer: Option<u32>, timer: bool, now: i64) {
         let role = self.fo.links[link].peer.config().role;
         let hba = *self.fo.links[link].peer.hba();
         let params = self.fo.links[link].setup.balance;
@@ -488,8 +490,10 @@ impl Server {
         for p in self.fo_pools(link) {
             let mut free = 0u32;
             let mut backup = 0u32;
+            let mut lease_count = 0u32;
             let mut mine: Vec<&Lease> = Vec::new();
             for e in self.leases.iter().filter(|e| e.pool == p) {
+                lease_count += 1;
                 match e.lease.binding_state {
                     BindingState::Free => free += 1,
                     BindingState::Backup => backup += 1,
@@ -507,16 +511,22 @@ impl Server {
                 .get(self.model.pools[p].shared)
                 .map(|s| s.name.clone())
                 .unwrap_or_default();
+            let req = timer && answer.is_none() && b.request_peer;
             let line = format!(
-                "balancing pool {p:x} {net}  total {}  free {free}  backup {backup}  lts {}  max-own (+/-){}",
-                free + backup,
+                "balancing pool {p:x} {net}  total {lease_count}  free {free}  backup {backup}  lts {}  max-own (+/-){}{}",
                 b.lts,
-                b.hold
+                b.hold,
+                if req {
+                    "  (requesting peer rebalance!)"
+                } else {
+                    ""
+                }
             );
-            request |= b.request_peer;
+            request |= req;
             let moves = b.moves.clone();
             drop(mine);
             self.log(Level::Info, line);
+            let mut moved = 0i64;
             for a in moves {
                 let Some(mut l) = self.leases.get(a).map(|e| e.lease.clone()) else {
                     continue;
@@ -525,7 +535,20 @@ impl Server {
                 self.fo.links[link].peer.queue_lease(now, &l);
                 self.fo_store(l, now);
                 moved_total += 1;
+                moved += 1;
             }
+            let (f2, b2) = match role {
+                Role::Primary => (i64::from(free) - moved, i64::from(backup) + moved),
+                Role::Secondary => (i64::from(free) + moved, i64::from(backup) - moved),
+            };
+            self.log(
+                Level::Info,
+                format!(
+                    "balanced pool {p:x} {net}  total {lease_count}  free {f2}  backup {b2}  lts {}  max-misbal {}",
+                    b.lts_after,
+                    b.thresh
+                ),
+            );
             let ends = |s: BindingState| {
                 self.leases
                     .iter()
@@ -696,7 +719,7 @@ impl FailoverEngine for Server {
             if self.fo.links[i].next_balance.is_some_and(|t| t <= now) {
                 self.fo.links[i].next_balance = None;
                 if self.fo.links[i].peer.state() == FailoverStateName::Normal {
-                    self.fo_balance(i, None, now);
+                    self.fo_balance(i, None, true, now);
                     self.fo_pump(i, now);
                 }
             }
