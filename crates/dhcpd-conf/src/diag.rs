@@ -88,10 +88,11 @@ impl fmt::Display for Diagnostic {
         match &self.location {
             Some(loc) => {
                 writeln!(f, "{} line {}: {}", loc.file, loc.pos.line, self.message)?;
-                writeln!(f, "{}", loc.line_text)?;
+                let (shown, col) = window(&loc.line_text, loc.pos.col as usize);
+                writeln!(f, "{shown}")?;
                 let mut width = 0usize;
-                for c in loc.line_text.bytes().take(loc.pos.col as usize) {
-                    width = if c == b'\t' {
+                for c in shown.chars().take(col) {
+                    width = if c == '\t' {
                         (width / 8 + 1) * 8
                     } else {
                         width + 1
@@ -106,6 +107,33 @@ impl fmt::Display for Diagnostic {
         }
         Ok(())
     }
+}
+
+/// Longest source line shown whole; longer ones are cut to a window around the error.
+const SHOWN_LINE: usize = 120;
+
+/// The part of a long line to show (with `…` where it was cut) and the caret's character
+/// column in it. `col` is the error's byte column in `line`.
+fn window(line: &str, col: usize) -> (String, usize) {
+    let chars: Vec<(usize, char)> = line.char_indices().collect();
+    let at = chars
+        .iter()
+        .position(|(b, _)| *b >= col)
+        .unwrap_or(chars.len());
+    if chars.len() <= SHOWN_LINE {
+        return (line.to_string(), at);
+    }
+    let start = at.saturating_sub(SHOWN_LINE / 2);
+    let end = (start + SHOWN_LINE).min(chars.len());
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push('…');
+    }
+    shown.extend(chars[start..end].iter().map(|(_, c)| *c));
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, at - start + usize::from(start > 0))
 }
 
 #[cfg(test)]
@@ -129,5 +157,16 @@ mod tests {
             d.to_string(),
             "dhcpd.conf line 3: semicolon expected.\n\trange 10.0.0.1 10.0.0.9\n                ^\nhelp: end the statement with `;`"
         );
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_error() {
+        let line = format!("{}X{}", "a".repeat(5000), "b".repeat(5000));
+        let (shown, col) = window(&line, 5000);
+        assert!(shown.chars().count() <= SHOWN_LINE + 2);
+        assert_eq!(shown.chars().nth(col), Some('X'));
+        assert!(shown.starts_with('…') && shown.ends_with('…'));
+        let (short, c) = window("range 1.2.3.4;", 6);
+        assert_eq!((short.as_str(), c), ("range 1.2.3.4;", 6));
     }
 }

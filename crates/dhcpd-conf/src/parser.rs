@@ -81,7 +81,14 @@ pub struct Parser<'l> {
     pub(crate) decls: crate::decl::DeclState,
     /// Option spaces and definitions known so far (built-ins plus the config's own).
     pub(crate) opts: crate::options::OptionState,
+    /// How deeply expressions and statement blocks are nested right now (see
+    /// [`MAX_NESTING`]).
+    pub(crate) nesting: u32,
 }
+
+/// Deepest nesting of expressions and executable-statement blocks we read. ISC has no limit
+/// and crashes (stack overflow) on hostile input; no real configuration comes near this.
+pub const MAX_NESTING: u32 = 256;
 
 impl<'l> Parser<'l> {
     pub(crate) fn new(loader: &'l mut dyn Loader, options: ParseOptions) -> Self {
@@ -93,7 +100,26 @@ impl<'l> Parser<'l> {
             extra: Vec::new(),
             decls: Default::default(),
             opts: crate::options::OptionState::new(options.v6),
+            nesting: 0,
         }
+    }
+
+    /// Enters one more level of expression or statement nesting; at [`MAX_NESTING`] reports
+    /// an error, stops reading the configuration and returns `false` (with `lose` set).
+    pub(crate) fn enter_nesting(&mut self, c: &mut Cursor<'_>, lose: &mut bool) -> bool {
+        if self.nesting >= MAX_NESTING || self.aborted {
+            if !self.aborted {
+                c.error_help(
+                    format!("expressions or statement blocks nested more than {MAX_NESTING} deep"),
+                    "this limit is ours (ISC recurses until it crashes); simplify the expression",
+                );
+                self.aborted = true;
+            }
+            *lose = true;
+            return false;
+        }
+        self.nesting += 1;
+        true
     }
 
     /// Loads a file and registers it; `Err` is the fatal diagnostic ISC prints.

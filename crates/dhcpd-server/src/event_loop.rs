@@ -4,7 +4,8 @@
 //! Each turn: read everything that is ready, hand each datagram to the engine, execute its
 //! actions (send now, or stage a lease record with the reply that waits for it), then make all
 //! staged records durable with **one** fdatasync and only then send the replies that waited
-//! (group commit). Timers: the engine's `poll_timeout` bounds the wait.
+//! (group commit). Timers: the engine's `poll_timeout` bounds the wait. `ping-check`: the
+//! engine's [`Action::Ping`] goes out on the ICMP socket, echo replies go back to the engine.
 //!
 //! Failover (see [`crate::failover_conn`]): the peers' TCP links are polled here too. A
 //! received BNDUPD's lease is staged like any other record, its BNDACK waiting for the same
@@ -19,6 +20,7 @@ use std::os::unix::net::UnixListener;
 use std::time::{Duration, Instant, SystemTime};
 
 use dhcpd_core::{Action, Engine, FailoverEngine, Level, Received, Route, Transmit};
+use dhcpd_sys::icmp::IcmpSocket;
 use dhcpd_sys::packet::PacketSocket;
 use dhcpd_sys::signals::{SIGHUP, SIGINT, SIGTERM, Signals};
 use dhcpd_wire::frame::{FrameSpec, RxChecksums, parse_frame};
@@ -30,7 +32,8 @@ use crate::journal::Journal;
 
 const UDP: Token = Token(0);
 const SIGNALS: Token = Token(1);
-const CONTROL: Token = Token(2);
+const ICMP: Token = Token(2);
+const CONTROL: Token = Token(3);
 const FIRST_IFACE: usize = 16;
 
 /// An interface the server serves.
@@ -66,6 +69,9 @@ pub struct Io {
     pub port: u16,
     /// The lease journal; each waiter is what to send once its record is durable.
     pub journal: Journal<Waiter>,
+    /// The ICMP echo socket for `ping-check` (`None` when it could not be opened: the
+    /// engine then simply waits out each ping).
+    pub icmp: Option<IcmpSocket>,
     /// The failover links (none without `failover peer` blocks).
     pub failover: Option<FailoverNet>,
     /// The operator's control socket (non-blocking), if one could be opened.
@@ -146,6 +152,13 @@ impl Io {
                     }
                 }
                 Action::Log(level, msg) => log_line(level, &msg),
+                Action::Ping { addr, id } => {
+                    if let Some(icmp) = &self.icmp {
+                        if let Err(e) = icmp.send_echo(addr, id) {
+                            log::error!("icmp_echorequest {addr}: {e}");
+                        }
+                    }
+                }
             }
         }
     }
@@ -193,12 +206,18 @@ pub fn run<E: Engine + FailoverEngine>(
         poll.registry()
             .register(&mut iface.sock, Token(FIRST_IFACE + i), Interest::READABLE)?;
     }
+    if let Some(icmp) = &mut io.icmp {
+        poll.registry().register(icmp, ICMP, Interest::READABLE)?;
+    }
     let result = turn_loop(engine, io, signals, &mut poll);
     if let Some(f) = io.failover.as_mut() {
         f.deregister(poll.registry());
     }
     if let Some(c) = io.control.as_ref() {
         let _ = poll.registry().deregister(&mut SourceFd(&c.as_raw_fd()));
+    }
+    if let Some(icmp) = &mut io.icmp {
+        let _ = poll.registry().deregister(icmp);
     }
     let _ = poll.registry().deregister(&mut io.udp);
     let _ = poll.registry().deregister(signals);
@@ -313,6 +332,7 @@ fn turn_loop<E: Engine + FailoverEngine>(
                         });
                     }
                 }
+                ICMP => read_icmp(engine, io),
                 CONTROL => {
                     if let Some(c) = io.control.as_ref() {
                         control(engine, c);
@@ -355,6 +375,23 @@ fn turn_loop<E: Engine + FailoverEngine>(
                 f.close_all(poll.registry());
             }
             return Ok(e);
+        }
+    }
+}
+
+fn read_icmp<E: Engine + FailoverEngine>(engine: &mut E, io: &mut Io) {
+    loop {
+        let Some(icmp) = &io.icmp else { return };
+        match icmp.recv_reply() {
+            Ok(Some((from, _id))) => {
+                engine.handle_icmp_reply(SystemTime::now(), from);
+                io.drain(engine);
+            }
+            Ok(None) => return,
+            Err(e) => {
+                log::error!("receive on the ICMP socket: {e}");
+                return;
+            }
         }
     }
 }

@@ -99,7 +99,21 @@ fn not_supported(err: &mut impl Write, what: &str) -> ExitCode {
     )
 }
 
+/// The parsers recurse on nested blocks and expressions (bounded by
+/// `dhcpd_conf::parser::MAX_NESTING`): run on a stack whose size does not depend on the
+/// caller's `ulimit -s`. 64 MiB is reserved address space, not memory in use.
 fn main() -> ExitCode {
+    match std::thread::Builder::new()
+        .name("dhcpd".into())
+        .stack_size(64 << 20)
+        .spawn(run)
+    {
+        Ok(h) => h.join().unwrap_or(ExitCode::from(1)),
+        Err(_) => run(),
+    }
+}
+
+fn run() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut err = std::io::stderr().lock();
     let args = match cli::parse(&argv) {

@@ -238,6 +238,14 @@ pub fn serve(
     let links = engine.failover_links();
     let failover = (!links.is_empty()).then(|| FailoverNet::open(links));
     let control = open_control(a.control);
+    // ping-check's ICMP socket needs root: open it now. ISC carries on without it.
+    let icmp = match dhcpd_sys::icmp::IcmpSocket::open() {
+        Ok(s) => Some(s),
+        Err(e) => {
+            log::error!("unable to create icmp socket: {e}");
+            None
+        }
+    };
     let mut sigs = match signals::server_signals() {
         Ok(s) => s,
         Err(e) => return fatal(err, &format!("signals: {e}")),
@@ -270,6 +278,7 @@ pub fn serve(
         journal: Journal::from_file(started.file),
         failover,
         control,
+        icmp,
     };
     notify::ready("serving");
     log::info!("Server starting service.");

@@ -377,6 +377,20 @@ impl Parser<'_> {
         lose: &mut bool,
         context: ExprContext,
     ) -> Option<Expr> {
+        if !self.enter_nesting(c, lose) {
+            return None;
+        }
+        let r = self.non_binary_at(c, lose, context);
+        self.nesting -= 1;
+        r
+    }
+
+    fn non_binary_at(
+        &mut self,
+        c: &mut Cursor<'_>,
+        lose: &mut bool,
+        context: ExprContext,
+    ) -> Option<Expr> {
         let t = c.peek().clone();
         let bx = Box::new;
         let e = match t.kind {

@@ -76,6 +76,20 @@ impl Parser<'_> {
         lose: &mut bool,
         ctx: ExprContext,
     ) -> Option<Executable> {
+        if !self.enter_nesting(c, lose) {
+            return None;
+        }
+        let r = self.exec_statement_at(c, lose, ctx);
+        self.nesting -= 1;
+        r
+    }
+
+    fn exec_statement_at(
+        &mut self,
+        c: &mut Cursor<'_>,
+        lose: &mut bool,
+        ctx: ExprContext,
+    ) -> Option<Executable> {
         let t = c.peek().clone();
         match t.kind {
             TokKind::Kw(Kw::DbTimeFormat) => {

@@ -234,10 +234,11 @@ impl Server {
         )
     }
 
-    /// Whether a free lease of the table may be handed to a new client (`allocate`).
+    /// Whether a free (or abandoned) lease may be handed to a new client (`allocate`); always
+    /// outside failover pools.
     pub(super) fn fo_may_allocate(&self, e: &Entry, now: i64) -> bool {
         match self.fo_pool_peer(e.pool) {
-            None => e.lease.binding_state == BindingState::Free,
+            None => true,
             Some(p) => self.fo_allowed(p, &e.lease, now),
         }
     }
