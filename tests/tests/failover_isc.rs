@@ -28,7 +28,7 @@ enum Impl {
     Isc,
 }
 
-fn conf(primary: bool) -> String {
+fn conf(primary: bool, delay: u32) -> String {
     let (me, peer, role) = if primary {
         (
             "198.51.100.2",
@@ -42,7 +42,7 @@ fn conf(primary: bool) -> String {
         "ddns-update-style none;\nping-check false;\nauthoritative;\n\
          default-lease-time 600;\nmax-lease-time 7200;\n\
          failover peer \"fo\" {{\n  {role}\n  address {me};\n  port 647;\n  peer address {peer};\n  \
-         peer port 647;\n  max-response-delay 30;\n  max-unacked-updates 10;\n  \
+         peer port 647;\n  max-response-delay {delay};\n  max-unacked-updates 10;\n  \
          load balance max seconds 3;\n}}\n\
          subnet 198.51.100.0 netmask 255.255.255.0 {{\n  option routers 198.51.100.1;\n  \
          pool {{\n    failover peer \"fo\";\n    range 198.51.100.{POOL_FIRST} 198.51.100.{POOL_LAST};\n  }}\n}}\n"
@@ -124,6 +124,10 @@ impl Pair {
     }
 
     fn new(tag: &str, primary: Impl, secondary: Impl) -> Pair {
+        Self::with_delay(tag, primary, secondary, 30)
+    }
+
+    fn with_delay(tag: &str, primary: Impl, secondary: Impl, delay: u32) -> Pair {
         let mut lab = Lab::new(tag).expect("lab (root needed)");
         let pns = lab.add_host("p").expect("p");
         let sns = lab.add_host("s").expect("s");
@@ -135,8 +139,11 @@ impl Pair {
         lab.connect(&cli, "lan", "eth0", &[]).expect("cli eth0");
         let dir = TempDir::new("failover").expect("tempdir");
         for (name, is_primary) in [("p", true), ("s", false)] {
-            std::fs::write(dir.path().join(format!("{name}.conf")), conf(is_primary))
-                .expect("conf");
+            std::fs::write(
+                dir.path().join(format!("{name}.conf")),
+                conf(is_primary, delay),
+            )
+            .expect("conf");
             std::fs::write(dir.path().join(format!("{name}.leases")), "").expect("leases");
         }
         let mut c = lab.command(&pns, "dumpcap");
@@ -165,6 +172,18 @@ impl Pair {
             },
             cli,
             cap,
+        }
+    }
+
+    /// With `FO_DUMP` set, prints both logs and lease files (for reading a run).
+    fn dump(&self) {
+        if std::env::var_os("FO_DUMP").is_some() {
+            eprintln!("{}", self.logs());
+            eprintln!(
+                "--- p.leases ---\n{}\n--- s.leases ---\n{}",
+                self.read("p.leases"),
+                self.read("s.leases")
+            );
         }
     }
 
@@ -243,6 +262,37 @@ impl Pair {
             let _ = std::fs::remove_file(&pf);
         }
         out
+    }
+
+    /// Cuts (or heals) the failover link: a blackhole route to the partner in each server's
+    /// namespace (inside the lab only).
+    fn partition(&self, cut: bool) {
+        let verb = if cut { "add" } else { "del" };
+        for (ns, peer) in [
+            (&self.p.ns, "198.51.100.3/32"),
+            (&self.s.ns, "198.51.100.2/32"),
+        ] {
+            let out = self
+                .lab
+                .exec(
+                    ns,
+                    &["ip", "route", verb, "blackhole", peer],
+                    Duration::from_secs(5),
+                )
+                .expect("ip route");
+            assert!(out.status.success(), "ip route {verb}: {out:?}");
+        }
+    }
+
+    /// Waits until `name`'s log (after `from` bytes) contains `what`.
+    fn wait_log(&self, name: &str, from: usize, what: &str, secs: u64) {
+        let file = format!("{name}.log");
+        let ok = Lab::wait_for(Duration::from_secs(secs), || {
+            self.read(&file)
+                .get(from..)
+                .is_some_and(|t| t.contains(what))
+        });
+        assert!(ok, "{file} lacks {what:?}:\n{}", self.logs());
     }
 
     fn kill9(&mut self, primary: bool) {
@@ -440,14 +490,7 @@ fn scenario(tag: &str, primary: Impl, secondary: Impl) {
     );
 
     pair.check_capture();
-    if std::env::var_os("FO_DUMP").is_some() {
-        eprintln!("{}", pair.logs());
-        eprintln!(
-            "--- p.leases ---\n{}\n--- s.leases ---\n{}",
-            pair.read("p.leases"),
-            pair.read("s.leases")
-        );
-    }
+    pair.dump();
 }
 
 #[test]
@@ -458,4 +501,77 @@ fn ours_secondary_with_isc_primary() {
 #[test]
 fn ours_primary_with_isc_secondary() {
     scenario("fop", Impl::Ours, Impl::Isc);
+}
+
+/// A partition (no failover traffic either way), our primary put into partner-down by the
+/// operator (`dhcpd --partner-down`), then the link healed: ISC's path back to NORMAL
+/// (potential-conflict, conflict-done) on both sides.
+#[test]
+fn partition_partner_down_and_heal() {
+    let mut pair = Pair::with_delay("fox", Impl::Ours, Impl::Isc, 6);
+    pair.wait_normal((0, 0), 40);
+    let from = pair.log_len();
+    pair.partition(true);
+    for name in ["p", "s"] {
+        let at = if name == "p" { from.0 } else { from.1 };
+        pair.wait_log(
+            name,
+            at,
+            "failover peer fo: I move from normal to communications-interrupted",
+            20,
+        );
+    }
+    // The operator declares the partner down.
+    let sock = pair.file("p.sock");
+    let out = Command::new(our_dhcpd())
+        .arg("--control-socket")
+        .arg(&sock)
+        .args(["--partner-down", "fo"])
+        .output()
+        .expect("dhcpd --partner-down");
+    assert!(
+        out.status.success(),
+        "dhcpd --partner-down failed: {out:?}\n{}",
+        pair.logs()
+    );
+    pair.wait_log(
+        "p",
+        from.0,
+        "failover peer fo: I move from communications-interrupted to partner-down",
+        5,
+    );
+    let status = Command::new(our_dhcpd())
+        .arg("--control-socket")
+        .arg(&sock)
+        .arg("--failover-status")
+        .output()
+        .expect("dhcpd --failover-status");
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        text.contains("my state partner-down") && text.contains("not connected"),
+        "{text}"
+    );
+    assert!(
+        pair.read("p.leases")
+            .contains("failover peer \"fo\" state {\n  my state partner-down at"),
+        "the partner-down state is not in the lease file"
+    );
+    // Heal.
+    let healed = pair.log_len();
+    pair.partition(false);
+    pair.wait_log(
+        "p",
+        healed.0,
+        "failover peer fo: I move from partner-down to potential-conflict",
+        20,
+    );
+    pair.wait_log(
+        "s",
+        healed.1,
+        "failover peer fo: I move from communications-interrupted to potential-conflict",
+        20,
+    );
+    pair.wait_normal(healed, 30);
+    pair.check_capture();
+    pair.dump();
 }
