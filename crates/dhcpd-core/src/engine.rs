@@ -1436,6 +1436,7 @@ impl Server {
         self.log(Level::Info, msg);
         match (pool, old) {
             (Some(pool), Some(mut lease)) => {
+                let was = lease.binding_state; // FAILOVER
                 lease.starts = now;
                 lease.ends = dhcpd_leases::model::NEVER;
                 lease.cltt = now;
@@ -1446,6 +1447,12 @@ impl Server {
                 lease.hardware = Some(c.hw.clone());
                 lease.uid.clear();
                 lease.client_hostname = None;
+                let change = failover::FoChange::Ack {
+                    desired: u32::MAX,
+                    given: u32::MAX,
+                    was,
+                };
+                self.fo_committing(pool, &mut lease, change, now); // FAILOVER hook
                 let record = dhcpd_leases::write::write_lease(&lease, now);
                 self.leases.put(Entry {
                     lease,
