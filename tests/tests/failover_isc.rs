@@ -489,8 +489,35 @@ fn scenario(tag: &str, primary: Impl, secondary: Impl) {
         pair.read(ours_file)
     );
 
+    // kill -9 of the ISC peer, restart: likewise.
+    let from = pair.log_len();
+    pair.kill9(!ours_primary);
+    std::thread::sleep(Duration::from_secs(1));
+    pair.restart(!ours_primary);
+    pair.wait_normal(from, 60);
+
+    // Idle in NORMAL, our server sleeps between CONTACTs (no busy loop).
+    let ours = if ours_primary { pair.p.pid } else { pair.s.pid };
+    let t0 = cpu_ticks(ours);
+    std::thread::sleep(Duration::from_secs(3));
+    let used = cpu_ticks(ours) - t0;
+    assert!(used < 30, "our server used {used} ticks of CPU in 3 s idle");
+
     pair.check_capture();
     pair.dump();
+}
+
+/// User + system CPU time of a process, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    f.iter().sum()
 }
 
 #[test]

@@ -237,7 +237,8 @@ pub fn serve(
     };
     let links = engine.failover_links();
     let failover = (!links.is_empty()).then(|| FailoverNet::open(links));
-    let control = open_control(a.control);
+    // The control socket only carries failover commands: none without failover.
+    let control = failover.as_ref().and_then(|_| open_control(a.control));
     // ping-check's ICMP socket needs root: open it now. ISC carries on without it.
     let icmp = match dhcpd_sys::icmp::IcmpSocket::open() {
         Ok(s) => Some(s),
@@ -286,7 +287,9 @@ pub fn serve(
         match event_loop::run(&mut engine, &mut io, &mut sigs) {
             Ok(Exit::Stop) => {
                 notify::stopping();
-                let _ = std::fs::remove_file(a.control);
+                if io.control.is_some() {
+                    let _ = std::fs::remove_file(a.control);
+                }
                 if !a.no_pid {
                     let _ = std::fs::remove_file(a.pid);
                 }
