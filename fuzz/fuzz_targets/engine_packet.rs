@@ -99,7 +99,8 @@ fn build() -> Server {
         mac: [2, 0, 0, 0, 0, 1],
         addrs: vec![(SERVER_IP, 24)],
     };
-    let (srv, _log) = Server::new(model.clone(), registry.clone(), &[eth0], &[], 68).expect("server");
+    let (srv, _log) =
+        Server::new(model.clone(), registry.clone(), &[eth0], &[], 68).expect("server");
     srv
 }
 
@@ -148,7 +149,11 @@ fuzz_target!(|data: &[u8]| {
                 [c] => (*c, 0, &[][..]),
                 [] => (0, 0, &[][..]),
             };
-            let giaddr = if relayed { RELAY_IP } else { Ipv4Addr::UNSPECIFIED };
+            let giaddr = if relayed {
+                RELAY_IP
+            } else {
+                Ipv4Addr::UNSPECIFIED
+            };
             template(c, f, giaddr, ctl & 4 == 0, opts)
         } else {
             body.to_vec()

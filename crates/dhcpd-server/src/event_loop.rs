@@ -2,21 +2,29 @@
 //! port-67 socket and the signals, driving a sans-IO [`Engine`].
 //!
 //! Each turn: read everything that is ready, hand each datagram to the engine, execute its
-//! actions (send now, or stage a lease record with the reply that waits for it), then make all
-//! staged records durable with **one** fdatasync and only then send the replies that waited
-//! (group commit). Timers: the engine's `poll_timeout` bounds the wait. `ping-check`: the
+//! actions (send now, or stage a lease record with the reply that waits for it), then send the
+//! replies of the batch the journal's writer thread has made durable, and hand it everything
+//! staged since as the next batch: **one** write and fdatasync per batch (group commit), and
+//! no reply that waits for a record leaves before that record is on disk. The loop never
+//! blocks on the disk: while a batch syncs it goes on reading the sockets, and whatever it
+//! stages meanwhile forms the next batch. On stop or reload everything staged is flushed
+//! before [`run`] returns. Timers: the engine's `poll_timeout` bounds the wait. `ping-check`: the
 //! engine's [`Action::Ping`] goes out on the ICMP socket, echo replies go back to the engine.
 //!
 //! Failover (see [`crate::failover_conn`]): the peers' TCP links are polled here too. A
 //! received BNDUPD's lease is staged like any other record, its BNDACK waiting for the same
-//! flush; failover messages are written only after the turn's flush, so a persisted state
-//! change is durable before the STATE that announces it leaves. The operator's control
-//! socket (`partner-down NAME`, `status`) is served here as well.
+//! flush. Failover messages a turn produced are written only once everything staged so far
+//! is durable (a synchronous flush in that turn), so a persisted state change precedes the
+//! STATE that announces it and a BNDACK follows its lease. Turns without failover output
+//! keep the pipelined journal. The operator's control socket (`partner-down NAME`,
+//! `status`) is served here as well.
 
-use std::io::{self, BufRead, Write};
+use std::io;
+use std::io::{BufRead, Write};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixListener;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use dhcpd_core::{Action, Engine, FailoverEngine, Level, Received, Route, Transmit};
@@ -25,7 +33,7 @@ use dhcpd_sys::packet::PacketSocket;
 use dhcpd_sys::signals::{SIGHUP, SIGINT, SIGTERM, Signals};
 use dhcpd_wire::frame::{FrameSpec, RxChecksums, parse_frame};
 use mio::unix::SourceFd;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::failover_conn::FailoverNet;
 use crate::journal::Journal;
@@ -33,7 +41,8 @@ use crate::journal::Journal;
 const UDP: Token = Token(0);
 const SIGNALS: Token = Token(1);
 const ICMP: Token = Token(2);
-const CONTROL: Token = Token(3);
+const JOURNAL: Token = Token(3);
+const CONTROL: Token = Token(4);
 const FIRST_IFACE: usize = 16;
 
 /// An interface the server serves.
@@ -163,9 +172,29 @@ impl Io {
         }
     }
 
-    /// Makes staged records durable, then sends what waited for them.
+    /// Makes every staged record durable (waiting for the disk), then sends what waited.
     fn commit<E: FailoverEngine>(&mut self, engine: &mut E) {
-        match self.journal.flush() {
+        let r = self.journal.flush();
+        self.released(engine, r);
+    }
+
+    /// Sends the replies of the batch the writer thread finished, if it has, and hands it
+    /// everything staged since.
+    fn pipeline<E: FailoverEngine>(&mut self, engine: &mut E, waker: &Arc<Waker>) {
+        if let Some(r) = self.journal.poll_flush() {
+            self.released(engine, r);
+        }
+        if let Err(e) = self.journal.begin_flush(waker) {
+            log::error!("{e}: no DHCPACK is sent until the lease file can be written again");
+        }
+    }
+
+    fn released<E: FailoverEngine>(
+        &mut self,
+        engine: &mut E,
+        r: Result<Vec<Waiter>, crate::journal::JournalError>,
+    ) {
+        match r {
             Ok(ready) => {
                 for w in ready {
                     match w {
@@ -209,7 +238,11 @@ pub fn run<E: Engine + FailoverEngine>(
     if let Some(icmp) = &mut io.icmp {
         poll.registry().register(icmp, ICMP, Interest::READABLE)?;
     }
-    let result = turn_loop(engine, io, signals, &mut poll);
+    let waker = Arc::new(Waker::new(poll.registry(), JOURNAL)?);
+    let result = turn_loop(engine, io, signals, &mut poll, &waker);
+    // Nothing staged is left behind: the next `run` (after a reload) has another waker.
+    io.drain(engine);
+    io.commit(engine);
     if let Some(f) = io.failover.as_mut() {
         f.deregister(poll.registry());
     }
@@ -227,22 +260,32 @@ pub fn run<E: Engine + FailoverEngine>(
     result
 }
 
-/// Drains the engine, makes its records durable, releases what waited, then writes the
-/// failover links (twice round, so what the releases produced is durable too).
-fn settle<E: Engine + FailoverEngine>(engine: &mut E, io: &mut Io, poll: &Poll) {
-    for _ in 0..2 {
+/// The end of a turn. Without failover output: the pipelined journal. With it: every record
+/// staged so far is made durable first (persisted states, the leases BNDACKs answer), then
+/// the failover messages go out; what the released waiters produce goes round again.
+fn settle<E: Engine + FailoverEngine>(
+    engine: &mut E,
+    io: &mut Io,
+    poll: &Poll,
+    waker: &Arc<Waker>,
+) {
+    for _ in 0..64 {
         io.drain(engine);
-        io.commit(engine);
-    }
-    if let Some(f) = io.failover.as_mut() {
-        f.transmit(engine, poll.registry());
-        // Closing a link can change the state: persist that too.
+        let held = match io.failover.as_mut() {
+            Some(f) => f.collect(engine, poll.registry()),
+            None => false,
+        };
+        if !held {
+            break;
+        }
         io.drain(engine);
         io.commit(engine);
         if let Some(f) = io.failover.as_mut() {
-            f.transmit(engine, poll.registry());
+            f.write(engine, poll.registry());
         }
     }
+    io.drain(engine);
+    io.pipeline(engine, waker);
 }
 
 /// Serves one connection on the control socket: one command line in, one line out.
@@ -278,6 +321,7 @@ fn turn_loop<E: Engine + FailoverEngine>(
     io: &mut Io,
     signals: &mut Signals,
     poll: &mut Poll,
+    waker: &Arc<Waker>,
 ) -> io::Result<Exit> {
     let mut events = Events::with_capacity(256);
     let mut buf = vec![0u8; 65536];
@@ -285,7 +329,7 @@ fn turn_loop<E: Engine + FailoverEngine>(
     if let Some(f) = io.failover.as_mut() {
         f.handle_timeout(engine, poll.registry());
     }
-    settle(engine, io, poll);
+    settle(engine, io, poll, waker);
     loop {
         let until = |t: SystemTime| {
             t.duration_since(SystemTime::now())
@@ -333,6 +377,8 @@ fn turn_loop<E: Engine + FailoverEngine>(
                     }
                 }
                 ICMP => read_icmp(engine, io),
+                // The writer thread finished a batch: `pipeline` below picks it up.
+                JOURNAL => {}
                 CONTROL => {
                     if let Some(c) = io.control.as_ref() {
                         control(engine, c);
@@ -369,7 +415,7 @@ fn turn_loop<E: Engine + FailoverEngine>(
         if let Some(f) = io.failover.as_mut() {
             f.handle_timeout(engine, poll.registry());
         }
-        settle(engine, io, poll);
+        settle(engine, io, poll, waker);
         if let Some(e) = exit {
             if let (Some(f), Exit::Stop) = (io.failover.as_mut(), e) {
                 f.close_all(poll.registry());

@@ -508,9 +508,12 @@ impl FailoverNet {
         }
     }
 
-    /// After the journal flush: closes what the state machines gave up, then writes their
-    /// queued messages.
-    pub fn transmit<E: FailoverEngine>(&mut self, engine: &mut E, reg: &Registry) {
+    /// End of a turn, step 1: closes what the state machines gave up and moves their queued
+    /// messages into the connections' output buffers, **without** writing. Returns whether
+    /// anything was queued: then the caller makes the journal durable and calls
+    /// [`FailoverNet::write`].
+    pub fn collect<E: FailoverEngine>(&mut self, engine: &mut E, reg: &Registry) -> bool {
+        let mut any = false;
         for i in 0..self.links.len() {
             if engine.failover_poll_close(i) {
                 self.drop_link(engine, reg, i);
@@ -522,7 +525,18 @@ impl FailoverNet {
             };
             while let Some(m) = engine.failover_poll_transmit(i) {
                 m.encode(&mut c.out);
+                any = true;
             }
+        }
+        any
+    }
+
+    /// End of a turn, step 2 (after the journal flush): writes what is queued.
+    pub fn write<E: FailoverEngine>(&mut self, engine: &mut E, reg: &Registry) {
+        for i in 0..self.links.len() {
+            let Some(c) = self.links[i].link.as_mut() else {
+                continue;
+            };
             if c.write_out().is_err() {
                 self.drop_link(engine, reg, i);
                 continue;

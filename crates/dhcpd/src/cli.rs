@@ -221,7 +221,7 @@ pub struct Args {
     #[arg(long = "no-pid")]
     pub no_pid: bool,
     /// Tell the running server that the failover peer NAME is down (ISC: omshell
-    /// `set local-state = 1` on the failover-state object).
+    /// `set local-state = 4` on the failover-state object).
     #[arg(long = "partner-down")]
     pub partner_down: Option<String>,
     /// Ask the running server for its failover states.

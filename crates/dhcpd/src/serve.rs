@@ -139,9 +139,11 @@ fn host_interfaces() -> Vec<IfaceInfo> {
         .collect()
 }
 
+/// A fatal error: logged (the logger copies it to standard error during start-up, as ISC
+/// does), then ISC's last line.
 fn fatal(err: &mut impl Write, msg: &str) -> ExitCode {
     log::error!("{msg}");
-    let _ = writeln!(err, "{msg}\n\nexiting.");
+    let _ = writeln!(err, "\nexiting.");
     ExitCode::from(1)
 }
 
@@ -189,7 +191,9 @@ pub fn serve(
 ) -> ExitCode {
     let logger =
         syslog::SysLogger::new("dhcpd", "/dev/log", true, log::LevelFilter::Info).install();
-    logger.set_mirror(a.debug || a.foreground);
+    // As ISC: every message also goes to standard error until start-up is over; after that
+    // only with -d.
+    logger.set_mirror(true);
     // Resolve the identity while /etc is visible.
     let id = match privs::resolve(a.user, a.group) {
         Ok(id) => id,
@@ -283,6 +287,7 @@ pub fn serve(
     };
     notify::ready("serving");
     log::info!("Server starting service.");
+    logger.set_mirror(a.debug);
     loop {
         match event_loop::run(&mut engine, &mut io, &mut sigs) {
             Ok(Exit::Stop) => {

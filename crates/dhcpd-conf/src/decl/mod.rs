@@ -69,6 +69,8 @@ pub struct DeclState {
     pub(crate) net: Networks,
     /// How many statements are being parsed inside each other (blocks and includes).
     pub(crate) depth: u32,
+    /// Every class name counts as declared (statements read without their configuration).
+    pub(crate) any_class: bool,
 }
 
 /// Deepest nesting of declarations and includes we read. ISC has no limit (a file that
@@ -78,7 +80,7 @@ pub(crate) const MAX_DEPTH: u32 = 100;
 impl DeclState {
     /// Whether a class of this name has been declared (so far in the file).
     pub fn class_exists(&self, name: &str) -> bool {
-        self.classes.contains(name)
+        self.any_class || self.classes.contains(name)
     }
 
     /// The index of the failover peer called `name`.
