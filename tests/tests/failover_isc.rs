@@ -408,6 +408,9 @@ fn settle_split(pair: &Pair) -> (usize, usize) {
 }
 
 fn scenario(tag: &str, primary: Impl, secondary: Impl) {
+    if isc_dhcpd().is_none() {
+        return; // DHCPD_RS_NO_ORACLE=1: said so already
+    }
     let expected = isc_baseline();
     let mut pair = Pair::new(tag, primary, secondary);
     pair.wait_normal((0, 0), 40);
@@ -535,6 +538,9 @@ fn ours_primary_with_isc_secondary() {
 /// (potential-conflict, conflict-done) on both sides.
 #[test]
 fn partition_partner_down_and_heal() {
+    if isc_dhcpd().is_none() {
+        return; // DHCPD_RS_NO_ORACLE=1: said so already
+    }
     let mut pair = Pair::with_delay("fox", Impl::Ours, Impl::Isc, 6);
     pair.wait_normal((0, 0), 40);
     let from = pair.log_len();
