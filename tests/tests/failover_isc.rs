@@ -327,6 +327,7 @@ impl Pair {
                 .args(["-Y", filter])
                 .output()
                 .expect("tshark");
+            assert!(out.status.success(), "tshark -Y {filter:?}: {out:?}");
             String::from_utf8_lossy(&out.stdout).into_owned()
         };
         let all = run("dhcpfo");
