@@ -24,6 +24,8 @@ use crate::leases::{Entry, LeaseTable, LoadReport};
 use crate::model::Model;
 use crate::scope::{EvalCtx, OptionSet, execute_scopes};
 
+pub mod failover; // FAILOVER: the failover side of the engine (engine/failover.rs)
+
 /// ISC's defaults (includes/dhcpd.h).
 const DEFAULT_DEFAULT_LEASE_TIME: u32 = 43_200;
 const DEFAULT_MAX_LEASE_TIME: u32 = 86_400;
@@ -156,6 +158,8 @@ pub struct Server {
     served: Vec<Served>,
     actions: VecDeque<Action>,
     client_port: u16,
+    /// FAILOVER: the relationships and their state machines.
+    fo: failover::Failover,
     /// OFFERs waiting for their ping: the address, when to give up waiting, and the
     /// actions (log line, reply) to run when nobody answered.
     pings: HashMap<Ipv4Addr, PendingPing>,
@@ -255,6 +259,7 @@ impl Server {
                 served,
                 actions: VecDeque::new(),
                 client_port,
+                fo: failover::Failover::default(),
                 pings: HashMap::new(),
                 clock: UNIX_EPOCH,
                 billed: HashMap::new(),
@@ -398,10 +403,8 @@ impl Server {
         if let Some(r) = requested {
             if let Some(e) = self.leases.get(r).filter(|e| on_net(e)) {
                 let mine = c.owns(&e.lease) && usable(e);
-                let free = matches!(
-                    e.lease.binding_state,
-                    BindingState::Free | BindingState::Expired | BindingState::Released
-                ) && self.permitted(e.pool, host, classes, now);
+                let free = self.fo_requested_free(e, now) // FAILOVER hook
+                    && self.permitted(e.pool, host, classes, now);
                 if mine || free {
                     return Found {
                         addr: Some(r),
@@ -413,6 +416,7 @@ impl Server {
         }
         let own = |it: &mut dyn Iterator<Item = &Entry>| {
             it.filter(|e| on_net(e) && usable(e) && c.owns(&e.lease))
+                .filter(|e| self.fo_own_ok(e, now)) // FAILOVER hook
                 .filter(|e| {
                     e.lease.binding_state == BindingState::Active
                         || self.permitted(e.pool, host, classes, now)
@@ -444,10 +448,12 @@ impl Server {
             if !self.permitted_as(p, host, classes, now, bootp) {
                 continue;
             }
-            let cand = self.leases.free_in(p).next().or_else(|| {
+            let mine = |e: &&Entry| self.fo_may_allocate(e, now); // FAILOVER hook
+            let cand = self.leases.free_in(p).find(mine).or_else(|| {
                 self.leases
                     .iter()
                     .filter(|e| e.pool == p && e.lease.binding_state == BindingState::Abandoned)
+                    .filter(mine)
                     .min_by_key(|e| (e.lease.ends, e.lease.addr))
             });
             let Some(cand) = cand else { continue };
@@ -824,6 +830,9 @@ impl Server {
                 }
             },
         };
+        if self.fo_discover_blocked(req, addr, &msg, now) {
+            return; // FAILOVER hook: not ours to answer (logged)
+        }
         if self.pings.contains_key(&addr) {
             // ISC's ack_lease: this lease already has an OFFER in progress (its ping).
             return;
@@ -862,7 +871,7 @@ impl Server {
         let set = self.options_for(req, lease.as_ref(), at, now);
         let t = match self.reusable(&set, lease.as_ref(), c, now) {
             Some(ends) => u32::try_from(ends - now).unwrap_or(u32::MAX),
-            None => self.lease_time(&set, c),
+            None => self.fo_lease_time(addr, self.lease_time(&set, c), now), // FAILOVER: MCLT
         };
         let sid = self.server_id(&set, iface);
         let Some(payload) = self.reply(req, MessageType::Offer, addr, &set, Some(t), subnet, sid)
@@ -1021,6 +1030,7 @@ impl Server {
         e.lease.hardware = None;
         e.lease.uid.clear();
         e.lease.client_hostname = None;
+        self.fo_committing(e.pool, &mut e.lease, failover::FoChange::Decline, now); // FAILOVER hook
         let record = dhcpd_leases::write::write_lease(&e.lease, now);
         self.billed.remove(&addr);
         self.leases.put(e);
@@ -1148,6 +1158,9 @@ impl Server {
         }
         match lease_addr.and_then(|a| self.leases.get(a).map(|e| (a, e.subnet, e.pool))) {
             Some((addr, subnet, pool)) => {
+                if self.fo_request_blocked(req, addr, &msg, now) {
+                    return; // FAILOVER hook: not ours to answer (logged)
+                }
                 if !self.bill(req, addr, false, &msg, now) {
                     return;
                 }
@@ -1184,6 +1197,11 @@ impl Server {
             Some(ends) => u32::try_from(ends - now).unwrap_or(u32::MAX),
             None => self.lease_time(&set, c),
         };
+        let desired = t; // FAILOVER: the MCLT rule below
+        let t = match reuse {
+            Some(_) => t,
+            None => self.fo_lease_time(addr, t, now),
+        };
         let sid = self.server_id(&set, iface);
         let Some(payload) = self.reply(req, MessageType::Ack, addr, &set, Some(t), subnet, sid)
         else {
@@ -1207,6 +1225,7 @@ impl Server {
             self.actions.push_back(Action::Send(tx));
             return;
         };
+        let was = lease.binding_state; // FAILOVER
         lease.starts = now;
         lease.ends = now.saturating_add(i64::from(t));
         lease.cltt = now;
@@ -1217,6 +1236,12 @@ impl Server {
         lease.hardware = Some(c.hw.clone());
         lease.uid = c.uid.clone().unwrap_or_default();
         lease.client_hostname = c.hostname.clone();
+        let change = failover::FoChange::Ack {
+            desired,
+            given: t,
+            was,
+        };
+        self.fo_committing(pool, &mut lease, change, now); // FAILOVER hook
         let record = dhcpd_leases::write::write_lease(&lease, now);
         self.leases.put(Entry {
             lease,
@@ -1254,6 +1279,7 @@ impl Server {
             e.lease.next_binding_state = BindingState::Free;
             e.lease.rewind_binding_state = BindingState::Free;
             e.lease.tstp = 0;
+            self.fo_committing(e.pool, &mut e.lease, failover::FoChange::Release, now); // FAILOVER hook
             let record = dhcpd_leases::write::write_lease(&e.lease, now);
             self.billed.remove(&cip);
             self.leases.put(e);
@@ -1410,6 +1436,7 @@ impl Server {
         self.log(Level::Info, msg);
         match (pool, old) {
             (Some(pool), Some(mut lease)) => {
+                let was = lease.binding_state; // FAILOVER
                 lease.starts = now;
                 lease.ends = dhcpd_leases::model::NEVER;
                 lease.cltt = now;
@@ -1420,6 +1447,12 @@ impl Server {
                 lease.hardware = Some(c.hw.clone());
                 lease.uid.clear();
                 lease.client_hostname = None;
+                let change = failover::FoChange::Ack {
+                    desired: u32::MAX,
+                    given: u32::MAX,
+                    was,
+                };
+                self.fo_committing(pool, &mut lease, change, now); // FAILOVER hook
                 let record = dhcpd_leases::write::write_lease(&lease, now);
                 self.leases.put(Entry {
                     lease,
@@ -1526,6 +1559,7 @@ impl Server {
             e.lease.binding_state = BindingState::Free;
             e.lease.next_binding_state = BindingState::Free;
             e.lease.rewind_binding_state = BindingState::Free;
+            self.fo_committing(e.pool, &mut e.lease, failover::FoChange::Expire, now); // FAILOVER hook
             let record = dhcpd_leases::write::write_lease(&e.lease, now);
             self.billed.remove(&a);
             self.leases.put(e);
