@@ -13,6 +13,7 @@ pub mod basic;
 pub mod cursor;
 pub mod decl;
 pub mod diag;
+pub mod encode;
 pub mod exec;
 pub mod keywords;
 pub mod lexer;

@@ -24,6 +24,8 @@ use crate::leases::{Entry, LeaseTable, LoadReport};
 use crate::model::Model;
 use crate::scope::{EvalCtx, OptionSet, execute_scopes};
 
+pub mod failover; // FAILOVER: the failover side of the engine (engine/failover.rs)
+
 /// ISC's defaults (includes/dhcpd.h).
 const DEFAULT_DEFAULT_LEASE_TIME: u32 = 43_200;
 const DEFAULT_MAX_LEASE_TIME: u32 = 86_400;
@@ -156,6 +158,8 @@ pub struct Server {
     served: Vec<Served>,
     actions: VecDeque<Action>,
     client_port: u16,
+    /// FAILOVER: the relationships and their state machines.
+    fo: failover::Failover,
     /// OFFERs waiting for their ping: the address, when to give up waiting, and the
     /// actions (log line, reply) to run when nobody answered.
     pings: HashMap<Ipv4Addr, PendingPing>,
@@ -257,6 +261,7 @@ impl Server {
                 served,
                 actions: VecDeque::new(),
                 client_port,
+                fo: failover::Failover::default(),
                 pings: HashMap::new(),
                 clock: UNIX_EPOCH,
                 billed: HashMap::new(),
@@ -403,10 +408,8 @@ impl Server {
                 // An abandoned lease the client owns was reclaimed and offered to it.
                 let mine = c.owns(&e.lease)
                     && (usable(e) || e.lease.binding_state == BindingState::Abandoned);
-                let free = matches!(
-                    e.lease.binding_state,
-                    BindingState::Free | BindingState::Expired | BindingState::Released
-                ) && self.permitted(e.pool, host, classes, now);
+                let free = self.fo_requested_free(e, now) // FAILOVER hook
+                    && self.permitted(e.pool, host, classes, now);
                 if mine || free {
                     return Found {
                         addr: Some(r),
@@ -421,7 +424,11 @@ impl Server {
         let by_uid = c.uid.as_ref().and_then(|u| {
             self.leases
                 .by_uid(u)
-                .find(|e| on_net(e) && self.permitted(e.pool, host, classes, now))
+                .find(|e| {
+                    on_net(e)
+                        && self.fo_own_ok(e, now) // FAILOVER hook
+                        && self.permitted(e.pool, host, classes, now)
+                })
                 .map(|e| e.lease.addr)
         });
         let by_hw = || {
@@ -433,7 +440,10 @@ impl Server {
                         BindingState::Free | BindingState::Backup
                     ) && !e.lease.uid.is_empty()
                         && c.uid.as_deref() != Some(e.lease.uid.as_slice());
-                    !other_uid && on_net(e) && self.permitted(e.pool, host, classes, now)
+                    !other_uid
+                        && on_net(e)
+                        && self.fo_own_ok(e, now) // FAILOVER hook
+                        && self.permitted(e.pool, host, classes, now)
                 })
                 // A lease that carries another identifier is not this client's.
                 .filter(|e| {
@@ -464,11 +474,12 @@ impl Server {
             if !self.permitted_as(p, host, classes, now, bootp) {
                 continue;
             }
+            let mine = |e: &&Entry| self.fo_may_allocate(e, now); // FAILOVER hook
             let cand = self
                 .leases
                 .free_in(p)
-                .next()
-                .or_else(|| self.leases.oldest_abandoned(p));
+                .find(mine)
+                .or_else(|| self.leases.abandoned_in(p).find(mine));
             let Some(cand) = cand else { continue };
             let abandoned = |e: &Entry| e.lease.binding_state == BindingState::Abandoned;
             if !abandoned(cand) && cand.lease.ends > now {
@@ -843,6 +854,9 @@ impl Server {
                 }
             },
         };
+        if self.fo_discover_blocked(req, addr, &msg, now) {
+            return; // FAILOVER hook: not ours to answer (logged)
+        }
         if self.pings.contains_key(&addr) {
             // ISC's ack_lease: this lease already has an OFFER in progress (its ping).
             return;
@@ -881,7 +895,7 @@ impl Server {
         let set = self.options_for(req, lease.as_ref(), at, now);
         let t = match self.reusable(&set, lease.as_ref(), c, now) {
             Some(ends) => u32::try_from(ends - now).unwrap_or(u32::MAX),
-            None => self.lease_time(&set, c),
+            None => self.fo_lease_time(addr, self.lease_time(&set, c), now), // FAILOVER: MCLT
         };
         let sid = self.server_id(&set, iface);
         let Some(payload) = self.reply(req, MessageType::Offer, addr, &set, Some(t), subnet, sid)
@@ -1040,6 +1054,7 @@ impl Server {
         e.lease.hardware = None;
         e.lease.uid.clear();
         e.lease.client_hostname = None;
+        self.fo_committing(e.pool, &mut e.lease, failover::FoChange::Decline, now); // FAILOVER hook
         let record = dhcpd_leases::write::write_lease(&e.lease, now);
         self.billed.remove(&addr);
         self.leases.put(e);
@@ -1167,6 +1182,9 @@ impl Server {
         }
         match lease_addr.and_then(|a| self.leases.get(a).map(|e| (a, e.subnet, e.pool))) {
             Some((addr, subnet, pool)) => {
+                if self.fo_request_blocked(req, addr, &msg, now) {
+                    return; // FAILOVER hook: not ours to answer (logged)
+                }
                 if !self.bill(req, addr, false, &msg, now) {
                     return;
                 }
@@ -1203,6 +1221,11 @@ impl Server {
             Some(ends) => u32::try_from(ends - now).unwrap_or(u32::MAX),
             None => self.lease_time(&set, c),
         };
+        let desired = t; // FAILOVER: the MCLT rule below
+        let t = match reuse {
+            Some(_) => t,
+            None => self.fo_lease_time(addr, t, now),
+        };
         let sid = self.server_id(&set, iface);
         let Some(payload) = self.reply(req, MessageType::Ack, addr, &set, Some(t), subnet, sid)
         else {
@@ -1226,6 +1249,7 @@ impl Server {
             self.actions.push_back(Action::Send(tx));
             return;
         };
+        let was = lease.binding_state; // FAILOVER
         lease.starts = now;
         lease.ends = now.saturating_add(i64::from(t));
         lease.cltt = now;
@@ -1236,6 +1260,12 @@ impl Server {
         lease.hardware = Some(c.hw.clone());
         lease.uid = c.uid.clone().unwrap_or_default();
         lease.client_hostname = c.hostname.clone();
+        let change = failover::FoChange::Ack {
+            desired,
+            given: t,
+            was,
+        };
+        self.fo_committing(pool, &mut lease, change, now); // FAILOVER hook
         let record = dhcpd_leases::write::write_lease(&lease, now);
         self.leases.put(Entry {
             lease,
@@ -1273,6 +1303,7 @@ impl Server {
             e.lease.next_binding_state = BindingState::Free;
             e.lease.rewind_binding_state = BindingState::Free;
             e.lease.tstp = 0;
+            self.fo_committing(e.pool, &mut e.lease, failover::FoChange::Release, now); // FAILOVER hook
             let record = dhcpd_leases::write::write_lease(&e.lease, now);
             self.billed.remove(&cip);
             self.leases.update(e);
@@ -1475,6 +1506,7 @@ impl Server {
         self.log(Level::Info, msg);
         match (pool, old) {
             (Some(pool), Some(mut lease)) => {
+                let was = lease.binding_state; // FAILOVER
                 lease.starts = now;
                 lease.ends = dhcpd_leases::model::NEVER;
                 lease.cltt = now;
@@ -1485,6 +1517,12 @@ impl Server {
                 lease.hardware = Some(c.hw.clone());
                 lease.uid.clear();
                 lease.client_hostname = None;
+                let change = failover::FoChange::Ack {
+                    desired: u32::MAX,
+                    given: u32::MAX,
+                    was,
+                };
+                self.fo_committing(pool, &mut lease, change, now); // FAILOVER hook
                 let record = dhcpd_leases::write::write_lease(&lease, now);
                 self.leases.put(Entry {
                     lease,
@@ -1591,6 +1629,7 @@ impl Server {
             e.lease.binding_state = BindingState::Free;
             e.lease.next_binding_state = BindingState::Free;
             e.lease.rewind_binding_state = BindingState::Free;
+            self.fo_committing(e.pool, &mut e.lease, failover::FoChange::Expire, now); // FAILOVER hook
             let record = dhcpd_leases::write::write_lease(&e.lease, now);
             self.billed.remove(&a);
             self.leases.update(e);

@@ -99,6 +99,16 @@ pub enum Action {
     },
     /// Write a log line in ISC's wording.
     Log(Level, String),
+    /// Append `record` (a lease the failover peer sent us); once it is durable, hand `ack`
+    /// back through [`FailoverEngine::failover_committed`] so the BNDACK leaves only then.
+    CommitAck {
+        /// Lease-file text.
+        record: String,
+        /// The failover link (index into [`FailoverEngine::failover_links`]).
+        link: usize,
+        /// The BNDACK that waits for the record.
+        ack: dhcpd_failover::Message,
+    },
     /// Send an ICMP echo request to `addr` (ISC's `ping-check` before an OFFER). An echo
     /// reply from `addr` goes back in through [`Engine::handle_icmp_reply`]; the engine's
     /// timer ([`Engine::poll_timeout`]) covers the wait.
@@ -126,4 +136,77 @@ pub trait Engine {
     /// The next action to execute, in order; `None` when there is nothing left.
     #[must_use]
     fn poll_action(&mut self) -> Option<Action>;
+}
+
+/// One `failover peer` relationship's TCP endpoints, for the server to listen and connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailoverLink {
+    /// The relationship name.
+    pub name: String,
+    /// Our `address` (listen on it and connect from it); `None` = any.
+    pub local: Option<Ipv4Addr>,
+    /// Our `port` (ISC default 647).
+    pub port: u16,
+    /// `peer address`: the only source accepted on the listener, and where we connect.
+    pub peer: Ipv4Addr,
+    /// `peer port` (ISC default 647).
+    pub peer_port: u16,
+    /// We are the secondary (a surplus connection is answered "already connected").
+    pub secondary: bool,
+}
+
+/// The failover side of an engine: the server owns the TCP connections and the journal, the
+/// engine owns the state machines and the lease table. Every method has a do-nothing default
+/// so an engine without failover needs no code.
+///
+/// Order the server keeps each turn: feed input, execute [`Engine::poll_action`] (staging
+/// records), make the journal durable, call [`FailoverEngine::failover_committed`] for every
+/// released BNDACK, and only then write [`FailoverEngine::failover_poll_transmit`] to the
+/// sockets: so a persisted state precedes its STATE message and a BNDACK follows its fsync.
+pub trait FailoverEngine {
+    /// The relationships to serve.
+    fn failover_links(&self) -> Vec<FailoverLink> {
+        Vec::new()
+    }
+    /// A TCP connection of `link` is up.
+    fn failover_connected(&mut self, _link: usize, _now: SystemTime) {}
+    /// The TCP connection of `link` closed.
+    fn failover_disconnected(&mut self, _link: usize, _now: SystemTime) {}
+    /// A message arrived; `false` means: close the connection (then report it with
+    /// [`FailoverEngine::failover_disconnected`]).
+    fn failover_message(
+        &mut self,
+        _link: usize,
+        _now: SystemTime,
+        _msg: dhcpd_failover::Message,
+    ) -> bool {
+        true
+    }
+    /// A record of [`Action::CommitAck`] is durable: its BNDACK may go.
+    fn failover_committed(
+        &mut self,
+        _link: usize,
+        _ack: dhcpd_failover::Message,
+        _now: SystemTime,
+    ) {
+    }
+    /// The next message to write on `link`'s connection.
+    fn failover_poll_transmit(&mut self, _link: usize) -> Option<dhcpd_failover::Message> {
+        None
+    }
+    /// Whether the state machine asked to close `link`'s connection (cleared by the call).
+    fn failover_poll_close(&mut self, _link: usize) -> bool {
+        false
+    }
+    /// When [`FailoverEngine::failover_handle_timeout`] is due.
+    fn failover_timeout(&self) -> Option<SystemTime> {
+        None
+    }
+    /// Failover timers.
+    fn failover_handle_timeout(&mut self, _now: SystemTime) {}
+    /// An operator command from the control socket (`partner-down NAME`, `status`); the
+    /// answer is one line of text.
+    fn failover_control(&mut self, _cmd: &str, _now: SystemTime) -> String {
+        "no failover relationships".to_string()
+    }
 }

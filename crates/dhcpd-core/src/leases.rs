@@ -375,12 +375,13 @@ impl LeaseTable {
             .filter_map(|(_, _, a)| self.entries.get(a))
     }
 
-    /// The abandoned lease of a pool that has been abandoned the longest.
-    pub fn oldest_abandoned(&self, pool: usize) -> Option<&Entry> {
+    /// The abandoned leases of a pool, abandoned the longest first.
+    pub fn abandoned_in(&self, pool: usize) -> impl Iterator<Item = &Entry> + '_ {
         self.abandoned
-            .get(&pool)?
-            .first()
-            .and_then(|(_, a)| self.entries.get(a))
+            .get(&pool)
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, a)| self.entries.get(a))
     }
 
     /// The earliest end time of an active lease.

@@ -11,7 +11,7 @@ use std::net::Ipv4Addr;
 use std::rc::Rc;
 
 use dhcpd_conf::exec::{AllowVerb, Else, Event, Executable, Expr, IfStmt, LogPriority, OptionOp};
-use dhcpd_conf::options::{Atom, IntKind, OptionName, OptionValue};
+use dhcpd_conf::options::{OptionName, OptionValue};
 use dhcpd_leases::model::BindingValue;
 use dhcpd_wire::options::value::{self, Value as WireValue};
 use dhcpd_wire::options::{Format, FormatItem, Registry};
@@ -522,77 +522,7 @@ pub fn constant_value(v: &OptionValue) -> Option<Vec<u8>> {
     }
 }
 
-/// The wire bytes of an option value written as constants, through the option's format: each
-/// value as ISC's `parse_option_token` stores it (numbers by their width, enumerations by the
-/// enumeration's width, domain names in wire form, domain lists compressed when the format is
-/// `Dc`). `None` when a value cannot be encoded here (a host name where an address goes: ISC
-/// resolves it with DNS).
-pub fn encode_values(format: &Format, groups: &[Vec<Atom>]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    for g in groups {
-        for a in g {
-            encode_atom(format, a, &mut out)?;
-        }
-    }
-    Some(out)
-}
-
-fn encode_atom(format: &Format, a: &Atom, out: &mut Vec<u8>) -> Option<()> {
-    match a {
-        Atom::Addr(dhcpd_conf::basic::AddrOrName::Addr(ip)) => out.extend_from_slice(&ip.octets()),
-        Atom::Addr(dhcpd_conf::basic::AddrOrName::Name(_)) => return None,
-        Atom::Addr6(ip) => out.extend_from_slice(&ip.octets()),
-        Atom::Int(kind, v) => match kind {
-            IntKind::U8 | IntKind::I8 => out.push(*v as u8),
-            IntKind::U16 | IntKind::I16 => out.extend_from_slice(&(*v as u16).to_be_bytes()),
-            IntKind::U32 | IntKind::I32 => out.extend_from_slice(&v.to_be_bytes()),
-        },
-        Atom::LeaseTime(v) => out.extend_from_slice(&v.to_be_bytes()),
-        Atom::Flag(b) => out.push(*b),
-        Atom::Text(t) => out.extend_from_slice(t),
-        Atom::Data { bytes, .. } => out.extend_from_slice(bytes),
-        Atom::DomainName(n) => {
-            let f = Format::parse("d").ok()?;
-            out.extend(value::encode(&f, &[WireValue::DomainName(n.clone())]).ok()?);
-        }
-        Atom::DomainList(names) => {
-            let compressed = format
-                .items()
-                .contains(&FormatItem::DomainList { compressed: true });
-            let f = Format::parse(if compressed { "Dc" } else { "D" }).ok()?;
-            let names = names.iter().map(|n| presentation(n)).collect();
-            out.extend(value::encode(&f, &[WireValue::DomainList(names)]).ok()?);
-        }
-        Atom::Enum(_, v) => {
-            let width = format
-                .items()
-                .iter()
-                .find(|i| matches!(i, FormatItem::Enumeration(_)))
-                .and_then(FormatItem::fixed_width)
-                .unwrap_or(1);
-            let bytes = v.to_be_bytes();
-            out.extend_from_slice(bytes.get(4usize.saturating_sub(width)..)?);
-        }
-        Atom::SpaceName(n) | Atom::KeyName(n) => out.extend_from_slice(n.as_bytes()),
-        Atom::Empty => {}
-    }
-    Some(())
-}
-
-/// A name as read from the configuration (bytes, possibly with `\` escapes) in the
-/// presentation form the wire encoder takes: bytes outside printable ASCII as `\DDD`.
-fn presentation(name: &[u8]) -> String {
-    let cut = name.iter().position(|&b| b == 0).unwrap_or(name.len());
-    let mut s = String::with_capacity(cut);
-    for &b in &name[..cut] {
-        if (0x21..0x7f).contains(&b) {
-            s.push(b as char);
-        } else {
-            s.push_str(&format!("\\{b:03}"));
-        }
-    }
-    s
-}
+pub use dhcpd_conf::encode::encode_values;
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,9 @@
 //!   `dhcpd-conf` token cursor.
 //! * [`LeaseDb::load`] applies the records in order (later ones override earlier ones) into a
 //!   [`State`].
+//! * The statements of `host`/`group`/`class` records and of `on expiry|release` blocks are
+//!   parsed by `dhcpd-conf` and written back as ISC's `write_statements` does
+//!   ([`statements::write_statements`]).
 //! * [`WriteOptions`] writes records ([`write_lease`]), the header ([`write_header`]) and the
 //!   full start-up rewrite ([`write_database`]) exactly as ISC's `server/db.c` does.
 

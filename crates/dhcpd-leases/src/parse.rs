@@ -1505,7 +1505,7 @@ fn normalize_stmt(reg: &Registry, s: Executable) -> Executable {
                     .flatten()
                     .filter(|a| !matches!(a, Atom::Empty))
                     .map(|a| {
-                        crate::statements::encode_values(f, &[vec![a.clone()]])
+                        dhcpd_conf::encode::encode_values(f, &[vec![a.clone()]])
                             .map(|bytes| Expr::ConstData { bytes, hex: false })
                     })
                     .collect()

@@ -10,6 +10,9 @@
 //! * a binary operand that would group differently without parentheses gets them (ISC
 //!   writes none), and so does a binary operand of `not`;
 //! * `on transmission` keeps its event word (ISC writes none);
+//! * a `concat` as the last argument of a `concat` is written nested (ISC writes its arguments
+//!   into the outer list, which reads back as a different tree);
+//! * data holding `"` or `\` is written in hex (ISC writes it between quotes unescaped);
 //! * `define`, function definitions, `filename` and `server-name` (on which ISC's writer
 //!   stops with a fatal error) are written in `dhcpd.conf` form;
 //! * the DNS result keywords (`nxdomain` …) stay keywords (ISC writes its internal result
@@ -19,8 +22,8 @@ use std::fmt::Write as _;
 
 use dhcpd_conf::exec::{AllowVerb, OptionOp};
 use dhcpd_conf::exec::{Else, Event, Executable, Expr, IfStmt, LogPriority, NamedConst};
-use dhcpd_conf::options::{Atom, IntKind, OptionName, OptionValue};
-use dhcpd_wire::options::{Format, FormatItem, Registry, value};
+use dhcpd_conf::options::{Atom, OptionName, OptionValue};
+use dhcpd_wire::options::Registry;
 
 /// The text being written and what ISC's printer needs to know about the options.
 struct W<'a> {
@@ -208,30 +211,21 @@ impl W<'_> {
         col = self.tok(col, indent, "", "", "concat");
         col = self.tok(col, indent, " ", "", "(");
         let scol = col;
-        let mut node = items;
-        let mut first = true;
-        loop {
-            // This node: its first operand (the chain so far) and its last item.
-            let (cdr, init) = match node {
-                [] => break,
-                [only] => {
-                    col = self.expr(only, col, scol, first);
-                    break;
-                }
-                [init @ .., last] => (last, init),
-            };
-            col = match init {
-                [a] => self.expr(a, col, scol, first),
-                _ => self.concat(init, col, scol, first),
-            };
-            first = false;
-            col = self.tok(col, scol, "", " ", ",");
-            if let Expr::Concat(inner) = cdr {
-                node = inner;
-                continue;
+        match items {
+            [] => {}
+            [only] => col = self.expr(only, col, scol, true),
+            [init @ .., last] => {
+                // The first operand: the chain so far.
+                col = match init {
+                    [a] => self.expr(a, col, scol, true),
+                    _ => self.concat(init, col, scol, true),
+                };
+                col = self.tok(col, scol, "", " ", ",");
+                // ISC writes a `concat` in the last place flat (`concat (A, concat (B, C))`
+                // as `concat (A, B, C)`), which reads back as another tree, written
+                // differently the next time, and again the time after: written nested here.
+                col = self.expr(last, col, scol, false);
             }
-            col = self.expr(cdr, col, scol, false);
-            break;
         }
         self.tok(col, indent, "", "", ")")
     }
@@ -359,7 +353,7 @@ impl W<'_> {
         let def = reg
             .lookup_name(&name.space, &name.name)
             .or_else(|| reg.lookup_code(&name.space, name.code))?;
-        encode_values(def.format(), groups)
+        dhcpd_conf::encode::encode_values(def.format(), groups)
     }
 
     /// `supersede|default|append|prepend SPACE.NAME = VALUE;`
@@ -623,75 +617,4 @@ pub fn write_statements(
     registry: Option<&Registry>,
 ) {
     W { out, registry }.statements(stmts, indent);
-}
-
-/// The wire bytes of constant option values (ISC's `parse_option_token` for each atom).
-/// `None` when a value cannot be encoded here (a host name where an address goes).
-pub fn encode_values(format: &Format, groups: &[Vec<Atom>]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    for g in groups {
-        for a in g {
-            encode_atom(format, a, &mut out)?;
-        }
-    }
-    Some(out)
-}
-
-fn encode_atom(format: &Format, a: &Atom, out: &mut Vec<u8>) -> Option<()> {
-    use dhcpd_conf::basic::AddrOrName;
-    use dhcpd_wire::options::value::Value;
-    match a {
-        Atom::Addr(AddrOrName::Addr(ip)) => out.extend_from_slice(&ip.octets()),
-        Atom::Addr(AddrOrName::Name(_)) => return None,
-        Atom::Addr6(ip) => out.extend_from_slice(&ip.octets()),
-        Atom::Int(kind, v) => match kind {
-            IntKind::U8 | IntKind::I8 => out.push(*v as u8),
-            IntKind::U16 | IntKind::I16 => out.extend_from_slice(&(*v as u16).to_be_bytes()),
-            IntKind::U32 | IntKind::I32 => out.extend_from_slice(&v.to_be_bytes()),
-        },
-        Atom::LeaseTime(v) => out.extend_from_slice(&v.to_be_bytes()),
-        Atom::Flag(b) => out.push(*b),
-        Atom::Text(t) => out.extend_from_slice(t),
-        Atom::Data { bytes, .. } => out.extend_from_slice(bytes),
-        Atom::DomainName(n) => {
-            let f = Format::parse("d").ok()?;
-            out.extend(value::encode(&f, &[Value::DomainName(n.clone())]).ok()?);
-        }
-        Atom::DomainList(names) => {
-            let compressed = format
-                .items()
-                .contains(&FormatItem::DomainList { compressed: true });
-            let f = Format::parse(if compressed { "Dc" } else { "D" }).ok()?;
-            let names = names.iter().map(|n| presentation(n)).collect();
-            out.extend(value::encode(&f, &[Value::DomainList(names)]).ok()?);
-        }
-        Atom::Enum(_, v) => {
-            let width = format
-                .items()
-                .iter()
-                .find(|i| matches!(i, FormatItem::Enumeration(_)))
-                .and_then(FormatItem::fixed_width)
-                .unwrap_or(1);
-            let bytes = v.to_be_bytes();
-            out.extend_from_slice(bytes.get(4usize.saturating_sub(width)..)?);
-        }
-        Atom::SpaceName(n) | Atom::KeyName(n) => out.extend_from_slice(n.as_bytes()),
-        Atom::Empty => {}
-    }
-    Some(())
-}
-
-/// A name as read (bytes, possibly with `\` escapes) in the presentation form the wire
-/// encoder takes: bytes outside printable ASCII as `\DDD`.
-fn presentation(name: &[u8]) -> String {
-    let cut = name.iter().position(|&b| b == 0).unwrap_or(name.len());
-    let mut s = String::with_capacity(cut);
-    for &b in &name[..cut] {
-        if (0x21..0x7f).contains(&b) {
-            s.push(b as char);
-        } else {
-            let _ = write!(s, "\\{b:03}");
-        }
-    }
-    s
 }

@@ -10,25 +10,39 @@
 //! stages meanwhile forms the next batch. On stop or reload everything staged is flushed
 //! before [`run`] returns. Timers: the engine's `poll_timeout` bounds the wait. `ping-check`: the
 //! engine's [`Action::Ping`] goes out on the ICMP socket, echo replies go back to the engine.
+//!
+//! Failover (see [`crate::failover_conn`]): the peers' TCP links are polled here too. A
+//! received BNDUPD's lease is staged like any other record, its BNDACK waiting for the same
+//! flush. Failover messages a turn produced are written only once everything staged so far
+//! is durable (a synchronous flush in that turn), so a persisted state change precedes the
+//! STATE that announces it and a BNDACK follows its lease. Turns without failover output
+//! keep the pipelined journal. The operator's control socket (`partner-down NAME`,
+//! `status`) is served here as well.
 
 use std::io;
+use std::io::{BufRead, Write};
 use std::net::{Ipv4Addr, SocketAddrV4};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixListener;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
-use dhcpd_core::{Action, Engine, Level, Received, Route, Transmit};
+use dhcpd_core::{Action, Engine, FailoverEngine, Level, Received, Route, Transmit};
 use dhcpd_sys::icmp::IcmpSocket;
 use dhcpd_sys::packet::PacketSocket;
 use dhcpd_sys::signals::{SIGHUP, SIGINT, SIGTERM, Signals};
 use dhcpd_wire::frame::{FrameSpec, RxChecksums, parse_frame};
+use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 
+use crate::failover_conn::FailoverNet;
 use crate::journal::Journal;
 
 const UDP: Token = Token(0);
 const SIGNALS: Token = Token(1);
 const ICMP: Token = Token(2);
 const JOURNAL: Token = Token(3);
+const CONTROL: Token = Token(4);
 const FIRST_IFACE: usize = 16;
 
 /// An interface the server serves.
@@ -62,11 +76,24 @@ pub struct Io {
     pub udp: mio::net::UdpSocket,
     /// The server's UDP port (67, or `-p`).
     pub port: u16,
-    /// The lease journal; each waiter is the reply to send once its record is durable.
-    pub journal: Journal<Option<Transmit>>,
+    /// The lease journal; each waiter is what to send once its record is durable.
+    pub journal: Journal<Waiter>,
     /// The ICMP echo socket for `ping-check` (`None` when it could not be opened: the
     /// engine then simply waits out each ping).
     pub icmp: Option<IcmpSocket>,
+    /// The failover links (none without `failover peer` blocks).
+    pub failover: Option<FailoverNet>,
+    /// The operator's control socket (non-blocking), if one could be opened.
+    pub control: Option<UnixListener>,
+}
+
+/// What waits for a journal record.
+#[derive(Debug)]
+pub enum Waiter {
+    /// A DHCP reply (or nothing).
+    Reply(Option<Transmit>),
+    /// A failover BNDACK for link `.0`.
+    Ack(usize, dhcpd_failover::Message),
 }
 
 fn log_line(level: Level, msg: &str) {
@@ -121,8 +148,16 @@ impl Io {
             match a {
                 Action::Send(t) => self.send(&t),
                 Action::Commit { record, then } => {
-                    if let Err(e) = self.journal.stage(record.as_bytes(), then) {
+                    if let Err(e) = self.journal.stage(record.as_bytes(), Waiter::Reply(then)) {
                         log::error!("{e}; the reply is not sent");
+                    }
+                }
+                Action::CommitAck { record, link, ack } => {
+                    if let Err(e) = self
+                        .journal
+                        .stage(record.as_bytes(), Waiter::Ack(link, ack))
+                    {
+                        log::error!("{e}; the failover update is not acknowledged");
                     }
                 }
                 Action::Log(level, msg) => log_line(level, &msg),
@@ -138,27 +173,37 @@ impl Io {
     }
 
     /// Makes every staged record durable (waiting for the disk), then sends what waited.
-    fn commit(&mut self) {
+    fn commit<E: FailoverEngine>(&mut self, engine: &mut E) {
         let r = self.journal.flush();
-        self.released(r);
+        self.released(engine, r);
     }
 
     /// Sends the replies of the batch the writer thread finished, if it has, and hands it
     /// everything staged since.
-    fn pipeline(&mut self, waker: &Arc<Waker>) {
+    fn pipeline<E: FailoverEngine>(&mut self, engine: &mut E, waker: &Arc<Waker>) {
         if let Some(r) = self.journal.poll_flush() {
-            self.released(r);
+            self.released(engine, r);
         }
         if let Err(e) = self.journal.begin_flush(waker) {
             log::error!("{e}: no DHCPACK is sent until the lease file can be written again");
         }
     }
 
-    fn released(&mut self, r: Result<Vec<Option<Transmit>>, crate::journal::JournalError>) {
+    fn released<E: FailoverEngine>(
+        &mut self,
+        engine: &mut E,
+        r: Result<Vec<Waiter>, crate::journal::JournalError>,
+    ) {
         match r {
             Ok(ready) => {
-                for t in ready.into_iter().flatten() {
-                    self.send(&t);
+                for w in ready {
+                    match w {
+                        Waiter::Reply(Some(t)) => self.send(&t),
+                        Waiter::Reply(None) => {}
+                        Waiter::Ack(link, ack) => {
+                            engine.failover_committed(link, ack, SystemTime::now())
+                        }
+                    }
                 }
             }
             Err(e) => {
@@ -169,8 +214,19 @@ impl Io {
 }
 
 /// Runs until a signal asks to stop or reload.
-pub fn run<E: Engine>(engine: &mut E, io: &mut Io, signals: &mut Signals) -> io::Result<Exit> {
+pub fn run<E: Engine + FailoverEngine>(
+    engine: &mut E,
+    io: &mut Io,
+    signals: &mut Signals,
+) -> io::Result<Exit> {
     let mut poll = Poll::new()?;
+    if let Some(f) = io.failover.as_mut() {
+        f.register(poll.registry())?;
+    }
+    if let Some(c) = io.control.as_ref() {
+        poll.registry()
+            .register(&mut SourceFd(&c.as_raw_fd()), CONTROL, Interest::READABLE)?;
+    }
     poll.registry()
         .register(&mut io.udp, UDP, Interest::READABLE)?;
     poll.registry()
@@ -185,7 +241,14 @@ pub fn run<E: Engine>(engine: &mut E, io: &mut Io, signals: &mut Signals) -> io:
     let waker = Arc::new(Waker::new(poll.registry(), JOURNAL)?);
     let result = turn_loop(engine, io, signals, &mut poll, &waker);
     // Nothing staged is left behind: the next `run` (after a reload) has another waker.
-    io.commit();
+    io.drain(engine);
+    io.commit(engine);
+    if let Some(f) = io.failover.as_mut() {
+        f.deregister(poll.registry());
+    }
+    if let Some(c) = io.control.as_ref() {
+        let _ = poll.registry().deregister(&mut SourceFd(&c.as_raw_fd()));
+    }
     if let Some(icmp) = &mut io.icmp {
         let _ = poll.registry().deregister(icmp);
     }
@@ -197,7 +260,63 @@ pub fn run<E: Engine>(engine: &mut E, io: &mut Io, signals: &mut Signals) -> io:
     result
 }
 
-fn turn_loop<E: Engine>(
+/// The end of a turn. Without failover output: the pipelined journal. With it: every record
+/// staged so far is made durable first (persisted states, the leases BNDACKs answer), then
+/// the failover messages go out; what the released waiters produce goes round again.
+fn settle<E: Engine + FailoverEngine>(
+    engine: &mut E,
+    io: &mut Io,
+    poll: &Poll,
+    waker: &Arc<Waker>,
+) {
+    for _ in 0..64 {
+        io.drain(engine);
+        let held = match io.failover.as_mut() {
+            Some(f) => f.collect(engine, poll.registry()),
+            None => false,
+        };
+        if !held {
+            break;
+        }
+        io.drain(engine);
+        io.commit(engine);
+        if let Some(f) = io.failover.as_mut() {
+            f.write(engine, poll.registry());
+        }
+    }
+    io.drain(engine);
+    io.pipeline(engine, waker);
+}
+
+/// Serves one connection on the control socket: one command line in, one line out.
+fn control<E: FailoverEngine>(engine: &mut E, listener: &UnixListener) {
+    loop {
+        let (stream, _) = match listener.accept() {
+            Ok(x) => x,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                log::error!("control socket: {e}");
+                return;
+            }
+        };
+        let _ = stream.set_nonblocking(false);
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+        let mut line = String::new();
+        let mut r = io::BufReader::new(&stream);
+        if r.read_line(&mut line).is_err() {
+            continue;
+        }
+        let cmd = line.trim();
+        log::info!("control: {cmd}");
+        let answer = engine.failover_control(cmd, SystemTime::now());
+        let mut w = &stream;
+        let _ = writeln!(w, "{answer}");
+    }
+}
+
+fn turn_loop<E: Engine + FailoverEngine>(
     engine: &mut E,
     io: &mut Io,
     signals: &mut Signals,
@@ -206,11 +325,29 @@ fn turn_loop<E: Engine>(
 ) -> io::Result<Exit> {
     let mut events = Events::with_capacity(256);
     let mut buf = vec![0u8; 65536];
+    // Start-up records (the failover state) and the first connection attempts.
+    if let Some(f) = io.failover.as_mut() {
+        f.handle_timeout(engine, poll.registry());
+    }
+    settle(engine, io, poll, waker);
     loop {
-        let timeout = engine.poll_timeout().map(|t| {
+        let until = |t: SystemTime| {
             t.duration_since(SystemTime::now())
                 .unwrap_or(Duration::ZERO)
-        });
+        };
+        let net = io
+            .failover
+            .as_ref()
+            .and_then(|f| f.next_deadline())
+            .map(|t| t.saturating_duration_since(Instant::now()));
+        let timeout = [
+            engine.poll_timeout().map(until),
+            engine.failover_timeout().map(until),
+            net,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         match poll.poll(&mut events, timeout) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -242,6 +379,23 @@ fn turn_loop<E: Engine>(
                 ICMP => read_icmp(engine, io),
                 // The writer thread finished a batch: `pipeline` below picks it up.
                 JOURNAL => {}
+                CONTROL => {
+                    if let Some(c) = io.control.as_ref() {
+                        control(engine, c);
+                    }
+                }
+                t if io.failover.as_ref().is_some_and(|f| f.owns(t)) => {
+                    if let Some(f) = io.failover.as_mut() {
+                        f.handle_event(
+                            engine,
+                            poll.registry(),
+                            t,
+                            ev.is_readable() || ev.is_read_closed() || ev.is_error(),
+                            ev.is_writable() || ev.is_write_closed(),
+                        );
+                    }
+                    io.drain(engine);
+                }
                 Token(t) if t >= FIRST_IFACE => {
                     let i = t - FIRST_IFACE;
                     read_interface(engine, io, i, &mut buf);
@@ -254,14 +408,24 @@ fn turn_loop<E: Engine>(
             engine.handle_timeout(now);
             io.drain(engine);
         }
-        io.pipeline(waker);
+        if engine.failover_timeout().is_some_and(|t| t <= now) {
+            engine.failover_handle_timeout(now);
+            io.drain(engine);
+        }
+        if let Some(f) = io.failover.as_mut() {
+            f.handle_timeout(engine, poll.registry());
+        }
+        settle(engine, io, poll, waker);
         if let Some(e) = exit {
+            if let (Some(f), Exit::Stop) = (io.failover.as_mut(), e) {
+                f.close_all(poll.registry());
+            }
             return Ok(e);
         }
     }
 }
 
-fn read_icmp<E: Engine>(engine: &mut E, io: &mut Io) {
+fn read_icmp<E: Engine + FailoverEngine>(engine: &mut E, io: &mut Io) {
     loop {
         let Some(icmp) = &io.icmp else { return };
         match icmp.recv_reply() {
@@ -278,7 +442,12 @@ fn read_icmp<E: Engine>(engine: &mut E, io: &mut Io) {
     }
 }
 
-fn read_interface<E: Engine>(engine: &mut E, io: &mut Io, i: usize, buf: &mut [u8]) {
+fn read_interface<E: Engine + FailoverEngine>(
+    engine: &mut E,
+    io: &mut Io,
+    i: usize,
+    buf: &mut [u8],
+) {
     loop {
         let Some(iface) = io.ifaces.get(i) else {
             return;

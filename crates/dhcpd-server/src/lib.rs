@@ -1,4 +1,5 @@
 //! dhcpd-rs server: the mio event loop, the lease journal, failover connections.
 
 pub mod event_loop;
+pub mod failover_conn;
 pub mod journal;

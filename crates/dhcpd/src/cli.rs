@@ -113,6 +113,21 @@ const FLAGS: &[Flag] = &[
         takes_value: false,
     },
     Flag {
+        isc: "--partner-down",
+        clap: "partner-down",
+        takes_value: true,
+    },
+    Flag {
+        isc: "--failover-status",
+        clap: "failover-status",
+        takes_value: false,
+    },
+    Flag {
+        isc: "--control-socket",
+        clap: "control-socket",
+        takes_value: true,
+    },
+    Flag {
         isc: "--version",
         clap: "version",
         takes_value: false,
@@ -205,6 +220,16 @@ pub struct Args {
     /// Do not write a PID file.
     #[arg(long = "no-pid")]
     pub no_pid: bool,
+    /// Tell the running server that the failover peer NAME is down (ISC: omshell
+    /// `set local-state = 4` on the failover-state object).
+    #[arg(long = "partner-down")]
+    pub partner_down: Option<String>,
+    /// Ask the running server for its failover states.
+    #[arg(long = "failover-status")]
+    pub failover_status: bool,
+    /// The server's control socket (default /run/dhcpd-rs/control.sock).
+    #[arg(long = "control-socket")]
+    pub control_socket: Option<String>,
     /// Print the version and exit.
     #[arg(long = "version")]
     pub version: bool,

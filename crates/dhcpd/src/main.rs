@@ -132,6 +132,16 @@ fn run() -> ExitCode {
         println!("{}", cli::USAGE);
         return ExitCode::SUCCESS;
     }
+    let control = args
+        .control_socket
+        .clone()
+        .unwrap_or_else(|| serve::DEFAULT_CONTROL_SOCKET.to_string());
+    if let Some(peer) = &args.partner_down {
+        return serve::control_client(&control, &format!("partner-down {peer}"), &mut err);
+    }
+    if args.failover_status {
+        return serve::control_client(&control, "status", &mut err);
+    }
     let mut port: u16 = 67;
     if let Some(p) = args
         .port
@@ -198,6 +208,7 @@ fn run() -> ExitCode {
             group: args.group.as_deref(),
             chroot: args.chroot.as_deref(),
             interfaces: &args.interfaces,
+            control: &control,
         };
         return serve::serve(&serve_args, out, &mut FsLoader, &mut err);
     }

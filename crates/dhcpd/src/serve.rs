@@ -10,11 +10,14 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use dhcpd_conf::{Loader, ParseOptions, ParseOutput, parse_config};
+use dhcpd_core::FailoverEngine;
+use dhcpd_core::engine::failover::setups_from_config;
 use dhcpd_core::engine::{IfaceInfo, Server};
 use dhcpd_core::model::Model;
 use dhcpd_leases::db::LeaseDb;
 use dhcpd_leases::parse::LoadOptions;
 use dhcpd_server::event_loop::{self, Exit, Io, ServedInterface};
+use dhcpd_server::failover_conn::FailoverNet;
 use dhcpd_server::journal::Journal;
 use dhcpd_sys::packet::PacketSocket;
 use dhcpd_sys::{iface, notify, privs, signals, syslog, udp};
@@ -49,6 +52,76 @@ pub struct ServeArgs<'a> {
     pub chroot: Option<&'a str>,
     /// Interface names.
     pub interfaces: &'a [String],
+    /// The control socket (`--control-socket`).
+    pub control: &'a str,
+}
+
+/// Where the server listens for operator commands (`dhcpd --partner-down NAME`).
+pub const DEFAULT_CONTROL_SOCKET: &str = "/run/dhcpd-rs/control.sock";
+
+/// Opens the control socket: its directory is created root-only (0700), the socket 0600.
+/// A socket another live server answers on is left alone (then this one has none).
+fn open_control(path: &str) -> Option<std::os::unix::net::UnixListener> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let p = Path::new(path);
+    if let Some(dir) = p.parent() {
+        if !dir.exists() {
+            let _ = std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir);
+        }
+    }
+    if std::os::unix::net::UnixStream::connect(p).is_ok() {
+        log::error!("control socket {path}: another server is using it; none opened");
+        return None;
+    }
+    let _ = std::fs::remove_file(p);
+    match std::os::unix::net::UnixListener::bind(p) {
+        Ok(l) => {
+            let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600));
+            if l.set_nonblocking(true).is_err() {
+                return None;
+            }
+            Some(l)
+        }
+        Err(e) => {
+            log::error!("control socket {path}: {e}");
+            None
+        }
+    }
+}
+
+/// `dhcpd --partner-down NAME` / `--failover-status`: one command to the running server.
+pub fn control_client(path: &str, cmd: &str, err: &mut impl Write) -> ExitCode {
+    use std::io::{BufRead, BufReader};
+    let mut s = match std::os::unix::net::UnixStream::connect(path) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(err, "{path}: {e} (is dhcpd running?)");
+            return ExitCode::from(1);
+        }
+    };
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+    if let Err(e) = writeln!(s, "{cmd}") {
+        let _ = writeln!(err, "{path}: {e}");
+        return ExitCode::from(1);
+    }
+    let mut line = String::new();
+    match BufReader::new(&s).read_line(&mut line) {
+        Ok(_) => {
+            println!("{}", line.trim_end());
+            if line.contains("no such") || line.contains("refused") || line.contains("unknown") {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(err, "{path}: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn host_interfaces() -> Vec<IfaceInfo> {
@@ -102,35 +175,11 @@ fn engine_for(
         },
     );
     srv.load_leases(&db.state);
-    Ok((srv, log))
-}
-
-/// Until the server speaks the failover protocol, a pool with a `failover peer` must not be
-/// served alone: the partner would hand out the same addresses. ISC in the same position
-/// (startup, partner never reached) serves nobody from such pools. We refuse to start, with
-/// the reason, rather than run half of a pair silently.
-fn failover_refusal(config: &dhcpd_conf::ast::Config) -> Option<String> {
-    fn peers(body: &[dhcpd_conf::ast::Stmt], out: &mut Vec<String>) {
-        use dhcpd_conf::ast::Stmt;
-        for s in body {
-            match s {
-                Stmt::FailoverPeer(p) => out.push(p.name.clone()),
-                Stmt::Include(i) => peers(&i.statements, out),
-                Stmt::SharedNetwork(n) => peers(&n.body, out),
-                Stmt::Group(g) => peers(&g.body, out),
-                _ => {}
-            }
-        }
+    let setups = setups_from_config(&out.config)?;
+    if !setups.is_empty() {
+        srv.enable_failover(setups, &db.state.failover, std::time::SystemTime::now())?;
     }
-    let mut names = Vec::new();
-    peers(&config.statements, &mut names);
-    let first = names.first()?;
-    Some(format!(
-        "failover peer {first}: this version of dhcpd-rs does not speak the failover protocol \
-         yet, and serving a failover pool alone could give one address to two clients.\n\
-         Refusing to start. Keep ISC dhcpd for this failover pair for now (dhcpd -t checks the \
-         configuration); see docs/failover-guide.md."
-    ))
+    Ok((srv, log))
 }
 
 /// Serves until stopped. `out` is the configuration already read and checked.
@@ -163,11 +212,6 @@ pub fn serve(
         Ok(None) => return ExitCode::SUCCESS,
         Err(m) => return fatal(err, &m),
     };
-    // After the lease-file rewrite (ISC too rewrites it before it gives up), before any
-    // socket is opened.
-    if let Some(msg) = failover_refusal(&out.config) {
-        return fatal(err, &msg);
-    }
     let (mut engine, startup_log) = match engine_for(&out, a, &started.path) {
         Ok(x) => x,
         Err(m) => return fatal(err, &m),
@@ -195,6 +239,10 @@ pub fn serve(
         Ok(s) => s,
         Err(e) => return fatal(err, &format!("Can't bind to dhcp address: {e}")),
     };
+    let links = engine.failover_links();
+    let failover = (!links.is_empty()).then(|| FailoverNet::open(links));
+    // The control socket only carries failover commands: none without failover.
+    let control = failover.as_ref().and_then(|_| open_control(a.control));
     // ping-check's ICMP socket needs root: open it now. ISC carries on without it.
     let icmp = match dhcpd_sys::icmp::IcmpSocket::open() {
         Ok(s) => Some(s),
@@ -233,6 +281,8 @@ pub fn serve(
         udp: udp_sock,
         port: a.port,
         journal: Journal::from_file(started.file),
+        failover,
+        control,
         icmp,
     };
     notify::ready("serving");
@@ -242,6 +292,9 @@ pub fn serve(
         match event_loop::run(&mut engine, &mut io, &mut sigs) {
             Ok(Exit::Stop) => {
                 notify::stopping();
+                if io.control.is_some() {
+                    let _ = std::fs::remove_file(a.control);
+                }
                 if !a.no_pid {
                     let _ = std::fs::remove_file(a.pid);
                 }
@@ -249,6 +302,13 @@ pub fn serve(
             }
             Ok(Exit::Reload) => {
                 notify::reloading(false);
+                if io.failover.is_some() {
+                    log::error!(
+                        "failover is configured: a reload would restart the failover state machines; restart dhcpd instead -- keeping the running configuration"
+                    );
+                    notify::reloading(true);
+                    continue;
+                }
                 reload(a, loader, &started.path, &mut engine);
                 notify::reloading(true);
             }

@@ -1,0 +1,334 @@
+//! Two engines as a failover pair on a virtual clock, the wire and the journal simulated:
+//! both reach NORMAL, the pool is split as ISC splits it, each DISCOVER is answered by exactly
+//! one server (RFC 3074 buckets), a lease granted by one shows up ACTIVE at the other, lease
+//! times respect MCLT, and no accepting BNDACK leaves before its lease was committed.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::Ipv4Addr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use dhcpd_conf::{MemLoader, ParseOptions, parse_config};
+use dhcpd_core::engine::failover::setups_from_config;
+use dhcpd_core::engine::{IfaceInfo, Server};
+use dhcpd_core::model::Model;
+use dhcpd_core::{Action, Engine, FailoverEngine, Received};
+use dhcpd_failover::MessageType as FoType;
+use dhcpd_leases::model::{BindingState, FailoverStateName};
+use dhcpd_wire::message::{Message, MessageType, OpCode, OptionList, RawOption, Vendor};
+
+const T0: u64 = 1_800_000_000;
+
+fn conf(primary: bool) -> String {
+    let role = if primary {
+        "primary; mclt 300; split 128; address 198.51.100.2; peer address 198.51.100.3;"
+    } else {
+        "secondary; address 198.51.100.3; peer address 198.51.100.2;"
+    };
+    format!(
+        "ping-check false;\nauthoritative;\ndefault-lease-time 3600;\nmax-lease-time 7200;\n\
+         failover peer \"fo\" {{ {role} max-unacked-updates 10; max-response-delay 30; load balance max seconds 3; }}\n\
+         subnet 198.51.100.0 netmask 255.255.255.0 {{\n  pool {{ failover peer \"fo\"; range 198.51.100.100 198.51.100.139; }}\n}}\n"
+    )
+}
+
+fn at(s: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(T0 + s)
+}
+
+fn server(primary: bool) -> Server {
+    let text = conf(primary);
+    let mut l = MemLoader::single("t.conf", &text);
+    let out = parse_config("t.conf", &mut l, ParseOptions::default());
+    assert!(!out.has_errors(), "{:?}", out.diagnostics);
+    let eth0 = IfaceInfo {
+        index: 2,
+        name: "eth0".into(),
+        mac: [2, 0, 0, 0, 0, if primary { 2 } else { 3 }],
+        addrs: vec![(Ipv4Addr::new(198, 51, 100, if primary { 2 } else { 3 }), 24)],
+    };
+    let mut s = Server::new(
+        Model::from_config(&out.config),
+        out.registry,
+        &[eth0],
+        &[],
+        68,
+    )
+    .expect("server")
+    .0;
+    let setups = setups_from_config(&out.config).expect("setups");
+    assert_eq!(setups.len(), 1);
+    s.enable_failover(setups, &BTreeMap::new(), at(0))
+        .expect("failover");
+    s
+}
+
+struct Pair {
+    s: [Server; 2],
+    /// xids of BNDACKs whose lease is committed, per server.
+    committed: [HashSet<u32>; 2],
+    /// Replies (OFFER/ACK) each server sent, with the lease time.
+    replies: [Vec<(MessageType, Ipv4Addr, u32)>; 2],
+    log: [Vec<String>; 2],
+}
+
+fn lease_time(m: &Message) -> u32 {
+    m.option(51)
+        .and_then(|v| <[u8; 4]>::try_from(v.as_slice()).ok())
+        .map_or(0, u32::from_be_bytes)
+}
+
+impl Pair {
+    fn new() -> Pair {
+        Pair {
+            s: [server(true), server(false)],
+            committed: [HashSet::new(), HashSet::new()],
+            replies: [Vec::new(), Vec::new()],
+            log: [Vec::new(), Vec::new()],
+        }
+    }
+
+    /// Runs both servers until nothing moves: the journal is "flushed" at once, messages
+    /// cross the wire through the codec.
+    fn settle(&mut self, now: SystemTime) {
+        for _ in 0..10_000 {
+            let mut moved = false;
+            for i in 0..2 {
+                let mut acks = Vec::new();
+                while let Some(a) = self.s[i].poll_action() {
+                    match a {
+                        Action::CommitAck { ack, .. } => acks.push(ack),
+                        Action::Send(t) | Action::Commit { then: Some(t), .. } => {
+                            let m = Message::from_bytes(&t.payload).expect("reply");
+                            let ty = m.message_type().expect("type");
+                            self.replies[i].push((ty, m.yiaddr, lease_time(&m)));
+                        }
+                        Action::Log(_, l) => self.log[i].push(l),
+                        _ => {}
+                    }
+                }
+                // Everything a message produced is now on the wire; BNDACKs must wait.
+                while let Some(m) = self.s[i].failover_poll_transmit(0) {
+                    if m.msg_type == FoType::BndAck && m.reject_reason().is_none() {
+                        assert!(
+                            self.committed[i].contains(&m.xid),
+                            "server {i} sent BNDACK xid {} before its lease was committed",
+                            m.xid
+                        );
+                    }
+                    let bytes = m.to_vec();
+                    let back = dhcpd_failover::Message::decode(&bytes).expect("decodes");
+                    assert_eq!(back, m, "lossless codec");
+                    assert!(
+                        self.s[1 - i].failover_message(0, now, back),
+                        "server {} refused a message",
+                        1 - i
+                    );
+                    moved = true;
+                }
+                for ack in acks {
+                    self.committed[i].insert(ack.xid);
+                    self.s[i].failover_committed(0, ack, now);
+                    moved = true;
+                }
+                assert!(
+                    !self.s[i].failover_poll_close(0),
+                    "server {i} closed the link"
+                );
+            }
+            if !moved {
+                return;
+            }
+        }
+        panic!("the pair never settles");
+    }
+
+    /// Advances the clock second by second to `until`, firing timers.
+    fn run(&mut self, from: u64, until: u64) {
+        for t in from..=until {
+            let now = at(t);
+            for i in 0..2 {
+                if self.s[i].failover_timeout().is_some_and(|d| d <= now) {
+                    self.s[i].failover_handle_timeout(now);
+                }
+                if self.s[i].poll_timeout().is_some_and(|d| d <= now) {
+                    self.s[i].handle_timeout(now);
+                }
+            }
+            self.settle(now);
+        }
+    }
+
+    fn count(&self, i: usize, st: BindingState) -> usize {
+        self.s[i].leases().count(st)
+    }
+}
+
+fn packet(mac: u8, ty: MessageType, extra: Vec<RawOption>) -> Vec<u8> {
+    let mut chaddr = [0u8; 16];
+    chaddr[..6].copy_from_slice(&[2, 0, 0, 0, 0x0f, mac]);
+    let mut opts = vec![RawOption::new(53, vec![u8::from(ty)]).expect("option")];
+    opts.extend(extra);
+    Message {
+        op: OpCode::Request,
+        htype: 1,
+        hlen: 6,
+        hops: 0,
+        xid: 0x1000 + u32::from(mac),
+        secs: 0,
+        flags: 0,
+        ciaddr: Ipv4Addr::UNSPECIFIED,
+        yiaddr: Ipv4Addr::UNSPECIFIED,
+        siaddr: Ipv4Addr::UNSPECIFIED,
+        giaddr: Ipv4Addr::UNSPECIFIED,
+        chaddr,
+        sname: Default::default(),
+        file: Default::default(),
+        vendor: Vendor::Options(OptionList::with_end(opts)),
+    }
+    .to_vec()
+    .expect("encode")
+}
+
+fn deliver(s: &mut Server, now: SystemTime, payload: &[u8]) {
+    s.handle_packet(
+        now,
+        &Received {
+            ifindex: 2,
+            src_mac: [2, 0, 0, 0, 0, 9],
+            src_ip: Ipv4Addr::UNSPECIFIED,
+            dst_ip: Ipv4Addr::BROADCAST,
+            src_port: 68,
+            payload,
+        },
+    );
+}
+
+#[test]
+fn a_pair_reaches_normal_splits_balances_and_shares_leases() {
+    let mut p = Pair::new();
+    // Both start in RECOVER → STARTUP, connect, and converge.
+    for i in 0..2 {
+        p.s[i].failover_connected(0, at(1));
+    }
+    p.settle(at(1));
+    p.run(2, 20);
+    for i in 0..2 {
+        assert_eq!(
+            p.s[i].failover_state("fo"),
+            Some((FailoverStateName::Normal, FailoverStateName::Normal)),
+            "server {i}: {:#?}",
+            p.log[i]
+        );
+    }
+    assert!(
+        p.log[0]
+            .iter()
+            .any(|l| l == "failover peer fo: I move from recover-done to normal"),
+        "{:#?}",
+        p.log[0]
+    );
+    // ISC's split of a fresh 40-lease pool: 20 FREE, 20 BACKUP, on both sides.
+    for i in 0..2 {
+        assert_eq!(p.count(i, BindingState::Free), 20, "server {i}");
+        assert_eq!(p.count(i, BindingState::Backup), 20, "server {i}");
+    }
+
+    // Each DISCOVER is answered by exactly one server, the one owning its hash bucket.
+    let mut served_by = [0usize; 2];
+    for mac in 1..=16u8 {
+        let before = [p.replies[0].len(), p.replies[1].len()];
+        let d = packet(mac, MessageType::Discover, vec![]);
+        for i in 0..2 {
+            deliver(&mut p.s[i], at(21), &d);
+        }
+        p.settle(at(21));
+        let offered: Vec<usize> = (0..2).filter(|&i| p.replies[i].len() > before[i]).collect();
+        assert_eq!(offered.len(), 1, "mac {mac}: offers from {offered:?}");
+        let i = offered[0];
+        let bucket = dhcpd_failover::hash::bucket(&[2, 0, 0, 0, 0x0f, mac]);
+        assert_eq!(i == 0, bucket < 128, "mac {mac} bucket {bucket}");
+        served_by[i] += 1;
+        // The offer comes from the server's own free state and is at most MCLT long.
+        let (ty, addr, t) = p.replies[i][before[i]];
+        assert_eq!(ty, MessageType::Offer);
+        assert!(t <= 300, "offered {t} s, MCLT is 300");
+        let own = if i == 0 {
+            BindingState::Free
+        } else {
+            BindingState::Backup
+        };
+        let st = p.s[i]
+            .leases()
+            .get(addr)
+            .expect("lease")
+            .lease
+            .binding_state;
+        assert_eq!(st, own, "server {i} offered {addr} in state {st:?}");
+        // REQUEST it: the granting server ACKs, the peer learns the binding.
+        let sid = Ipv4Addr::new(198, 51, 100, if i == 0 { 2 } else { 3 });
+        let r = packet(
+            mac,
+            MessageType::Request,
+            vec![
+                RawOption::new(50, addr.octets().to_vec()).expect("50"),
+                RawOption::new(54, sid.octets().to_vec()).expect("54"),
+            ],
+        );
+        for k in 0..2 {
+            deliver(&mut p.s[k], at(22), &r);
+        }
+        p.settle(at(22));
+        let (ty, yi, t) = *p.replies[i].last().expect("ack");
+        assert_eq!((ty, yi), (MessageType::Ack, addr));
+        assert!(t <= 300, "first ACK {t} s, MCLT is 300");
+        p.run(23, 26); // BNDACK batching (2 s)
+        for k in 0..2 {
+            let l = &p.s[k].leases().get(addr).expect("lease").lease;
+            assert_eq!(l.binding_state, BindingState::Active, "server {k}, {addr}");
+            assert_eq!(
+                l.hardware.as_ref().map(|h| h.addr.clone()),
+                Some(vec![2, 0, 0, 0, 0x0f, mac])
+            );
+        }
+        // The granting server's lease is acknowledged by the peer (tsfp = atsfp = tstp).
+        let l = &p.s[i].leases().get(addr).expect("lease").lease;
+        assert!(l.atsfp > 0 && l.atsfp == l.tstp, "{l:?}");
+    }
+    assert!(served_by[0] > 0 && served_by[1] > 0, "{served_by:?}");
+    assert!(!p.committed[0].is_empty() && !p.committed[1].is_empty());
+}
+
+#[test]
+fn partner_down_by_the_operator_needs_the_link_down() {
+    let mut p = Pair::new();
+    for i in 0..2 {
+        p.s[i].failover_connected(0, at(1));
+    }
+    p.settle(at(1));
+    p.run(2, 20);
+    let refused = p.s[0].failover_control("partner-down fo", at(21));
+    assert!(refused.contains("refused"), "{refused}");
+    p.s[0].failover_disconnected(0, at(22));
+    p.s[1].failover_disconnected(0, at(22));
+    p.settle(at(22));
+    assert_eq!(
+        p.s[0].failover_state("fo"),
+        Some((
+            FailoverStateName::CommunicationsInterrupted,
+            FailoverStateName::Normal
+        ))
+    );
+    let ok = p.s[0].failover_control("partner-down fo", at(23));
+    assert_eq!(ok, "failover peer fo: partner-down");
+    assert_eq!(
+        p.s[0].failover_state("fo").map(|s| s.0),
+        Some(FailoverStateName::PartnerDown)
+    );
+    let unknown = p.s[0].failover_control("partner-down nope", at(23));
+    assert!(unknown.contains("no such relationship"), "{unknown}");
+    let status = p.s[0].failover_control("status", at(23));
+    assert!(
+        status.contains("my state partner-down") && status.contains("not connected"),
+        "{status}"
+    );
+}
