@@ -189,11 +189,17 @@ fn dhcpcd_gets_a_lease_renews_and_releases() {
         "{out}\n--- server ---\n{log}"
     );
     assert_eq!(log.matches("DHCPACK on 198.51.100.50").count(), 2, "{log}");
+    // The RELEASE is the client's last packet: give the server a moment to log it.
+    let released = Lab::wait_for(Duration::from_secs(3), || {
+        run.log().contains("DHCPRELEASE of 198.51.100.50")
+            && last_record(&run.leases(), ip(50)).contains("binding state free;")
+    });
     assert!(
-        log.contains("DHCPRELEASE of 198.51.100.50"),
-        "{out}\n--- server ---\n{log}"
+        released,
+        "{out}\n--- server ---\n{}\n{}",
+        run.log(),
+        run.leases()
     );
-    assert!(last_record(&run.leases(), ip(50)).contains("binding state free;"));
 }
 
 #[test]
