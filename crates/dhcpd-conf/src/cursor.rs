@@ -98,8 +98,12 @@ impl<'a> Cursor<'a> {
         let _ = self.next();
     }
 
-    /// The text of a token of this file (for strings: the unescaped value).
-    pub fn text<'t>(&'t self, tok: &'t Token) -> &'t [u8] {
+    /// The text of a token of this file (for strings: the unescaped value). It borrows the
+    /// token and the file, not the cursor.
+    pub fn text<'t>(&self, tok: &'t Token) -> &'t [u8]
+    where
+        'a: 't,
+    {
         token_text(self.lexer.source(), tok)
     }
 

@@ -1250,8 +1250,8 @@ impl Parser<'_> {
             }
             return None;
         }
-        let text = c.text(t).to_vec();
-        Some(c.convert_num(&text, 0, bits))
+        let text = c.text(t);
+        Some(c.convert_num(text, 0, bits))
     }
 
     /// ISC's `parse_domain_list`: quoted names separated by commas.

@@ -117,8 +117,8 @@ impl Parser<'_> {
                         let s = c.next();
                         Some(Bytes::String(c.text(&s).to_vec()))
                     } else {
-                        match c.parse_numeric_aggregate(None, b':', 16, 8) {
-                            Some(v) => Some(Bytes::Hex(v.into_iter().map(|b| b as u8).collect())),
+                        match c.parse_byte_aggregate(None, b':', 16) {
+                            Some(v) => Some(Bytes::Hex(v)),
                             None => {
                                 c.error_help(
                                     "expecting hex list.",
