@@ -39,7 +39,7 @@ impl Parser<'_> {
             return;
         }
         let mut ctx = HostCtx {
-            name: name.clone(),
+            name: &name,
             ..HostCtx::default()
         };
         let mut body = Vec::new();

@@ -18,7 +18,7 @@ mod network;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::ast::{DuidHwType, LeaseIdFormat, ServerDuid, Span, Stmt};
 use crate::cursor::Cursor;
@@ -54,15 +54,17 @@ pub enum Scope {
 /// Cross-statement state of the declaration parser (declared hosts, classes, peers, ...).
 #[derive(Debug, Default)]
 pub struct DeclState {
-    /// Host names entered so far (case-sensitive, as ISC's host hash).
-    pub(crate) hosts: HashSet<String>,
+    /// Host names entered so far (case-sensitive, as ISC's host hash). These sets hash with
+    /// FxHash, which is fast but not DoS-resistant: the names come from the administrator's
+    /// own configuration, not from the network.
+    pub(crate) hosts: FxHashSet<String>,
     /// The "host declarations are global" warning was printed.
     pub(crate) host_warned: bool,
     /// Names of the classes declared so far.
-    pub(crate) classes: HashSet<String>,
+    pub(crate) classes: FxHashSet<String>,
     /// Named groups in ISC's group hash: name → whether the entry is dynamic-only (only
     /// those leave the hash when deleted; static ones stay, marked deleted, and still resolve).
-    pub(crate) groups: HashMap<String, bool>,
+    pub(crate) groups: FxHashMap<String, bool>,
     /// Failover peers, in declaration order.
     pub(crate) peers: Vec<PeerInfo>,
     /// Subnets, shared networks, pools and declared addresses.
@@ -89,8 +91,8 @@ impl DeclState {
 
 /// What a `host` body has set so far (ISC's `host_decl` as seen by `parse_statement`).
 #[derive(Debug, Default)]
-pub(crate) struct HostCtx {
-    pub(crate) name: String,
+pub(crate) struct HostCtx<'n> {
+    pub(crate) name: &'n str,
     pub(crate) has_hardware: bool,
     pub(crate) has_fixed: bool,
 }
@@ -143,7 +145,7 @@ impl Parser<'_> {
         &mut self,
         c: &mut Cursor<'_>,
         scope: Scope,
-        host: Option<&mut HostCtx>,
+        host: Option<&mut HostCtx<'_>>,
         declaration: bool,
         out: &mut Vec<Stmt>,
     ) -> bool {
@@ -165,7 +167,7 @@ impl Parser<'_> {
         &mut self,
         c: &mut Cursor<'_>,
         scope: Scope,
-        host: Option<&mut HostCtx>,
+        host: Option<&mut HostCtx<'_>>,
         declaration: bool,
         out: &mut Vec<Stmt>,
     ) -> bool {
@@ -577,7 +579,7 @@ impl Parser<'_> {
         &mut self,
         c: &mut Cursor<'_>,
         v6: bool,
-        host: Option<&mut HostCtx>,
+        host: Option<&mut HostCtx<'_>>,
         span: Span,
         out: &mut Vec<Stmt>,
     ) {
