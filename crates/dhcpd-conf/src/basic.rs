@@ -313,7 +313,7 @@ impl Cursor<'_> {
                 break;
             }
             let t = self.next();
-            name.push_str(&self.string(&t));
+            name.push_str(&String::from_utf8_lossy(self.text(&t)));
             if self.peek().is_punct(b'.') {
                 self.skip();
                 name.push('.');

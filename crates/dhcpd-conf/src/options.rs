@@ -1320,7 +1320,10 @@ impl Parser<'_> {
         let mut style = None;
         let mut omapi_key = None;
         for s in &config.statements {
-            let Stmt::Exec(_, Executable::Option { name, value, .. }) = s else {
+            let Stmt::Exec(_, e) = s else {
+                continue;
+            };
+            let Executable::Option { name, value, .. } = &**e else {
                 continue;
             };
             if *value == OptionValue::None {

@@ -153,7 +153,7 @@ impl Parser<'_> {
                     match self.parse_host_identifier(c, sspan) {
                         Ok(h) => {
                             has_host_id = true;
-                            body.push(Stmt::HostIdentifier(h));
+                            body.push(Stmt::HostIdentifier(Box::new(h)));
                         }
                         Err(()) => break,
                     }
@@ -174,12 +174,14 @@ impl Parser<'_> {
         }
         if deleted {
             self.decls.hosts.remove(&name);
-        } else if !self.decls.hosts.insert(name.clone()) {
+        } else if !self.decls.hosts.insert(&name) {
             c.error_help(
                 format!("host {name}: already exists"),
                 "host names must be unique; rename or remove one of the declarations",
             );
         }
+        // Hosts are numerous and their bodies short: no spare capacity.
+        body.shrink_to_fit();
         out.push(Stmt::Host(Host { span, name, body }));
     }
 
