@@ -42,7 +42,11 @@ impl Parser<'_> {
             name: &name,
             ..HostCtx::default()
         };
-        let mut body = Vec::new();
+        // Statements are collected in a reused buffer, then copied into a body of the exact
+        // size: hosts are numerous and their bodies short (taken, so a nested host, which
+        // is an error, gets a buffer of its own).
+        let mut body = std::mem::take(&mut self.decls.host_body);
+        body.clear();
         let mut declaration = false;
         let mut deleted = false;
         let mut uid_len = None::<Vec<u8>>;
@@ -180,9 +184,14 @@ impl Parser<'_> {
                 "host names must be unique; rename or remove one of the declarations",
             );
         }
-        // Hosts are numerous and their bodies short: no spare capacity.
-        body.shrink_to_fit();
-        out.push(Stmt::Host(Host { span, name, body }));
+        let mut exact = Vec::with_capacity(body.len());
+        exact.append(&mut body);
+        self.decls.host_body = body;
+        out.push(Stmt::Host(Host {
+            span,
+            name,
+            body: exact,
+        }));
     }
 
     /// The rest of `host-identifier` (keyword consumed). `Err`: ISC leaves the host body.
@@ -262,7 +271,11 @@ impl Parser<'_> {
         if !c.parse_lbrace() {
             return;
         }
-        let mut body = Vec::new();
+        // Statements are collected in a reused buffer, then copied into a body of the exact
+        // size: hosts are numerous and their bodies short (taken, so a nested host, which
+        // is an error, gets a buffer of its own).
+        let mut body = std::mem::take(&mut self.decls.host_body);
+        body.clear();
         let mut declaration = false;
         let (mut deleted, mut dynamic, mut stat) = (false, false, false);
         loop {

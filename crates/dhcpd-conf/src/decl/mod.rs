@@ -69,6 +69,8 @@ pub struct DeclState {
     pub(crate) peers: Vec<PeerInfo>,
     /// Subnets, shared networks, pools and declared addresses.
     pub(crate) net: Networks,
+    /// The buffer a host body is read into (see `parse_host_declaration`).
+    pub(crate) host_body: Vec<Stmt>,
     /// How many statements are being parsed inside each other (blocks and includes).
     pub(crate) depth: u32,
 }
