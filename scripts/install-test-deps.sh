@@ -14,7 +14,7 @@
 #              dhcp-lease-list comes with isc-dhcp-server);
 #              for packaging/rpm/test-install.sh: rpm, rpmlint, createrepo-c, dnf, mmdebstrap,
 #              binutils (objdump), cpio (RHEL-like: rpm-build, rpmlint, createrepo_c, ...)
-#   optional : kea-admin (for perfdhcp)
+#   optional : kea-admin (perfdhcp) and kea-dhcp4-server (Kea 2.2, compared in scripts/bench-serve.sh)
 # It also checks (never installs) the Rust toolchain: cargo, rustfmt, clippy.
 #
 # Exit status: 0 when every needed piece is there; 1 with the missing package named otherwise.
@@ -72,7 +72,7 @@ check_rust() {
 DEB_NEEDED=(isc-dhcp-server isc-dhcp-client iproute2 isc-dhcp-relay udhcpc dhcpcd-base tshark ethtool iputils-ping time dhcpd-pools)
 # The RPM build and install test (packaging/rpm/).
 DEB_NEEDED+=(rpm rpmlint createrepo-c dnf mmdebstrap binutils cpio)
-DEB_OPTIONAL=(kea-admin)
+DEB_OPTIONAL=(kea-admin kea-dhcp4-server)
 
 deb_installed() {
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = "installed" ]

@@ -114,6 +114,9 @@ printf '  toolchain        %s\n' "$(rustc --version 2>/dev/null)"
 run_step arch bash "$ROOT/scripts/check-architecture.sh"
 run_step fmt cargo fmt --all -- --check
 run_step clippy cargo clippy --workspace --all-targets -- -D warnings
+# The fuzz targets live outside the workspace; type-check them so they never fall behind
+# the code they test (scripts/fuzz.sh runs them).
+run_step fuzz-check cargo check --quiet --manifest-path "$ROOT/fuzz/Cargo.toml" --bins
 
 # 4. Build the release binary the integration tests run.
 # shellcheck disable=SC2317  # called through run_step

@@ -15,6 +15,7 @@ use crate::options::OptionName;
 
 mod expr;
 mod print;
+pub use print::flat_ok;
 mod stmt;
 
 #[cfg(test)]
@@ -96,7 +97,7 @@ impl OptionOp {
 }
 
 /// `if`: a condition, its statements, and what follows.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IfStmt {
     /// The boolean condition.
     pub cond: Expr,
@@ -107,7 +108,7 @@ pub struct IfStmt {
 }
 
 /// What follows an `if` block.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Else {
     /// `else { … }`
     Block(Vec<Executable>),
@@ -258,7 +259,7 @@ pub enum DbTimeFormat {
 }
 
 /// An executable statement.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Executable {
     /// `option`/`supersede`/`default`/`prepend`/`append`/`send` or a bare server parameter.
     Option {

@@ -186,3 +186,81 @@ pub fn parse_config(path: &str, loader: &mut dyn Loader, options: ParseOptions) 
         registry: p.opts.registry.clone(),
     }
 }
+
+/// The loader of a [`StatementParser`]: statements outside a configuration file cannot
+/// include files.
+struct NoIncludes;
+
+impl Loader for NoIncludes {
+    fn load(&mut self, _path: &str) -> Result<Vec<u8>, String> {
+        Err("include is not allowed here".to_string())
+    }
+}
+
+/// Reads statements that are not part of a configuration file: the bodies of the `host`,
+/// `group` and `class` records of a lease file and the `on` blocks of its leases. It keeps
+/// the state of the declaration parser (option definitions, declared names) between calls,
+/// like one configuration file being read piece by piece.
+pub struct StatementParser {
+    p: Parser<'static>,
+}
+
+impl Default for StatementParser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StatementParser {
+    /// A parser with the built-in option spaces (DHCPv4 server).
+    pub fn new() -> Self {
+        // A zero-sized loader: leaking its box allocates and leaks nothing.
+        let loader: &'static mut NoIncludes = Box::leak(Box::new(NoIncludes));
+        StatementParser {
+            p: Parser::new(loader, ParseOptions::default()),
+        }
+    }
+
+    /// Forgets an earlier abort (a nesting limit reached), so that the next record is read
+    /// afresh. Returns whether the parser had aborted.
+    pub fn reset(&mut self) -> bool {
+        let was = self.p.aborted;
+        self.p.aborted = false;
+        self.p.nesting = 0;
+        was
+    }
+
+    /// Makes `add "NAME"` accept every class name (`true`: no configuration at hand) or
+    /// only those declared with [`declare_class`](Self::declare_class).
+    pub fn accept_any_class(&mut self, any: bool) {
+        self.p.decls.any_class = any;
+    }
+
+    /// Declares a class name (one of the configuration, or a class record read so far).
+    pub fn declare_class(&mut self, name: &str) {
+        self.p.decls.classes.insert(name.to_string());
+    }
+
+    /// ISC's `parse_on_statement`, after the `on` keyword.
+    pub fn on_statement(
+        &mut self,
+        c: &mut Cursor<'_>,
+    ) -> crate::exec::Parsed<crate::exec::Executable> {
+        self.p.parse_on_statement(c)
+    }
+
+    /// ISC's `parse_statement`: one statement or declaration in `scope`, appended to `out`.
+    pub fn statement(
+        &mut self,
+        c: &mut Cursor<'_>,
+        scope: crate::decl::Scope,
+        out: &mut Vec<Stmt>,
+    ) {
+        self.p.parse_statement(c, scope, None, false, out);
+    }
+
+    /// The option spaces and definitions known (built-ins plus any defined so far).
+    pub fn registry(&self) -> &dhcpd_wire::options::Registry {
+        &self.p.opts.registry
+    }
+}

@@ -18,6 +18,7 @@ use dhcpd_wire::message::{DhcpOption, Message, MessageType, OpCode};
 use dhcpd_wire::options::Registry;
 use dhcpd_wire::order::{ReplyParams, build_reply_options, effective_max_message_size};
 
+use crate::classify::{Billing, Member};
 use crate::io::{Action, Engine, Level, Received, Route, Transmit};
 use crate::leases::{Entry, LeaseTable, LoadReport};
 use crate::model::Model;
@@ -28,8 +29,13 @@ const DEFAULT_DEFAULT_LEASE_TIME: u32 = 43_200;
 const DEFAULT_MAX_LEASE_TIME: u32 = 86_400;
 const DEFAULT_ABANDON_LEASE_TIME: i64 = 86_400;
 const DEFAULT_CACHE_THRESHOLD: i64 = 25;
-/// How long an offered address is held for the client it was offered to.
+/// An OFFER keeps a free lease at least this long at the back of the free queue (ISC's
+/// `dhcpdiscover`: the lease "ends" two minutes after the offer, in memory only).
 const OFFER_HOLD: i64 = 120;
+/// ISC's ping defaults (includes/dhcpd.h): wait 1 s; a client's own recent lease is not
+/// pinged again within 60 s of its last transaction.
+const DEFAULT_PING_TIMEOUT: u32 = 1;
+const DEFAULT_PING_CLTT_SECS: u32 = 60;
 const BROADCAST_FLAG: u16 = 0x8000;
 
 /// An interface of the host, as the server sees it.
@@ -149,8 +155,21 @@ pub struct Server {
     leases: LeaseTable,
     served: Vec<Served>,
     actions: VecDeque<Action>,
-    offers: HashMap<Ipv4Addr, (Vec<u8>, i64)>,
     client_port: u16,
+    /// OFFERs waiting for their ping: the address, when to give up waiting, and the
+    /// actions (log line, reply) to run when nobody answered.
+    pings: HashMap<Ipv4Addr, PendingPing>,
+    /// The time of the call being handled, with sub-second precision (ping deadlines).
+    clock: SystemTime,
+    /// `lease limit` billing: the class (or spawned subclass) each lease is billed to.
+    billed: HashMap<Ipv4Addr, Member>,
+}
+
+/// An OFFER held back while its address is pinged.
+#[derive(Debug, Clone)]
+struct PendingPing {
+    deadline: SystemTime,
+    then: Vec<Action>,
 }
 
 /// Where a client is being served: its network, the subnet and pool of its address, its host
@@ -235,8 +254,10 @@ impl Server {
                 leases,
                 served,
                 actions: VecDeque::new(),
-                offers: HashMap::new(),
                 client_port,
+                pings: HashMap::new(),
+                clock: UNIX_EPOCH,
+                billed: HashMap::new(),
             },
             log,
         ))
@@ -352,13 +373,6 @@ impl Server {
         p.permits.is_empty() || p.permits.iter().any(matches)
     }
 
-    /// Whether an address is held by an outstanding offer to another client.
-    fn offered_to_other(&self, a: Ipv4Addr, c: &Client, now: i64) -> bool {
-        self.offers
-            .get(&a)
-            .is_some_and(|(who, until)| *until > now && *who != c.hw_key)
-    }
-
     /// ISC's `find_lease`, for a client on `shared`.
     fn find_lease(
         &self,
@@ -387,8 +401,7 @@ impl Server {
                 let free = matches!(
                     e.lease.binding_state,
                     BindingState::Free | BindingState::Expired | BindingState::Released
-                ) && self.permitted(e.pool, host, classes, now)
-                    && !self.offered_to_other(r, c, now);
+                ) && self.permitted(e.pool, host, classes, now);
                 if mine || free {
                     return Found {
                         addr: Some(r),
@@ -412,33 +425,64 @@ impl Server {
         Found { addr: found, ours }
     }
 
-    /// ISC's `allocate_lease`: the free lease that has been free the longest, over the
-    /// permitted pools of the network.
+    /// ISC's `allocate_lease`: over the permitted pools of the network, each pool's
+    /// candidate is its free lease that has been free the longest (its abandoned one when it
+    /// has no free lease left); a free candidate that still "ends" in the future (offered in
+    /// the last two minutes) is skipped. Among the candidates a free lease beats an abandoned
+    /// one, a lease never used by any client beats a used one, then the oldest end wins.
+    /// `bootp`: permits are checked for a BOOTP client.
     fn allocate(
         &self,
-        c: &Client,
         shared: usize,
         host: Option<usize>,
         classes: &[usize],
         now: i64,
+        bootp: bool,
     ) -> Option<Ipv4Addr> {
-        let mut best: Option<(i64, Ipv4Addr)> = None;
+        let mut best: Option<&Entry> = None;
         for &p in &self.model.shared[shared].pools {
-            if !self.permitted(p, host, classes, now) {
+            if !self.permitted_as(p, host, classes, now, bootp) {
                 continue;
             }
-            let cand = self
-                .leases
-                .free_in(p)
-                .find(|e| !self.offered_to_other(e.lease.addr, c, now));
-            if let Some(e) = cand {
-                let key = (e.lease.ends, e.lease.addr);
-                if best.is_none_or(|b| key < b) {
-                    best = Some(key);
+            let cand = self.leases.free_in(p).next().or_else(|| {
+                self.leases
+                    .iter()
+                    .filter(|e| e.pool == p && e.lease.binding_state == BindingState::Abandoned)
+                    .min_by_key(|e| (e.lease.ends, e.lease.addr))
+            });
+            let Some(cand) = cand else { continue };
+            let abandoned = |e: &Entry| e.lease.binding_state == BindingState::Abandoned;
+            if !abandoned(cand) && cand.lease.ends > now {
+                continue;
+            }
+            let Some(cur) = best else {
+                best = Some(cand);
+                continue;
+            };
+            let used = |e: &Entry| !e.lease.uid.is_empty() || e.lease.hardware.is_some();
+            if abandoned(cur) {
+                if !abandoned(cand) || cand.lease.ends < cur.lease.ends {
+                    best = Some(cand);
                 }
+                continue;
+            }
+            if abandoned(cand) {
+                continue;
+            }
+            if used(cur) {
+                if !used(cand) || cand.lease.ends < cur.lease.ends {
+                    best = Some(cand);
+                }
+                continue;
+            }
+            if used(cand) {
+                continue;
+            }
+            if cand.lease.ends < cur.lease.ends {
+                best = Some(cand);
             }
         }
-        best.map(|(_, a)| a)
+        best.map(|e| e.lease.addr)
     }
 
     /// Options and parameters for a client getting `subnet`/`pool`, in ISC's scope order.
@@ -585,7 +629,7 @@ impl Server {
                 let Ok(code) = u8::try_from(code) else {
                     continue;
                 };
-                if matches!(code, 0 | 255 | 53 | 54 | 51 | 52 | 55 | 57 | 61 | 82) {
+                if matches!(code, 0 | 255 | 53 | 54 | 51 | 52 | 55 | 57 | 82) {
                     continue;
                 }
                 push(&mut options, code, v.to_vec());
@@ -671,7 +715,13 @@ impl Server {
             };
         }
         let broadcast = req.flags & BROADCAST_FLAG != 0;
-        if kind == MessageType::Ack && req.ciaddr != Ipv4Addr::UNSPECIFIED && !broadcast {
+        // ISC: a client that sent ciaddr *and* a server identifier (RFC 1541 clients) is
+        // answered like one without an address.
+        if kind == MessageType::Ack
+            && req.ciaddr != Ipv4Addr::UNSPECIFIED
+            && !broadcast
+            && req.option(54).is_none()
+        {
             return Route::Udp {
                 ip: req.ciaddr,
                 port: self.client_port,
@@ -752,8 +802,17 @@ impl Server {
         );
         let addr = match found.addr {
             Some(a) => a,
-            None => match self.allocate(&c, shared, host, &classes, now) {
-                Some(a) => a,
+            None => match self.allocate(shared, host, &classes, now, false) {
+                Some(a) => {
+                    if self
+                        .leases
+                        .get(a)
+                        .is_some_and(|e| e.lease.binding_state == BindingState::Abandoned)
+                    {
+                        self.log(Level::Error, format!("Reclaiming abandoned lease {a}."));
+                    }
+                    a
+                }
                 None => {
                     self.log(Level::Info, msg.clone());
                     let name = self.model.shared[shared].name.clone();
@@ -765,6 +824,13 @@ impl Server {
                 }
             },
         };
+        if self.pings.contains_key(&addr) {
+            // ISC's ack_lease: this lease already has an OFFER in progress (its ping).
+            return;
+        }
+        if !self.bill(req, addr, true, &msg, now) {
+            return;
+        }
         self.log(Level::Info, msg);
         let Some(e) = self.leases.get(addr) else {
             return;
@@ -803,25 +869,163 @@ impl Server {
         else {
             return;
         };
-        if pool.is_some() {
-            self.offers
-                .insert(addr, (c.hw_key.clone(), now + OFFER_HOLD));
+        if let (Some(pool), Some(subnet), Some(mut l)) = (pool, subnet, lease.clone()) {
+            // ISC supersedes the lease in memory (no lease-file write): it now carries the
+            // client and ends two minutes from now, which puts it at the back of the free
+            // queue and lets this client find it again.
+            if l.binding_state != BindingState::Active {
+                l.starts = now;
+                l.ends = l.ends.max(now + OFFER_HOLD);
+                l.cltt = now;
+                l.hardware = Some(c.hw.clone());
+                l.uid = c.uid.clone().unwrap_or_default();
+                if c.hostname.is_some() {
+                    l.client_hostname = c.hostname.clone();
+                }
+                self.leases.put(Entry {
+                    lease: l,
+                    pool,
+                    subnet,
+                });
+            }
         }
         let route = self.route(req, iface, MessageType::Offer, addr);
-        self.log(
-            Level::Info,
-            format!(
-                "DHCPOFFER on {addr} to {} {}via {}",
-                c.mac(),
-                host_part(c.hostname.as_deref()),
-                Self::via(req, iface)
+        let then = vec![
+            Action::Log(
+                Level::Info,
+                format!(
+                    "DHCPOFFER on {addr} to {} {}via {}",
+                    c.mac(),
+                    host_part(c.hostname.as_deref()),
+                    Self::via(req, iface)
+                ),
             ),
-        );
-        self.actions.push_back(Action::Send(Transmit {
-            route,
-            src_ip: sid,
-            payload,
-        }));
+            Action::Send(Transmit {
+                route,
+                src_ip: sid,
+                payload,
+            }),
+        ];
+        match lease.as_ref().and_then(|l| self.ping_wait(&set, l, c, now)) {
+            Some(wait) => {
+                let id = ping_id(addr);
+                self.actions.push_back(Action::Ping { addr, id });
+                self.pings.insert(
+                    addr,
+                    PendingPing {
+                        deadline: self.clock + wait,
+                        then,
+                    },
+                );
+            }
+            None => self.actions.extend(then),
+        }
+    }
+
+    /// ISC's `do_ping_check`: whether an address about to be offered is pinged first, and
+    /// how long the answer is waited for. Never for an active lease or a fixed address (the
+    /// caller passes pool leases only); not with `ping-check false`; not for the client's
+    /// own lease within `ping-cltt-secs` of its last transaction (unless abandoned).
+    fn ping_wait(&self, set: &OptionSet, l: &Lease, c: &Client, now: i64) -> Option<Duration> {
+        let reg = &self.registry;
+        if l.binding_state == BindingState::Active {
+            return None;
+        }
+        if set.server_flag(reg, "ping-check") == Some(false) {
+            return None;
+        }
+        let same = l.uid == c.uid.clone().unwrap_or_default() && l.hardware.as_ref() == Some(&c.hw);
+        if same && l.cltt != 0 && l.binding_state != BindingState::Abandoned {
+            let cltt_secs = set
+                .server_u32(reg, "ping-cltt-secs")
+                .unwrap_or(DEFAULT_PING_CLTT_SECS);
+            if now - l.cltt < i64::from(cltt_secs) {
+                return None;
+            }
+        }
+        match set.server_u32(reg, "ping-timeout-ms") {
+            Some(ms) if ms > 0 => Some(Duration::from_millis(u64::from(ms))),
+            _ => Some(Duration::from_secs(u64::from(
+                set.server_u32(reg, "ping-timeout")
+                    .unwrap_or(DEFAULT_PING_TIMEOUT),
+            ))),
+        }
+    }
+
+    /// ISC's per-class billing in `ack_lease` (`lease limit`), for a pool lease about to be
+    /// offered (`offer`) or acknowledged. A lease billed to a class the client is no longer
+    /// in is unbilled; a lease without billing is billed to the first of the client's
+    /// classes with a limit that has room; when all are full ISC logs and does not answer
+    /// (returns false). An OFFER of a lease that is not active only checks: it keeps no
+    /// billing.
+    fn bill(&mut self, req: &Message, addr: Ipv4Addr, offer: bool, msg: &str, now: i64) -> bool {
+        if self.model.classes.iter().all(|c| c.lease_limit.is_none()) {
+            return true;
+        }
+        let members = {
+            let ctx = EvalCtx {
+                now,
+                model: &self.model,
+                registry: &self.registry,
+                packet: Some(req),
+                lease: None,
+                host: None,
+                classes: &[],
+            };
+            crate::classify::classify_all(&ctx).members
+        };
+        let current = self.billed.get(&addr).cloned();
+        if current.as_ref().is_some_and(|c| members.contains(c)) {
+            return true;
+        }
+        self.billed.remove(&addr);
+        let billed = &self.billed;
+        let decision = crate::classify::billing(&self.model, &members, None, |m| {
+            billed.values().filter(|b| *b == m).count()
+        });
+        match decision {
+            Billing::Refuse { last } => {
+                self.log(
+                    Level::Info,
+                    format!(
+                        "{msg}: no available billing: lease limit reached in all matching classes (last: '{last}')"
+                    ),
+                );
+                false
+            }
+            Billing::Bill(m) => {
+                let active = self
+                    .leases
+                    .get(addr)
+                    .is_some_and(|e| e.lease.binding_state == BindingState::Active);
+                if !offer || active {
+                    self.billed.insert(addr, m);
+                }
+                true
+            }
+            Billing::Keep | Billing::NotBilled => true,
+        }
+    }
+
+    /// ISC's `abandon_lease`: the address is kept from clients for `abandon-lease-time`.
+    fn abandon(&mut self, addr: Ipv4Addr, why: &str, now: i64) {
+        let Some(mut e) = self.leases.get(addr).cloned() else {
+            return;
+        };
+        self.log(Level::Error, format!("Abandoning IP address {addr}: {why}"));
+        e.lease.binding_state = BindingState::Abandoned;
+        e.lease.next_binding_state = BindingState::Abandoned;
+        e.lease.rewind_binding_state = BindingState::Abandoned;
+        e.lease.starts = now;
+        e.lease.ends = now + DEFAULT_ABANDON_LEASE_TIME;
+        e.lease.hardware = None;
+        e.lease.uid.clear();
+        e.lease.client_hostname = None;
+        let record = dhcpd_leases::write::write_lease(&e.lease, now);
+        self.billed.remove(&addr);
+        self.leases.put(e);
+        self.actions
+            .push_back(Action::Commit { record, then: None });
     }
 
     fn nak(&mut self, req: &Message, iface: &Served, c: &Client, cip: Ipv4Addr, sid: Ipv4Addr) {
@@ -890,33 +1094,9 @@ impl Server {
             Self::via(req, iface)
         );
         let sid_here = self.server_id(&OptionSet::default(), iface);
-        // A client that chose another server: forget our offer, say nothing.
-        if let Some(s) = c.server_id {
-            let ours_ids: Vec<Ipv4Addr> = self
-                .served
-                .iter()
-                .flat_map(|i| i.info.addrs.iter().map(|(a, _)| *a))
-                .collect();
-            let configured = packet_net.and_then(|n| {
-                let at = Place {
-                    shared: n,
-                    subnet: None,
-                    pool: None,
-                    host,
-                    classes: &classes,
-                };
-                let set = self.options_for(req, None, &at, now);
-                set.get("dhcp", 54).and_then(|v| match *v {
-                    [a, b, c, d] => Some(Ipv4Addr::new(a, b, c, d)),
-                    _ => None,
-                })
-            });
-            if !ours_ids.contains(&s) && configured != Some(s) {
-                self.offers.retain(|_, (who, _)| *who != c.hw_key);
-                self.log(Level::Info, format!("{msg}: not our server id"));
-                return;
-            }
-        }
+        // ISC 4.4 does not look at the server identifier of a REQUEST outside failover
+        // pools (server-id-check): a client that chose another server is treated like any
+        // other, as ISC does.
         let from_elsewhere = (req.ciaddr != Ipv4Addr::UNSPECIFIED
             && req.giaddr != Ipv4Addr::UNSPECIFIED)
             || (have_requested && req.ciaddr == Ipv4Addr::UNSPECIFIED);
@@ -968,6 +1148,9 @@ impl Server {
         }
         match lease_addr.and_then(|a| self.leases.get(a).map(|e| (a, e.subnet, e.pool))) {
             Some((addr, subnet, pool)) => {
+                if !self.bill(req, addr, false, &msg, now) {
+                    return;
+                }
                 self.log(Level::Info, msg);
                 let at = Place {
                     shared,
@@ -1012,7 +1195,6 @@ impl Server {
             src_ip: sid,
             payload,
         };
-        self.offers.remove(&addr);
         let logline = format!(
             "DHCPACK on {addr} to {} {}via {}",
             c.mac(),
@@ -1073,6 +1255,7 @@ impl Server {
             e.lease.rewind_binding_state = BindingState::Free;
             e.lease.tstp = 0;
             let record = dhcpd_leases::write::write_lease(&e.lease, now);
+            self.billed.remove(&cip);
             self.leases.put(e);
             self.actions
                 .push_back(Action::Commit { record, then: None });
@@ -1096,23 +1279,8 @@ impl Server {
                 Self::via(req, iface)
             ),
         );
-        if let (Some(mut e), "abandoned") = (entry, status) {
-            self.log(
-                Level::Error,
-                format!("Abandoning IP address {cip}: declined."),
-            );
-            e.lease.binding_state = BindingState::Abandoned;
-            e.lease.next_binding_state = BindingState::Abandoned;
-            e.lease.rewind_binding_state = BindingState::Abandoned;
-            e.lease.starts = now;
-            e.lease.ends = now + DEFAULT_ABANDON_LEASE_TIME;
-            e.lease.hardware = None;
-            e.lease.uid.clear();
-            e.lease.client_hostname = None;
-            let record = dhcpd_leases::write::write_lease(&e.lease, now);
-            self.leases.put(e);
-            self.actions
-                .push_back(Action::Commit { record, then: None });
+        if let (Some(_), "abandoned") = (entry, status) {
+            self.abandon(cip, "declined.", now);
         }
     }
 
@@ -1205,15 +1373,7 @@ impl Server {
                             && e.lease.binding_state == BindingState::Active
                     })
                     .map(|e| e.lease.addr);
-                let free = || {
-                    self.model.shared[shared]
-                        .pools
-                        .iter()
-                        .filter(|&&p| self.permitted_as(p, host, &classes, now, true))
-                        .filter_map(|&p| self.leases.free_in(p).next())
-                        .min_by_key(|e| (e.lease.ends, e.lease.addr))
-                        .map(|e| e.lease.addr)
-                };
+                let free = || self.allocate(shared, host, &classes, now, true);
                 match own.or_else(free).and_then(|a| self.leases.get(a)) {
                     Some(e) => (e.lease.addr, e.subnet, Some(e.pool)),
                     None => {
@@ -1367,12 +1527,18 @@ impl Server {
             e.lease.next_binding_state = BindingState::Free;
             e.lease.rewind_binding_state = BindingState::Free;
             let record = dhcpd_leases::write::write_lease(&e.lease, now);
+            self.billed.remove(&a);
             self.leases.put(e);
             self.actions
                 .push_back(Action::Commit { record, then: None });
         }
-        self.offers.retain(|_, (_, until)| *until > now);
     }
+}
+
+/// The ICMP identifier of a ping to `addr` (ISC folds the address into the id).
+fn ping_id(addr: Ipv4Addr) -> u16 {
+    let v = u32::from(addr);
+    (v ^ (v >> 16)) as u16
 }
 
 fn boot_field<const N: usize>(v: &[u8]) -> dhcpd_wire::message::BootField<N> {
@@ -1392,6 +1558,7 @@ fn date_passed(d: &dhcpd_conf::ast::Date, now: i64) -> bool {
 
 impl Engine for Server {
     fn handle_packet(&mut self, now: SystemTime, rx: &Received<'_>) {
+        self.clock = now;
         let now = secs(now);
         let Ok(msg) = Message::from_bytes(rx.payload) else {
             return;
@@ -1418,14 +1585,56 @@ impl Engine for Server {
         }
     }
 
+    fn handle_icmp_reply(&mut self, now: SystemTime, addr: Ipv4Addr) {
+        self.clock = now;
+        let now = secs(now);
+        if self.pings.remove(&addr).is_none() {
+            if !self.pings.is_empty() {
+                let what = if self.leases.get(addr).is_some() {
+                    format!("ICMP Echo Reply for {addr} late or spurious.")
+                } else {
+                    format!("unexpected ICMP Echo Reply from {addr}")
+                };
+                self.log(Level::Debug, what);
+            }
+            return;
+        }
+        if self.leases.get(addr).is_some_and(|e| e.lease.ends > now) {
+            self.log(
+                Level::Debug,
+                format!("ICMP Echo reply while lease {addr} valid."),
+            );
+        }
+        self.abandon(addr, "pinged before offer", now);
+    }
+
     fn handle_timeout(&mut self, now: SystemTime) {
+        self.clock = now;
+        let mut due: Vec<(SystemTime, Ipv4Addr)> = self
+            .pings
+            .iter()
+            .filter(|(_, p)| p.deadline <= now)
+            .map(|(a, p)| (p.deadline, *a))
+            .collect();
+        due.sort();
+        for (_, a) in due {
+            if let Some(p) = self.pings.remove(&a) {
+                self.actions.extend(p.then);
+            }
+        }
         self.expire(secs(now));
     }
 
     fn poll_timeout(&self) -> Option<SystemTime> {
-        let t = self.leases.next_expiry()?;
-        let t = u64::try_from(t.max(0)).unwrap_or(0);
-        Some(UNIX_EPOCH + Duration::from_secs(t))
+        let lease = self.leases.next_expiry().map(|t| {
+            let t = u64::try_from(t.max(0)).unwrap_or(0);
+            UNIX_EPOCH + Duration::from_secs(t)
+        });
+        let ping = self.pings.values().map(|p| p.deadline).min();
+        match (lease, ping) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn poll_action(&mut self) -> Option<Action> {

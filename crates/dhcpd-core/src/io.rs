@@ -8,6 +8,7 @@
 //!                                          handle_timeout(now)
 //!   executes ◄── Action::{Send, Commit,    ◄─ poll_actions()
 //!                Log, Ping}                   poll_timeout() ─► next deadline
+//!   ICMP echo reply ──────────────────►  handle_icmp_reply(now, addr)
 //! ```
 //!
 //! Durability contract: a reply that depends on a lease change comes as
@@ -98,12 +99,25 @@ pub enum Action {
     },
     /// Write a log line in ISC's wording.
     Log(Level, String),
+    /// Send an ICMP echo request to `addr` (ISC's `ping-check` before an OFFER). An echo
+    /// reply from `addr` goes back in through [`Engine::handle_icmp_reply`]; the engine's
+    /// timer ([`Engine::poll_timeout`]) covers the wait.
+    Ping {
+        /// The address about to be offered.
+        addr: Ipv4Addr,
+        /// ICMP identifier to put in the echo request (derived from the address, as ISC).
+        id: u16,
+    },
 }
 
 /// A sans-IO DHCPv4 engine, as the server loop drives it.
 pub trait Engine {
     /// One received datagram.
     fn handle_packet(&mut self, now: SystemTime, rx: &Received<'_>);
+    /// An ICMP echo reply came from `addr` (see [`Action::Ping`]). The default ignores it.
+    fn handle_icmp_reply(&mut self, now: SystemTime, addr: Ipv4Addr) {
+        let _ = (now, addr);
+    }
     /// The clock reached [`Engine::poll_timeout`].
     fn handle_timeout(&mut self, now: SystemTime);
     /// The next moment [`Engine::handle_timeout`] must be called, if any.

@@ -1,7 +1,16 @@
 //! The lease table: one lease per address of every pool, found by address, by client
 //! identifier and by hardware address, with each pool's free leases ordered the way ISC hands
-//! them out: the lease that has been free the longest first (oldest `ends`), then the lowest
-//! address — so a new client gets the same address from us as it would from ISC.
+//! them out — so a new client gets the same address from us as it would from ISC.
+//!
+//! ISC keeps each pool's free leases in a list sorted by `ends` (oldest first). Leases with
+//! the same `ends` keep the order in which they were inserted, which ISC decides this way:
+//! at start-up every lease is queued in the order of ISC's IP-address hash table (address
+//! modulo 100003, ascending); a lease goes right after the previously queued one when that
+//! one went to the same list with the same `ends`, otherwise in front of the leases with
+//! its `ends`. While serving, a lease whose state changes goes in front of the leases with
+//! its `ends`. (With one range that is simply the lowest address first; with two ranges in a
+//! pool, the second range comes first.) [`LeaseTable::new`] and [`LeaseTable::load`]
+//! establish the start-up order; [`LeaseTable::put`] queues like a running server.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::Ipv4Addr;
@@ -37,8 +46,12 @@ pub struct LeaseTable {
     entries: BTreeMap<Ipv4Addr, Entry>,
     by_uid: HashMap<Vec<u8>, BTreeSet<Ipv4Addr>>,
     by_hw: HashMap<Vec<u8>, BTreeSet<Ipv4Addr>>,
-    /// Free leases per pool, by (ends, address).
-    free: HashMap<usize, BTreeSet<(i64, Ipv4Addr)>>,
+    /// Free leases per pool, by (ends, queue position, address).
+    free: HashMap<usize, BTreeSet<(i64, i64, Ipv4Addr)>>,
+    /// Queue position of each lease among those with the same `ends` (see the module doc).
+    seq: HashMap<Ipv4Addr, i64>,
+    /// The next position in front of every lease queued so far.
+    front: i64,
     /// Active leases by end time (for expiry).
     active_until: BTreeSet<(i64, Ipv4Addr)>,
 }
@@ -69,7 +82,55 @@ impl LeaseTable {
                 subnet,
             });
         }
+        t.startup_order();
         t
+    }
+
+    /// ISC's start-up queueing (`lease_instantiate` over the address hash, with the
+    /// insertion shortcut it uses while starting): assigns every free lease its position.
+    fn startup_order(&mut self) {
+        /// ISC's `LEASE_HASH_SIZE`: the address hash is walked bucket by bucket.
+        const HASH: u32 = 100_003;
+        let mut order: Vec<(u32, Ipv4Addr)> = self
+            .entries
+            .keys()
+            .map(|a| (u32::from(*a) % HASH, *a))
+            .collect();
+        order.sort_unstable();
+        // Runs: a new run starts in front of the older ones; a run grows at its end.
+        let mut run: i64 = 0;
+        let mut idx: i64 = 0;
+        let mut last: Option<(usize, i64)> = None;
+        let mut seq = HashMap::with_capacity(order.len());
+        for (_, a) in order {
+            let Some(e) = self.entries.get(&a) else {
+                continue;
+            };
+            if !matches!(
+                e.lease.binding_state,
+                BindingState::Free | BindingState::Backup
+            ) {
+                // Queued elsewhere (active, abandoned …): the next free lease starts a run.
+                last = None;
+                continue;
+            }
+            let key = (e.pool, e.lease.ends);
+            if last == Some(key) {
+                idx += 1;
+            } else {
+                run += 1;
+                idx = 0;
+            }
+            last = Some(key);
+            seq.insert(a, -run * (1 << 32) + idx);
+        }
+        self.front = -(run + 1) * (1 << 32);
+        self.seq = seq;
+        let entries: Vec<Entry> = self.entries.values().cloned().collect();
+        self.free.clear();
+        for e in &entries {
+            self.index(e);
+        }
     }
 
     /// Applies what the lease file says, as ISC does at start-up.
@@ -88,6 +149,7 @@ impl LeaseTable {
                 None => report.dropped.push(*addr),
             }
         }
+        self.startup_order();
         report
     }
 
@@ -110,7 +172,8 @@ impl LeaseTable {
             }
         }
         if let Some(f) = self.free.get_mut(&e.pool) {
-            f.remove(&(e.lease.ends, a));
+            let seq = self.seq.get(&a).copied().unwrap_or(0);
+            f.remove(&(e.lease.ends, seq, a));
         }
         self.active_until.remove(&(e.lease.ends, a));
     }
@@ -128,10 +191,11 @@ impl LeaseTable {
         }
         match e.lease.binding_state {
             BindingState::Free | BindingState::Backup => {
+                let seq = self.seq.get(&a).copied().unwrap_or(0);
                 self.free
                     .entry(e.pool)
                     .or_default()
-                    .insert((e.lease.ends, a));
+                    .insert((e.lease.ends, seq, a));
             }
             BindingState::Active => {
                 self.active_until.insert((e.lease.ends, a));
@@ -150,6 +214,9 @@ impl LeaseTable {
         if let Some(old) = self.entries.remove(&e.lease.addr) {
             self.unindex(&old);
         }
+        // Requeued while serving: in front of the leases with the same `ends`.
+        self.front -= 1;
+        self.seq.insert(e.lease.addr, self.front);
         self.insert(e);
     }
 
@@ -187,7 +254,7 @@ impl LeaseTable {
             .get(&pool)
             .into_iter()
             .flatten()
-            .filter_map(|(_, a)| self.entries.get(a))
+            .filter_map(|(_, _, a)| self.entries.get(a))
     }
 
     /// The earliest end time of an active lease.
@@ -246,6 +313,34 @@ mod tests {
             order,
             vec![11, 12, 13, 14, 10],
             "a lease freed later goes last"
+        );
+    }
+
+    fn order_of(conf: &str, pool: usize) -> Vec<u8> {
+        let mut l = MemLoader::single("t.conf", conf);
+        let out = parse_config("t.conf", &mut l, ParseOptions::default());
+        let t = LeaseTable::new(&Model::from_config(&out.config));
+        t.free_in(pool).map(|e| e.lease.addr.octets()[3]).collect()
+    }
+
+    #[test]
+    fn start_up_order_follows_isc_queueing() {
+        // One pool, two ranges, nothing between them in ISC's hash walk: one run.
+        assert_eq!(
+            order_of(
+                "subnet 198.51.100.0 netmask 255.255.255.0 { range 198.51.100.50 198.51.100.52; range 198.51.100.100 198.51.100.101; }\n",
+                0
+            ),
+            vec![50, 51, 52, 100, 101]
+        );
+        // Another pool's addresses between the two ranges: the second run goes in front
+        // (observed with ISC dhcpd 4.4.3: .100 is offered before .50).
+        assert_eq!(
+            order_of(
+                "subnet 198.51.100.0 netmask 255.255.255.0 { pool { range 198.51.100.50 198.51.100.52; range 198.51.100.100 198.51.100.101; } pool { range 198.51.100.60 198.51.100.61; } }\n",
+                0
+            ),
+            vec![100, 101, 50, 51, 52]
         );
     }
 

@@ -268,7 +268,8 @@ impl Model {
                         let idx = self.shared.len();
                         let scope = self.new_scope(at.scope, ScopeKind::SharedNetwork(idx));
                         self.shared.push(SharedNet {
-                            name: sn.addr.to_string(),
+                            // ISC names it `NET/PREFIXLEN` (piaddrmask).
+                            name: format!("{}/{}", sn.addr, u32::from(sn.mask).count_ones()),
                             scope,
                             subnets: Vec::new(),
                             pools: Vec::new(),
@@ -299,6 +300,13 @@ impl Model {
                         pool: None,
                     },
                 );
+                if at.shared.is_none() {
+                    // ISC copies a lone subnet's `authoritative` to its implicit shared
+                    // network (there is nowhere else to declare it).
+                    let auth = self.scopes[scope].authoritative;
+                    let net_scope = self.shared[shared].scope;
+                    self.scopes[net_scope].authoritative = auth;
+                }
             }
             Stmt::Pool(p) => {
                 let Some(shared) = at.shared else { return };
@@ -517,9 +525,13 @@ impl Model {
 
     /// ISC's `execute_statements_in_scope(group, limiting_group)`: the scopes from just below
     /// `limit` (exclusive; `None` = from the global scope) down to `scope`.
+    /// As ISC, the walk up from `scope` stops at `limit` *or any scope enclosing it*: a class
+    /// or host declared at the top level runs only its own statements below a pool.
     pub fn chain_below(&self, scope: ScopeId, limit: Option<ScopeId>) -> Vec<ScopeId> {
         let full = self.chain(scope);
-        match limit.and_then(|l| full.iter().position(|&s| s == l)) {
+        let Some(l) = limit else { return full };
+        let stop = self.chain(l);
+        match full.iter().rposition(|s| stop.contains(s)) {
             Some(i) => full[i + 1..].to_vec(),
             None => full,
         }
@@ -569,7 +581,7 @@ mod tests {
             "subnet 198.51.100.0 netmask 255.255.255.0 {\n range 198.51.100.10 198.51.100.20;\n range 198.51.100.30;\n range dynamic-bootp 198.51.100.40 198.51.100.41;\n}\n",
         );
         assert_eq!(m.shared.len(), 1);
-        assert_eq!(m.shared[0].name, "198.51.100.0");
+        assert_eq!(m.shared[0].name, "198.51.100.0/24");
         assert_eq!(
             m.pools.len(),
             2,

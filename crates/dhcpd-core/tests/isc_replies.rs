@@ -117,8 +117,22 @@ fn replay(srv: &mut Server, file: &Path, relayed: bool) -> (Vec<Seen>, Vec<Seen>
                     payload: f.payload,
                 },
             );
-            while let Some(a) = srv.poll_action() {
+            let mut pinged = false;
+            loop {
+                let Some(a) = srv.poll_action() else {
+                    // ISC pinged the address before offering it and nobody answered: its
+                    // OFFER left after ping-timeout (1 s), as ours does at its timer.
+                    if std::mem::take(&mut pinged) {
+                        srv.handle_timeout(now + Duration::from_secs(1));
+                        continue;
+                    }
+                    break;
+                };
                 let tx = match a {
+                    Action::Ping { .. } => {
+                        pinged = true;
+                        continue;
+                    }
                     Action::Send(t) => t,
                     Action::Commit { then: Some(t), .. } => t,
                     Action::Commit { then: None, .. } => continue,

@@ -158,7 +158,22 @@ impl WriteOptions {
         failover: impl IntoIterator<Item = &'f FailoverState>,
         leases: impl IntoIterator<Item = &'l Lease>,
     ) -> String {
-        let mut out = self.header();
+        let mut out = String::new();
+        self.database_into(&mut out, state, now, failover, leases);
+        out
+    }
+
+    /// [`database_full`](Self::database_full), appended to `out` (which the caller may have
+    /// made large enough beforehand: a rewrite is about as long as the file it replaces).
+    pub fn database_into<'l, 'f>(
+        &self,
+        out: &mut String,
+        state: &State,
+        now: i64,
+        failover: impl IntoIterator<Item = &'f FailoverState>,
+        leases: impl IntoIterator<Item = &'l Lease>,
+    ) {
+        out.push_str(&self.header());
         for c in state.classes.values() {
             out.push_str(&self.class(c));
         }
@@ -193,7 +208,6 @@ impl WriteOptions {
                 out.push_str(&self.ia(ia));
             }
         }
-        out
     }
 
     /// [`database_with`](Self::database_with), leases in address order.

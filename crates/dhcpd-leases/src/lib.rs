@@ -16,6 +16,7 @@
 pub mod db;
 pub mod model;
 pub mod parse;
+pub mod statements;
 pub mod text;
 pub mod write;
 

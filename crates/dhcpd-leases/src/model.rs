@@ -6,6 +6,7 @@
 use std::net::Ipv4Addr;
 
 pub use dhcpd_conf::basic::{AddrOrName, HardwareAddr};
+pub use dhcpd_conf::exec::Executable;
 
 /// ISC's `MAX_TIME`: an infinite time, written `never;`.
 pub const NEVER: i64 = 0x7fff_ffff;
@@ -98,13 +99,12 @@ pub enum Billing {
     },
 }
 
-/// The statements of an `on expiry|release { … }` block, kept as the source text between the
-/// braces (the executable-statement parser lives in `dhcpd-conf`; until it can re-print
-/// statements the way ISC's `write_statements` does, the text is kept as read).
+/// The statements of an `on expiry|release { … }` block, as `dhcpd-conf` parses them (option
+/// values given as constants are kept as their bytes, as ISC keeps them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statements {
-    /// The text between `{` and `}`.
-    pub text: String,
+    /// The statements, never empty (ISC keeps no list for an empty block).
+    pub stmts: Vec<Executable>,
 }
 
 /// What runs when a lease is released.
@@ -237,8 +237,8 @@ pub struct Host {
     pub fixed_address: Vec<AddrOrName>,
     /// `group "NAME";`
     pub group: Option<String>,
-    /// Other statements, each kept as its source text.
-    pub statements: Vec<String>,
+    /// The host's other statements (options and parameters, executable statements).
+    pub statements: Vec<Executable>,
 }
 
 /// A group declaration stored in the lease file.
@@ -252,8 +252,8 @@ pub struct Group {
     pub is_static: bool,
     /// `deleted;`
     pub deleted: bool,
-    /// The group's statements, each kept as its source text.
-    pub statements: Vec<String>,
+    /// The group's statements.
+    pub statements: Vec<Executable>,
 }
 
 /// Which class a `class`/`subclass` record is about.
@@ -274,9 +274,9 @@ pub struct Class {
     pub deleted: bool,
     /// `lease limit N;` (0 = none).
     pub lease_limit: u32,
-    /// Other statements (`match if …`, `spawn with …`, parameters), each kept as its source
-    /// text.
-    pub statements: Vec<String>,
+    /// The class's statements (options, parameters, executable statements). `match`,
+    /// `match if` and `spawn with` are read but not kept: ISC does not write them back.
+    pub statements: Vec<Executable>,
 }
 
 /// A failover protocol state (ISC's `enum failover_state`).

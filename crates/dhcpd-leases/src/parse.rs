@@ -7,10 +7,16 @@ use std::net::Ipv4Addr;
 use std::rc::Rc;
 
 use dhcpd_conf::Kw;
+use dhcpd_conf::ast::Stmt;
 use dhcpd_conf::basic::atoi;
 use dhcpd_conf::cursor::Cursor;
+use dhcpd_conf::decl::Scope;
 use dhcpd_conf::diag::Diagnostic;
+use dhcpd_conf::exec::{AllowVerb, Else, Event, Executable, Expr, IfStmt, Parsed};
 use dhcpd_conf::lexer::{TokKind, Token};
+use dhcpd_conf::options::{Atom, OptionName, OptionValue};
+use dhcpd_conf::parser::StatementParser;
+use dhcpd_wire::options::Registry;
 
 use crate::model::{
     AgentOption, Billing, BindingState, BindingValue, ByteOrder, Class, ClassKey,
@@ -65,11 +71,12 @@ pub fn parse_file(name: &str, src: &[u8], opts: &LoadOptions) -> ParsedFile {
         c: Cursor::new(Rc::from(name), 0, src),
         src,
         opts,
-        records: Vec::new(),
+        records: Vec::with_capacity(record_estimate(src)),
         byte_order_set: false,
         live_hosts: HashSet::new(),
         fatal: false,
         diag_marks: Vec::new(),
+        sp: None,
     };
     p.file();
     p.mark();
@@ -79,6 +86,17 @@ pub fn parse_file(name: &str, src: &[u8], opts: &LoadOptions) -> ParsedFile {
         fatal: p.fatal,
         diag_marks: p.diag_marks,
     }
+}
+
+/// How many records a file probably holds (lines starting with a letter and ending in `{`):
+/// the record list is made this large at once, instead of growing by copies (which leaves the
+/// allocator's heap fragmented, and the process larger, long after).
+fn record_estimate(src: &[u8]) -> usize {
+    src.split(|&b| b == b'\n')
+        .filter(|l| {
+            l.first().is_some_and(u8::is_ascii_alphabetic) && l.trim_ascii_end().ends_with(b"{")
+        })
+        .count()
 }
 
 struct Reader<'a, 'o> {
@@ -93,6 +111,8 @@ struct Reader<'a, 'o> {
     fatal: bool,
     /// See [`ParsedFile::diag_marks`].
     diag_marks: Vec<usize>,
+    /// The statement parser, made when the first statement is met.
+    sp: Option<StatementParser>,
 }
 
 /// Which date field of a lease.
@@ -364,13 +384,6 @@ impl Reader<'_, '_> {
                     .error_help("unexpected end of file", "close the lease with `}`");
                 break;
             }
-            let mut tbuf = self.text(&t);
-            // ISC keeps 31 bytes; cut at a character boundary of our (lossy UTF-8) copy.
-            let mut cut = tbuf.len().min(31);
-            while !tbuf.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            tbuf.truncate(cut);
             let seenbit: u32 = match t.kind {
                 TokKind::Kw(
                     kw @ (Kw::Starts
@@ -605,6 +618,13 @@ impl Reader<'_, '_> {
                 }
             };
             if seen & seenbit != 0 {
+                let mut tbuf = self.text(&t);
+                // ISC keeps 31 bytes; cut at a character boundary of our (lossy UTF-8) copy.
+                let mut cut = tbuf.len().min(31);
+                while !tbuf.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                tbuf.truncate(cut);
                 self.c.error_help(
                     format!("Too many {tbuf} parameters in lease {addr}"),
                     "each field may appear once per lease record",
@@ -714,68 +734,26 @@ impl Reader<'_, '_> {
     /// `parse_on_statement` for a lease: returns the seen-bits, or `None` when the lease is
     /// dropped.
     fn on(&mut self, l: &mut Lease) -> Option<u32> {
-        let (mut expiry, mut release) = (false, false);
-        let mut t;
-        loop {
-            t = self.c.next();
-            match t.kind {
-                TokKind::Kw(Kw::Expiry) => expiry = true,
-                TokKind::Kw(Kw::Release) => release = true,
-                TokKind::Kw(Kw::Commit | Kw::Transmission) => {}
-                _ => {
-                    self.c.error_help(
-                        "expecting a lease event type",
-                        "events are expiry, commit and release, joined by `or`",
-                    );
-                    self.c.skip_to_semi();
-                    self.c.skip_to_rbrace(1);
-                    return None;
-                }
-            }
-            t = self.c.next();
-            if !t.is_kw(Kw::Or) {
-                break;
-            }
-        }
-        if t.is_punct(b';') {
-            return Some(0);
-        }
-        if !t.is_punct(b'{') {
-            self.c
-                .error_help("left brace expected.", "write `on expiry { … }`");
-            self.c.skip_to_semi();
+        let parsed = {
+            let opts = self.opts;
+            let sp = self.sp.get_or_insert_with(|| new_statement_parser(opts));
+            let r = sp.on_statement(&mut self.c);
+            sp.reset();
+            r
+        };
+        let Parsed::Ok(Executable::On { events, body }) = parsed else {
             self.c.skip_to_rbrace(1);
             return None;
-        }
-        let body_start = t.span.end as usize;
-        let mut depth = 0u32;
-        let mut empty = true;
-        let body_end;
-        loop {
-            let t = self.c.next();
-            if t.is_eof() {
-                self.c
-                    .error_help("right brace expected.", "close the block with `}`");
-                return None;
-            }
-            if t.is_punct(b'}') {
-                if depth == 0 {
-                    body_end = t.span.start as usize;
-                    break;
-                }
-                depth -= 1;
-            } else if t.is_punct(b'{') {
-                depth += 1;
-            }
-            empty = false;
-        }
-        if empty {
-            // ISC keeps no statement list for an empty block.
+        };
+        let expiry = events.contains(&Event::Expiry);
+        let release = events.contains(&Event::Release);
+        // ISC keeps no statement list for an empty block (nor for `on expiry;`).
+        let Some(stmts) = body.filter(|b| !b.is_empty()) else {
             return Some(0);
-        }
-        let text = String::from_utf8_lossy(self.src.get(body_start..body_end).unwrap_or_default())
-            .into_owned();
-        let s = Statements { text };
+        };
+        let s = Statements {
+            stmts: self.normalize(stmts),
+        };
         let mut bits = 0;
         if expiry {
             bits |= 16384;
@@ -1199,30 +1177,36 @@ impl Reader<'_, '_> {
         }
     }
 
-    /// One statement kept as text: up to its `;`, or its `{ … }` block, at depth 0.
-    fn raw_statement(&mut self) -> String {
-        let start = self.c.peek().span.start as usize;
-        let mut end = start;
-        let mut depth = 0u32;
-        loop {
-            let t = self.c.peek().clone();
-            if t.is_eof() || (t.is_punct(b'}') && depth == 0) {
-                break;
-            }
+    /// One statement of a host, group or class body, read by `dhcpd-conf` as ISC's
+    /// `parse_statement` reads it; its executable statements are appended to `out`
+    /// (declarations and class matching rules, which ISC does not write back, are dropped).
+    fn body_statement(&mut self, scope: Scope, out: &mut Vec<Executable>) {
+        let before = self.c.pos();
+        let mut stmts = Vec::new();
+        {
+            let opts = self.opts;
+            let sp = self.sp.get_or_insert_with(|| new_statement_parser(opts));
+            sp.statement(&mut self.c, scope, &mut stmts);
+            sp.reset();
+        }
+        if self.c.pos() == before && !self.c.peek().is_eof() {
+            // Never loop on a token nothing consumed.
             self.c.skip();
-            end = t.span.end as usize;
-            if t.is_punct(b'{') {
-                depth += 1;
-            } else if t.is_punct(b'}') {
-                depth -= 1;
-                if depth == 0 {
-                    break;
-                }
-            } else if t.is_punct(b';') && depth == 0 {
-                break;
+        }
+        for st in stmts {
+            if let Stmt::Exec(_, e) = st {
+                out.extend(self.normalize(vec![e]));
             }
         }
-        String::from_utf8_lossy(self.src.get(start..end).unwrap_or_default()).into_owned()
+    }
+
+    /// What ISC keeps of parsed statements: option values given as constants become their
+    /// bytes (ISC's option cache holds the encoded data), `allow|deny|ignore FLAG` becomes
+    /// `supersede server.FLAG = BYTE` (ISC's form), and blocks are treated alike within.
+    fn normalize(&self, stmts: Vec<Executable>) -> Vec<Executable> {
+        let Some(sp) = &self.sp else { return stmts };
+        let reg = sp.registry();
+        stmts.into_iter().map(|s| normalize_stmt(reg, s)).collect()
     }
 
     /// `parse_host_declaration` for a lease file (after `host`).
@@ -1328,10 +1312,7 @@ impl Reader<'_, '_> {
                         h.fixed_address = list;
                     }
                 }
-                _ => {
-                    let s = self.raw_statement();
-                    h.statements.push(s);
-                }
+                _ => self.body_statement(Scope::Host, &mut h.statements),
             }
         }
         if h.deleted {
@@ -1388,10 +1369,7 @@ impl Reader<'_, '_> {
                         break;
                     }
                 }
-                _ => {
-                    let s = self.raw_statement();
-                    g.statements.push(s);
-                }
+                _ => self.body_statement(Scope::Group, &mut g.statements),
             }
         }
         self.records.push(Record::Group(g));
@@ -1407,6 +1385,13 @@ impl Reader<'_, '_> {
             return;
         }
         let name = self.text(&t);
+        if !sub {
+            // Later `add "NAME"` statements may name it, as in ISC.
+            let opts = self.opts;
+            self.sp
+                .get_or_insert_with(|| new_statement_parser(opts))
+                .declare_class(&name);
+        }
         let key = if sub {
             let Some(v) = self.subclass_value() else {
                 return;
@@ -1467,12 +1452,116 @@ impl Reader<'_, '_> {
                     class.lease_limit = atoi(self.c.text(&n)).clamp(0, i64::from(u32::MAX)) as u32;
                     self.c.parse_semi();
                 }
-                _ => {
-                    let s = self.raw_statement();
-                    class.statements.push(s);
-                }
+                _ => self.body_statement(Scope::Class, &mut class.statements),
             }
         }
         self.records.push(Record::Class(class));
+    }
+}
+
+/// The statement parser for a file read with `opts`: `add "CLASS"` knows the configured
+/// classes, or every class when there is no configuration at hand.
+fn new_statement_parser(opts: &LoadOptions) -> StatementParser {
+    let mut sp = StatementParser::new();
+    match &opts.classes {
+        None => sp.accept_any_class(true),
+        Some(cs) => cs.iter().for_each(|c| sp.declare_class(c)),
+    }
+    sp
+}
+
+/// See [`Reader::normalize`].
+fn normalize_stmt(reg: &Registry, s: Executable) -> Executable {
+    let block = |b: Vec<Executable>| -> Vec<Executable> {
+        b.into_iter().map(|s| normalize_stmt(reg, s)).collect()
+    };
+    fn if_stmt(reg: &Registry, i: IfStmt) -> IfStmt {
+        IfStmt {
+            cond: i.cond,
+            then: i.then.into_iter().map(|s| normalize_stmt(reg, s)).collect(),
+            otherwise: i.otherwise.map(|e| match e {
+                Else::Block(b) => {
+                    Else::Block(b.into_iter().map(|s| normalize_stmt(reg, s)).collect())
+                }
+                Else::ElseIf(i) => Else::ElseIf(Box::new(if_stmt(reg, *i))),
+                Else::Elsif(i) => Else::Elsif(Box::new(if_stmt(reg, *i))),
+            }),
+        }
+    }
+    match s {
+        Executable::Option {
+            op,
+            name,
+            value: OptionValue::Values(groups),
+        } => {
+            // ISC keeps one constant per value and concatenates them (left to right).
+            let format = reg
+                .lookup_name(&name.space, &name.name)
+                .or_else(|| reg.lookup_code(&name.space, name.code))
+                .map(|d| d.format());
+            let consts: Option<Vec<Expr>> = format.and_then(|f| {
+                groups
+                    .iter()
+                    .flatten()
+                    .filter(|a| !matches!(a, Atom::Empty))
+                    .map(|a| {
+                        crate::statements::encode_values(f, &[vec![a.clone()]])
+                            .map(|bytes| Expr::ConstData { bytes, hex: false })
+                    })
+                    .collect()
+            });
+            let value = match consts {
+                Some(mut v) if v.len() == 1 => OptionValue::Expr(v.remove(0)),
+                Some(v) if !v.is_empty() => OptionValue::Expr(Expr::Concat(v)),
+                _ => OptionValue::Values(groups),
+            };
+            Executable::Option { op, name, value }
+        }
+        Executable::AllowDeny { verb, flag } => {
+            let code = flag.server_code();
+            let name = reg
+                .lookup_code("server", code)
+                .map_or_else(|| flag.keyword().to_string(), |d| d.name().to_string());
+            let b = match verb {
+                AllowVerb::Allow => 1u8,
+                AllowVerb::Deny => 0,
+                AllowVerb::Ignore => 2,
+            };
+            Executable::Option {
+                op: dhcpd_conf::exec::OptionOp::Supersede,
+                name: OptionName {
+                    written_space: Some("server".to_string()),
+                    space: "server".to_string(),
+                    name,
+                    code,
+                    known: true,
+                },
+                value: OptionValue::Expr(Expr::ConstData {
+                    bytes: vec![b],
+                    hex: true,
+                }),
+            }
+        }
+        Executable::If(i) => Executable::If(if_stmt(reg, i)),
+        Executable::Switch { expr, body } => Executable::Switch {
+            expr,
+            body: block(body),
+        },
+        Executable::On { events, body } => Executable::On {
+            events,
+            body: body.map(block),
+        },
+        Executable::Function {
+            define,
+            name,
+            args,
+            body,
+        } => Executable::Function {
+            define,
+            name,
+            args,
+            body: block(body),
+        },
+        other => other,
     }
 }

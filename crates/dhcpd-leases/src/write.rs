@@ -6,6 +6,7 @@ use crate::model::{
     Billing, ByteOrder, Class, ClassKey, FailoverState, Group, Host, IaRecord, Lease, OnRelease,
     Record,
 };
+use crate::statements::write_statements;
 use crate::text::{self, DbTimeFormat, LeaseIdFormat, quote};
 
 /// The version string ISC puts in the header (`isc-dhcp-VERSION`).
@@ -23,6 +24,10 @@ pub struct WriteOptions {
     pub version: String,
     /// The byte order named in the header (ISC writes its own).
     pub byte_order: ByteOrder,
+    /// Whether a class record's statements are written: ISC writes them only when the
+    /// class's group is authoritative, which for a class read from the lease file means an
+    /// `authoritative;` at the top of the configuration.
+    pub class_statements: bool,
 }
 
 impl Default for WriteOptions {
@@ -32,6 +37,7 @@ impl Default for WriteOptions {
             lease_id_format: LeaseIdFormat::Octal,
             version: format!("isc-dhcp-{DEFAULT_VERSION}"),
             byte_order: ByteOrder::Little,
+            class_statements: false,
         }
     }
 }
@@ -148,12 +154,12 @@ impl WriteOptions {
                 2,
                 &format!("on expiry{} {{", if both { " or release" } else { "" }),
             );
-            out.push_str(e.text.trim_end());
+            write_statements(&mut out, &e.stmts, 4, None);
             field(&mut out, 2, "}");
         }
         if let OnRelease::Own(r) = &l.on_release {
             field(&mut out, 2, "on release {");
-            out.push_str(r.text.trim_end());
+            write_statements(&mut out, &r.stmts, 4, None);
             field(&mut out, 2, "}");
         }
         out.push_str("\n}\n");
@@ -191,9 +197,7 @@ impl WriteOptions {
             if let Some(g) = &h.group {
                 field(&mut out, 2, &format!("group \"{g}\";"));
             }
-            for s in &h.statements {
-                field(&mut out, 8, s);
-            }
+            write_statements(&mut out, &h.statements, 8, None);
         }
         out.push_str("\n}\n");
         Some(out)
@@ -214,9 +218,7 @@ impl WriteOptions {
         if g.deleted {
             field(&mut out, 2, "deleted;");
         } else {
-            for s in &g.statements {
-                field(&mut out, 8, s);
-            }
+            write_statements(&mut out, &g.statements, 8, None);
         }
         out.push_str("\n}\n");
         Some(out)
@@ -238,8 +240,9 @@ impl WriteOptions {
         if c.lease_limit > 0 {
             let _ = writeln!(out, "  lease limit {};", c.lease_limit);
         }
-        for s in &c.statements {
-            let _ = writeln!(out, "  {s}");
+        if self.class_statements {
+            // Each statement starts on a new line, and the brace follows the last directly.
+            write_statements(&mut out, &c.statements, 8, None);
         }
         out.push_str("}\n\n");
         out

@@ -7,6 +7,7 @@
 
 use std::net::Ipv4Addr;
 
+use dhcpd_conf::exec::{Executable, Expr, LogPriority};
 use dhcpd_leases::{
     AgentOption, Billing, Binding, BindingState, BindingValue, FailoverState, FailoverStateName,
     HardwareAddr, Lease, LeaseDb, LoadOptions, NEVER, OnRelease, PeerState, Record, Statements,
@@ -76,12 +77,17 @@ fn agent_option() -> impl Strategy<Value = AgentOption> {
 
 fn statements() -> impl Strategy<Value = Statements> {
     proptest::collection::vec("[a-z]{1,8}", 1..3).prop_map(|words| {
-        let mut text = String::new();
-        for w in words {
-            text.push_str(&format!("\n    log (info, \"{w}\");"));
-        }
-        text.push_str("\n  ");
-        Statements { text }
+        let stmts = words
+            .into_iter()
+            .map(|w| Executable::Log {
+                priority: Some(LogPriority::Info),
+                expr: Expr::ConstData {
+                    bytes: w.into_bytes(),
+                    hex: false,
+                },
+            })
+            .collect();
+        Statements { stmts }
     })
 }
 

@@ -2,24 +2,33 @@
 //! port-67 socket and the signals, driving a sans-IO [`Engine`].
 //!
 //! Each turn: read everything that is ready, hand each datagram to the engine, execute its
-//! actions (send now, or stage a lease record with the reply that waits for it), then make all
-//! staged records durable with **one** fdatasync and only then send the replies that waited
-//! (group commit). Timers: the engine's `poll_timeout` bounds the wait.
+//! actions (send now, or stage a lease record with the reply that waits for it), then send the
+//! replies of the batch the journal's writer thread has made durable, and hand it everything
+//! staged since as the next batch: **one** write and fdatasync per batch (group commit), and
+//! no reply that waits for a record leaves before that record is on disk. The loop never
+//! blocks on the disk: while a batch syncs it goes on reading the sockets, and whatever it
+//! stages meanwhile forms the next batch. On stop or reload everything staged is flushed
+//! before [`run`] returns. Timers: the engine's `poll_timeout` bounds the wait. `ping-check`: the
+//! engine's [`Action::Ping`] goes out on the ICMP socket, echo replies go back to the engine.
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use dhcpd_core::{Action, Engine, Level, Received, Route, Transmit};
+use dhcpd_sys::icmp::IcmpSocket;
 use dhcpd_sys::packet::PacketSocket;
 use dhcpd_sys::signals::{SIGHUP, SIGINT, SIGTERM, Signals};
 use dhcpd_wire::frame::{FrameSpec, RxChecksums, parse_frame};
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::journal::Journal;
 
 const UDP: Token = Token(0);
 const SIGNALS: Token = Token(1);
+const ICMP: Token = Token(2);
+const JOURNAL: Token = Token(3);
 const FIRST_IFACE: usize = 16;
 
 /// An interface the server serves.
@@ -55,6 +64,9 @@ pub struct Io {
     pub port: u16,
     /// The lease journal; each waiter is the reply to send once its record is durable.
     pub journal: Journal<Option<Transmit>>,
+    /// The ICMP echo socket for `ping-check` (`None` when it could not be opened: the
+    /// engine then simply waits out each ping).
+    pub icmp: Option<IcmpSocket>,
 }
 
 fn log_line(level: Level, msg: &str) {
@@ -114,13 +126,36 @@ impl Io {
                     }
                 }
                 Action::Log(level, msg) => log_line(level, &msg),
+                Action::Ping { addr, id } => {
+                    if let Some(icmp) = &self.icmp {
+                        if let Err(e) = icmp.send_echo(addr, id) {
+                            log::error!("icmp_echorequest {addr}: {e}");
+                        }
+                    }
+                }
             }
         }
     }
 
-    /// Makes staged records durable, then sends what waited for them.
+    /// Makes every staged record durable (waiting for the disk), then sends what waited.
     fn commit(&mut self) {
-        match self.journal.flush() {
+        let r = self.journal.flush();
+        self.released(r);
+    }
+
+    /// Sends the replies of the batch the writer thread finished, if it has, and hands it
+    /// everything staged since.
+    fn pipeline(&mut self, waker: &Arc<Waker>) {
+        if let Some(r) = self.journal.poll_flush() {
+            self.released(r);
+        }
+        if let Err(e) = self.journal.begin_flush(waker) {
+            log::error!("{e}: no DHCPACK is sent until the lease file can be written again");
+        }
+    }
+
+    fn released(&mut self, r: Result<Vec<Option<Transmit>>, crate::journal::JournalError>) {
+        match r {
             Ok(ready) => {
                 for t in ready.into_iter().flatten() {
                     self.send(&t);
@@ -144,7 +179,16 @@ pub fn run<E: Engine>(engine: &mut E, io: &mut Io, signals: &mut Signals) -> io:
         poll.registry()
             .register(&mut iface.sock, Token(FIRST_IFACE + i), Interest::READABLE)?;
     }
-    let result = turn_loop(engine, io, signals, &mut poll);
+    if let Some(icmp) = &mut io.icmp {
+        poll.registry().register(icmp, ICMP, Interest::READABLE)?;
+    }
+    let waker = Arc::new(Waker::new(poll.registry(), JOURNAL)?);
+    let result = turn_loop(engine, io, signals, &mut poll, &waker);
+    // Nothing staged is left behind: the next `run` (after a reload) has another waker.
+    io.commit();
+    if let Some(icmp) = &mut io.icmp {
+        let _ = poll.registry().deregister(icmp);
+    }
     let _ = poll.registry().deregister(&mut io.udp);
     let _ = poll.registry().deregister(signals);
     for iface in &mut io.ifaces {
@@ -158,6 +202,7 @@ fn turn_loop<E: Engine>(
     io: &mut Io,
     signals: &mut Signals,
     poll: &mut Poll,
+    waker: &Arc<Waker>,
 ) -> io::Result<Exit> {
     let mut events = Events::with_capacity(256);
     let mut buf = vec![0u8; 65536];
@@ -194,6 +239,9 @@ fn turn_loop<E: Engine>(
                         });
                     }
                 }
+                ICMP => read_icmp(engine, io),
+                // The writer thread finished a batch: `pipeline` below picks it up.
+                JOURNAL => {}
                 Token(t) if t >= FIRST_IFACE => {
                     let i = t - FIRST_IFACE;
                     read_interface(engine, io, i, &mut buf);
@@ -206,9 +254,26 @@ fn turn_loop<E: Engine>(
             engine.handle_timeout(now);
             io.drain(engine);
         }
-        io.commit();
+        io.pipeline(waker);
         if let Some(e) = exit {
             return Ok(e);
+        }
+    }
+}
+
+fn read_icmp<E: Engine>(engine: &mut E, io: &mut Io) {
+    loop {
+        let Some(icmp) = &io.icmp else { return };
+        match icmp.recv_reply() {
+            Ok(Some((from, _id))) => {
+                engine.handle_icmp_reply(SystemTime::now(), from);
+                io.drain(engine);
+            }
+            Ok(None) => return,
+            Err(e) => {
+                log::error!("receive on the ICMP socket: {e}");
+                return;
+            }
         }
     }
 }

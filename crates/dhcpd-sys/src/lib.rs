@@ -5,6 +5,7 @@
 //! comment.
 
 pub mod durable;
+pub mod icmp;
 pub mod iface;
 pub mod notify;
 pub mod packet;

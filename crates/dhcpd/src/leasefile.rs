@@ -94,6 +94,9 @@ pub struct Layout {
     lease_id_format: LeaseIdFormat,
     /// Total number of range addresses.
     addresses: u64,
+    /// `authoritative;` at the top of the configuration (ISC then writes the statements of
+    /// class records).
+    authoritative: bool,
 }
 
 struct SharedBuild {
@@ -293,6 +296,23 @@ impl Builder {
     }
 }
 
+/// The last `authoritative;`/`not authoritative;` at the top level (through includes).
+fn root_authoritative(body: &[Stmt]) -> Option<bool> {
+    let mut last = None;
+    for st in body {
+        match st {
+            Stmt::Authoritative(_, on) => last = Some(*on),
+            Stmt::Include(i) => {
+                if let Some(v) = root_authoritative(&i.statements) {
+                    last = Some(v);
+                }
+            }
+            _ => {}
+        }
+    }
+    last
+}
+
 fn same_set(a: &[String], b: &[String]) -> bool {
     a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x))
 }
@@ -314,6 +334,7 @@ impl Layout {
         };
         b.scope(&config.statements);
         let mut layout = Layout {
+            authoritative: root_authoritative(&config.statements).unwrap_or(false),
             classes: b.classes,
             has_groups: b.has_groups,
             has_hosts: b.has_hosts,
@@ -435,11 +456,17 @@ fn queue_for(l: &dhcpd_leases::Lease) -> QueueKind {
 /// Everything ISC does with the lease file between reading the configuration and serving,
 /// without touching a file: `src` is the lease file's contents, `name` its name for messages,
 /// `now` the time. Sans-IO; [`startup`] and [`check`] do the file work.
-pub fn rewrite(layout: &Layout, name: &str, src: &[u8], now: i64) -> Rewrite {
+///
+/// The file's bytes are taken by value and freed as soon as they are read: the records own
+/// their data, and the new file need not coexist with the old one in memory.
+pub fn rewrite(layout: &Layout, name: &str, src: Vec<u8>, now: i64) -> Rewrite {
     let mut out = Rewrite::default();
     let opts = layout.load_options(now);
-    let parsed = parse_file(name, src, &opts);
+    let parsed = parse_file(name, &src, &opts);
+    let src_len = src.len();
+    drop(src);
     let mut records = parsed.records;
+    records.shrink_to_fit();
 
     // Slots: every range address, in declaration order of the ranges.
     let mut slots: Vec<Slot> = Vec::with_capacity(layout.addresses as usize);
@@ -617,6 +644,7 @@ pub fn rewrite(layout: &Layout, name: &str, src: &[u8], now: i64) -> Rewrite {
     let wopts = WriteOptions {
         lease_id_format: layout.lease_id_format,
         version: WRITER.to_string(),
+        class_statements: layout.authoritative,
         ..WriteOptions::default()
     };
     for pool in 0..layout.pools.len() as u32 {
@@ -696,7 +724,17 @@ pub fn rewrite(layout: &Layout, name: &str, src: &[u8], now: i64) -> Rewrite {
         .iter()
         .filter(|l| dhcpd_leases::db::worth_writing(l))
         .count();
-    out.contents = wopts.database_full(&state, now, failover.iter(), leases.iter().copied());
+    // Made large enough at once (a rewrite is about as long as the file it replaces): grown by
+    // doubling, the copies would leave the heap fragmented and the process larger.
+    let mut contents = String::with_capacity(src_len + src_len / 8 + 4096);
+    wopts.database_into(
+        &mut contents,
+        &state,
+        now,
+        failover.iter(),
+        leases.iter().copied(),
+    );
+    out.contents = contents;
     out.leases_written = written;
 
     if !layout.classes.is_empty() || !state.classes.is_empty() {
@@ -853,8 +891,7 @@ pub fn startup(
     })?;
     let layout = Layout::from_config(config);
     let t = now();
-    let rw = rewrite(&layout, &shown, &src, t);
-    drop(src);
+    let rw = rewrite(&layout, &shown, src, t);
     for l in &rw.log {
         let _ = writeln!(err, "{l}");
     }

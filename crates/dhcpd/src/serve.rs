@@ -66,9 +66,11 @@ fn host_interfaces() -> Vec<IfaceInfo> {
         .collect()
 }
 
+/// A fatal error: logged (the logger copies it to standard error during start-up, as ISC
+/// does), then ISC's last line.
 fn fatal(err: &mut impl Write, msg: &str) -> ExitCode {
     log::error!("{msg}");
-    let _ = writeln!(err, "{msg}\n\nexiting.");
+    let _ = writeln!(err, "\nexiting.");
     ExitCode::from(1)
 }
 
@@ -103,6 +105,34 @@ fn engine_for(
     Ok((srv, log))
 }
 
+/// Until the server speaks the failover protocol, a pool with a `failover peer` must not be
+/// served alone: the partner would hand out the same addresses. ISC in the same position
+/// (startup, partner never reached) serves nobody from such pools. We refuse to start, with
+/// the reason, rather than run half of a pair silently.
+fn failover_refusal(config: &dhcpd_conf::ast::Config) -> Option<String> {
+    fn peers(body: &[dhcpd_conf::ast::Stmt], out: &mut Vec<String>) {
+        use dhcpd_conf::ast::Stmt;
+        for s in body {
+            match s {
+                Stmt::FailoverPeer(p) => out.push(p.name.clone()),
+                Stmt::Include(i) => peers(&i.statements, out),
+                Stmt::SharedNetwork(n) => peers(&n.body, out),
+                Stmt::Group(g) => peers(&g.body, out),
+                _ => {}
+            }
+        }
+    }
+    let mut names = Vec::new();
+    peers(&config.statements, &mut names);
+    let first = names.first()?;
+    Some(format!(
+        "failover peer {first}: this version of dhcpd-rs does not speak the failover protocol \
+         yet, and serving a failover pool alone could give one address to two clients.\n\
+         Refusing to start. Keep ISC dhcpd for this failover pair for now (dhcpd -t checks the \
+         configuration); see docs/failover-guide.md."
+    ))
+}
+
 /// Serves until stopped. `out` is the configuration already read and checked.
 pub fn serve(
     a: &ServeArgs<'_>,
@@ -112,7 +142,9 @@ pub fn serve(
 ) -> ExitCode {
     let logger =
         syslog::SysLogger::new("dhcpd", "/dev/log", true, log::LevelFilter::Info).install();
-    logger.set_mirror(a.debug || a.foreground);
+    // As ISC: every message also goes to standard error until start-up is over; after that
+    // only with -d.
+    logger.set_mirror(true);
     // Resolve the identity while /etc is visible.
     let id = match privs::resolve(a.user, a.group) {
         Ok(id) => id,
@@ -131,6 +163,11 @@ pub fn serve(
         Ok(None) => return ExitCode::SUCCESS,
         Err(m) => return fatal(err, &m),
     };
+    // After the lease-file rewrite (ISC too rewrites it before it gives up), before any
+    // socket is opened.
+    if let Some(msg) = failover_refusal(&out.config) {
+        return fatal(err, &msg);
+    }
     let (mut engine, startup_log) = match engine_for(&out, a, &started.path) {
         Ok(x) => x,
         Err(m) => return fatal(err, &m),
@@ -157,6 +194,14 @@ pub fn serve(
     let udp_sock = match udp::open_udp(a.port) {
         Ok(s) => s,
         Err(e) => return fatal(err, &format!("Can't bind to dhcp address: {e}")),
+    };
+    // ping-check's ICMP socket needs root: open it now. ISC carries on without it.
+    let icmp = match dhcpd_sys::icmp::IcmpSocket::open() {
+        Ok(s) => Some(s),
+        Err(e) => {
+            log::error!("unable to create icmp socket: {e}");
+            None
+        }
     };
     let mut sigs = match signals::server_signals() {
         Ok(s) => s,
@@ -188,9 +233,11 @@ pub fn serve(
         udp: udp_sock,
         port: a.port,
         journal: Journal::from_file(started.file),
+        icmp,
     };
     notify::ready("serving");
     log::info!("Server starting service.");
+    logger.set_mirror(a.debug);
     loop {
         match event_loop::run(&mut engine, &mut io, &mut sigs) {
             Ok(Exit::Stop) => {

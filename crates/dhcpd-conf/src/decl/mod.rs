@@ -73,6 +73,8 @@ pub struct DeclState {
     pub(crate) host_body: Vec<Stmt>,
     /// How many statements are being parsed inside each other (blocks and includes).
     pub(crate) depth: u32,
+    /// Every class name counts as declared (statements read without their configuration).
+    pub(crate) any_class: bool,
 }
 
 /// A set of names kept in one text buffer: no allocation per name, and dropping it frees two
@@ -133,7 +135,7 @@ pub(crate) const MAX_DEPTH: u32 = 100;
 impl DeclState {
     /// Whether a class of this name has been declared (so far in the file).
     pub fn class_exists(&self, name: &str) -> bool {
-        self.classes.contains(name)
+        self.any_class || self.classes.contains(name)
     }
 
     /// The index of the failover peer called `name`.

@@ -63,8 +63,9 @@ fn reparse(
     }
 }
 
-/// Whether the binary expression reads back the same when written without parentheses.
-fn flat_ok(e: &Expr) -> bool {
+/// Whether the binary expression reads back the same when written without parentheses
+/// (ISC's own printer never writes any).
+pub fn flat_ok(e: &Expr) -> bool {
     let mut seq = Vec::new();
     flatten(e, &mut seq);
     let mut pos = 0;

@@ -657,6 +657,17 @@ impl Parser<'_> {
         })
     }
 
+    /// ISC's `parse_on_statement`, after `on` (the entry point of
+    /// [`crate::parser::StatementParser::on_statement`]).
+    pub(crate) fn parse_on_statement(&mut self, c: &mut Cursor<'_>) -> Parsed<Executable> {
+        let mut lose = false;
+        match self.on_statement(c, &mut lose) {
+            Some(e) => Parsed::Ok(e),
+            None if lose => Parsed::Failed,
+            None => Parsed::NotMine,
+        }
+    }
+
     /// ISC's `parse_on_statement`, after `on`.
     fn on_statement(&mut self, c: &mut Cursor<'_>, lose: &mut bool) -> Option<Executable> {
         let mut events = Vec::new();

@@ -1,0 +1,176 @@
+//! ISC's `ping-check` in the sans-IO engine: an address about to be offered is pinged; the
+//! OFFER waits for the ping timeout; an echo reply abandons the address and the DISCOVER goes
+//! unanswered; the client's retransmission gets the next address.
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use dhcpd_conf::{MemLoader, ParseOptions, parse_config};
+use dhcpd_core::engine::{IfaceInfo, Server};
+use dhcpd_core::model::Model;
+use dhcpd_core::{Action, Engine, Received};
+use dhcpd_leases::model::BindingState;
+use dhcpd_wire::message::{Message, MessageType, OpCode, OptionList, RawOption, Vendor};
+
+const T0: u64 = 1_800_000_000;
+
+fn server(extra: &str) -> Server {
+    let text = format!(
+        "{extra}\nsubnet 198.51.100.0 netmask 255.255.255.0 {{ range 198.51.100.50 198.51.100.52; }}\n"
+    );
+    let mut l = MemLoader::single("t.conf", &text);
+    let out = parse_config("t.conf", &mut l, ParseOptions::default());
+    assert!(!out.has_errors(), "{:?}", out.diagnostics);
+    let eth0 = IfaceInfo {
+        index: 2,
+        name: "eth0".into(),
+        mac: [2, 0, 0, 0, 0, 1],
+        addrs: vec![(Ipv4Addr::new(198, 51, 100, 1), 24)],
+    };
+    Server::new(
+        Model::from_config(&out.config),
+        out.registry,
+        &[eth0],
+        &[],
+        68,
+    )
+    .expect("server")
+    .0
+}
+
+fn discover(mac: u8) -> Vec<u8> {
+    let mut chaddr = [0u8; 16];
+    chaddr[..6].copy_from_slice(&[2, 0, 0, 0, 0, mac]);
+    let m = Message {
+        op: OpCode::Request,
+        htype: 1,
+        hlen: 6,
+        hops: 0,
+        xid: 0x1000 + u32::from(mac),
+        secs: 0,
+        flags: 0,
+        ciaddr: Ipv4Addr::UNSPECIFIED,
+        yiaddr: Ipv4Addr::UNSPECIFIED,
+        siaddr: Ipv4Addr::UNSPECIFIED,
+        giaddr: Ipv4Addr::UNSPECIFIED,
+        chaddr,
+        sname: Default::default(),
+        file: Default::default(),
+        vendor: Vendor::Options(OptionList::with_end([RawOption::new(
+            53,
+            vec![u8::from(MessageType::Discover)],
+        )
+        .expect("option")])),
+    };
+    m.to_vec().expect("encode")
+}
+
+fn at(ms: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(T0) + Duration::from_millis(ms)
+}
+
+fn send(s: &mut Server, ms: u64, payload: &[u8]) {
+    s.handle_packet(
+        at(ms),
+        &Received {
+            ifindex: 2,
+            src_mac: [2, 0, 0, 0, 0, 9],
+            src_ip: Ipv4Addr::UNSPECIFIED,
+            dst_ip: Ipv4Addr::BROADCAST,
+            src_port: 68,
+            payload,
+        },
+    );
+}
+
+/// (pings, offered addresses, log lines)
+fn drain(s: &mut Server) -> (Vec<Ipv4Addr>, Vec<Ipv4Addr>, Vec<String>) {
+    let (mut pings, mut offers, mut log) = (vec![], vec![], vec![]);
+    while let Some(a) = s.poll_action() {
+        match a {
+            Action::Ping { addr, .. } => pings.push(addr),
+            Action::Send(t) => {
+                let m = Message::from_bytes(&t.payload).expect("reply");
+                assert_eq!(m.message_type(), Some(MessageType::Offer));
+                offers.push(m.yiaddr);
+            }
+            Action::Log(_, l) => log.push(l),
+            Action::Commit { .. } => {}
+        }
+    }
+    (pings, offers, log)
+}
+
+#[test]
+fn an_unanswered_ping_lets_the_offer_go_after_the_timeout() {
+    let mut s = server("");
+    send(&mut s, 0, &discover(1));
+    let (pings, offers, _) = drain(&mut s);
+    assert_eq!(pings, vec![Ipv4Addr::new(198, 51, 100, 50)]);
+    assert!(offers.is_empty(), "the OFFER waits for the ping");
+    assert_eq!(
+        s.poll_timeout(),
+        Some(at(1000)),
+        "ping-timeout defaults to 1 s"
+    );
+    // A retransmission while the ping is out is ignored (ISC: the lease has a state).
+    send(&mut s, 300, &discover(1));
+    assert_eq!(drain(&mut s), (vec![], vec![], vec![]));
+    s.handle_timeout(at(999));
+    assert!(drain(&mut s).1.is_empty());
+    s.handle_timeout(at(1000));
+    let (_, offers, log) = drain(&mut s);
+    assert_eq!(offers, vec![Ipv4Addr::new(198, 51, 100, 50)]);
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("DHCPOFFER on 198.51.100.50"))
+    );
+}
+
+#[test]
+fn an_answered_ping_abandons_the_address_and_the_next_one_is_offered() {
+    let mut s = server("");
+    send(&mut s, 0, &discover(1));
+    drain(&mut s);
+    s.handle_icmp_reply(at(5), Ipv4Addr::new(198, 51, 100, 50));
+    let (_, offers, log) = drain(&mut s);
+    assert!(offers.is_empty(), "the DISCOVER goes unanswered");
+    assert!(
+        log.contains(&"Abandoning IP address 198.51.100.50: pinged before offer".to_string()),
+        "{log:?}"
+    );
+    let e = s
+        .leases()
+        .get(Ipv4Addr::new(198, 51, 100, 50))
+        .expect("lease");
+    assert_eq!(e.lease.binding_state, BindingState::Abandoned);
+    assert_eq!(s.poll_timeout(), None, "no ping waits any more");
+    s.handle_timeout(at(1000));
+    assert!(drain(&mut s).1.is_empty(), "nothing left to send");
+    // The client tries again: the next address is pinged, then offered.
+    send(&mut s, 4000, &discover(1));
+    let (pings, _, _) = drain(&mut s);
+    assert_eq!(pings, vec![Ipv4Addr::new(198, 51, 100, 51)]);
+    s.handle_timeout(at(5000));
+    assert_eq!(drain(&mut s).1, vec![Ipv4Addr::new(198, 51, 100, 51)]);
+    // A late reply for an address no longer pinged changes nothing.
+    s.handle_icmp_reply(at(5100), Ipv4Addr::new(198, 51, 100, 51));
+    assert_eq!(drain(&mut s).2, Vec::<String>::new());
+}
+
+#[test]
+fn ping_check_false_offers_at_once_and_ping_timeout_ms_is_honoured() {
+    let mut s = server("ping-check false;");
+    send(&mut s, 0, &discover(1));
+    let (pings, offers, _) = drain(&mut s);
+    assert!(pings.is_empty());
+    assert_eq!(offers, vec![Ipv4Addr::new(198, 51, 100, 50)]);
+    let mut s = server("ping-timeout-ms 250;");
+    send(&mut s, 0, &discover(1));
+    assert_eq!(drain(&mut s).0.len(), 1);
+    assert_eq!(s.poll_timeout(), Some(at(250)));
+    let mut s = server("ping-timeout 3;");
+    send(&mut s, 0, &discover(1));
+    drain(&mut s);
+    assert_eq!(s.poll_timeout(), Some(at(3000)));
+}
