@@ -4,7 +4,9 @@
 //!
 //! The engine is built once from a small fixed configuration: a directly attached
 //! subnet with two pools (one for a class), a dynamic-bootp range, a host with a
-//! fixed address and one without, and a relayed subnet. The input is a sequence of
+//! fixed address and one without, and a relayed subnet with `ping-check true` (its
+//! OFFERs wait for an echo reply, given when bit 4 of the control byte is set, or for
+//! `handle_timeout`). The input is a sequence of
 //! up to 16 packets, each `[control][length][body…]`:
 //!
 //! - control bit 0: relayed (UDP from a relay, port 67, giaddr forced on templated
@@ -59,6 +61,8 @@ subnet 198.51.100.0 netmask 255.255.255.0 {
 }
 
 subnet 203.0.113.0 netmask 255.255.255.0 {
+  # Relayed clients go through ping-check: OFFERs wait for an echo reply or the timeout.
+  ping-check true;
   option routers 203.0.113.1;
   range 203.0.113.100 203.0.113.104;
 }

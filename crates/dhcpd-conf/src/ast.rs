@@ -50,12 +50,15 @@ pub struct Config {
 }
 
 /// A statement or declaration in any scope.
+///
+/// Rare or large payloads are boxed so that the common statements (hosts, their hardware and
+/// fixed addresses, subnets, ranges) stay small: a configuration may hold 100,000 hosts.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stmt {
     /// An executable statement (options, parameters, conditionals, ...).
-    Exec(Span, Executable),
+    Exec(Span, Box<Executable>),
     /// `include "path";` with the statements read from the file.
-    Include(Include),
+    Include(Box<Include>),
     /// `shared-network NAME { ... }`.
     SharedNetwork(SharedNetwork),
     /// `subnet ADDR netmask MASK { ... }`.
@@ -73,7 +76,7 @@ pub enum Stmt {
     /// `pool { ... }` or `pool6 { ... }`.
     Pool(Pool),
     /// `allow PERMIT;` / `deny PERMIT;` inside a pool.
-    Permit(PoolPermit),
+    Permit(Box<PoolPermit>),
     /// `failover peer "NAME";` inside a pool, or `no failover peer` (`None`).
     PoolFailover(Span, Option<String>),
     /// `host NAME { ... }`.
@@ -81,15 +84,15 @@ pub enum Stmt {
     /// `group [NAME] { ... }`.
     Group(Group),
     /// `class`, `vendor-class` or `user-class` declaration.
-    Class(Class),
+    Class(Box<Class>),
     /// `subclass "CLASS" VALUE [{ ... } | ;]`.
-    Subclass(Subclass),
+    Subclass(Box<Subclass>),
     /// `match if BOOLEAN-EXPR;` (class body).
-    MatchIf(Span, Expr),
+    MatchIf(Span, Box<Expr>),
     /// `match DATA-EXPR;` (class body).
-    Match(Span, Expr),
+    Match(Span, Box<Expr>),
     /// `spawn with DATA-EXPR;` (class body).
-    SpawnWith(Span, Expr),
+    SpawnWith(Span, Box<Expr>),
     /// `lease limit N;` (class body).
     LeaseLimit(Span, i64),
     /// `failover peer "NAME" { ... }`.
@@ -107,7 +110,7 @@ pub enum Stmt {
     /// `uid VALUE;` (host only).
     Uid(Span, Bytes),
     /// `host-identifier option NAME VALUE;` / `host-identifier v6relopt N NAME VALUE;`.
-    HostIdentifier(HostIdentifier),
+    HostIdentifier(Box<HostIdentifier>),
     /// `group "NAME";` inside a host: attach the host to a named group.
     HostGroup(Span, String),
     /// `dynamic;`, `deleted;`, `static;` (host, group and class bodies; lease-file forms).
@@ -123,7 +126,7 @@ pub enum Stmt {
     /// `option space ...;`.
     OptionSpace(Span, OptionSpaceDecl),
     /// `option NAME code N = TYPE;`.
-    OptionDef(Span, OptionDef),
+    OptionDef(Span, Box<OptionDef>),
 }
 
 /// `include "path";` and what the file contained.

@@ -116,7 +116,7 @@ impl Cursor<'_> {
     /// the prefix: `0x` hex, `0` octal, else decimal). Bad digits and overflow are reported
     /// (as errors) but a value is still produced, as in ISC. Negative values wrap.
     pub fn convert_num(&mut self, text: &[u8], base: u32, bits: u32) -> u32 {
-        let shown = String::from_utf8_lossy(text).into_owned();
+        let shown = String::from_utf8_lossy(text);
         let mut s = text;
         let negative = s.first() == Some(&b'-');
         if negative {
@@ -208,8 +208,35 @@ impl Cursor<'_> {
         bits: u32,
     ) -> Option<Vec<u32>> {
         let mut out = Vec::new();
+        self.numeric_aggregate(count, sep, base, bits, |n| out.push(n))?;
+        Some(out)
+    }
+
+    /// [`Cursor::parse_numeric_aggregate`] of bytes (`bits` = 8).
+    pub fn parse_byte_aggregate(
+        &mut self,
+        count: Option<usize>,
+        sep: u8,
+        base: u32,
+    ) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        self.numeric_aggregate(count, sep, base, 8, |n| out.push(n as u8))?;
+        Some(out)
+    }
+
+    /// The parser of [`Cursor::parse_numeric_aggregate`]: hands each number to `sink` and
+    /// returns how many there were (`None` after an error).
+    fn numeric_aggregate(
+        &mut self,
+        count: Option<usize>,
+        sep: u8,
+        base: u32,
+        bits: u32,
+        mut sink: impl FnMut(u32),
+    ) -> Option<usize> {
+        let mut n = 0;
         loop {
-            if !out.is_empty() {
+            if n > 0 {
                 if !self.peek().is_punct(sep) {
                     if count.is_none() {
                         break;
@@ -253,24 +280,27 @@ impl Cursor<'_> {
                 self.skip_to_semi();
                 return None;
             }
-            let text = self.text(&t).to_vec();
-            out.push(self.convert_num(&text, base, bits));
-            if count == Some(out.len()) {
+            let text = self.text(&t);
+            sink(self.convert_num(text, base, bits));
+            n += 1;
+            if count == Some(n) {
                 break;
             }
         }
-        Some(out)
+        Some(n)
     }
 
     /// A dotted-quad IPv4 address (ISC's `parse_ip_addr`).
     pub fn parse_ip_addr(&mut self) -> Option<Ipv4Addr> {
-        let v = self.parse_numeric_aggregate(Some(4), b'.', 10, 8)?;
-        if v.len() != 4 {
-            return None;
-        }
-        Some(Ipv4Addr::new(
-            v[0] as u8, v[1] as u8, v[2] as u8, v[3] as u8,
-        ))
+        let mut octets = [0u8; 4];
+        let mut k = 0;
+        let n = self.numeric_aggregate(Some(4), b'.', 10, 8, |b| {
+            if let Some(o) = octets.get_mut(k) {
+                *o = b as u8;
+            }
+            k += 1;
+        })?;
+        (n == 4).then_some(Ipv4Addr::from(octets))
     }
 
     /// ISC's `parse_host_name`: identifiers or numbers joined by dots. `None` (no error
@@ -283,7 +313,7 @@ impl Cursor<'_> {
                 break;
             }
             let t = self.next();
-            name.push_str(&self.string(&t));
+            name.push_str(&String::from_utf8_lossy(self.text(&t)));
             if self.peek().is_punct(b'.') {
                 self.skip();
                 name.push('.');
@@ -385,8 +415,8 @@ impl Cursor<'_> {
                 self.skip_to_semi();
                 return None;
             }
-            let text = self.text(&t).to_vec();
-            out.push(self.convert_num(&text, 16, 8) as u8);
+            let text = self.text(&t);
+            out.push(self.convert_num(text, 16, 8) as u8);
             if !self.peek().is_punct(b':') {
                 break;
             }
@@ -420,11 +450,11 @@ impl Cursor<'_> {
         };
         let mut addr = Vec::new();
         if !self.peek().is_punct(b';') {
-            let v = self.parse_numeric_aggregate(None, b':', 16, 8)?;
+            let v = self.parse_byte_aggregate(None, b':', 16)?;
             if v.len() + 1 > 21 {
                 self.error("hardware address too long");
             } else {
-                addr = v.into_iter().map(|b| b as u8).collect();
+                addr = v;
             }
         }
         if !self.next().is_punct(b';') {

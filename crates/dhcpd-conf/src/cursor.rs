@@ -54,13 +54,19 @@ impl<'a> Cursor<'a> {
         self.lexer.source()
     }
 
+    /// Scans one token from the file, reporting the lexer's warnings.
+    fn scan(&mut self) -> Token {
+        let tok = self.lexer.next_token();
+        for w in self.lexer.take_warnings() {
+            let loc = self.location(w.pos);
+            self.diags.push(Diagnostic::error(w.message).at(loc));
+        }
+        tok
+    }
+
     fn fill(&mut self, n: usize) {
         while self.ahead.len() <= n {
-            let tok = self.lexer.next_token();
-            for w in self.lexer.take_warnings() {
-                let loc = self.location(w.pos);
-                self.diags.push(Diagnostic::error(w.message).at(loc));
-            }
+            let tok = self.scan();
             self.ahead.push_back(tok);
         }
     }
@@ -84,11 +90,10 @@ impl<'a> Cursor<'a> {
 
     /// Consumes the next token (ISC's `next_token`); errors now point at it.
     pub fn next(&mut self) -> Token {
-        self.fill(0);
-        let tok = self
-            .ahead
-            .pop_front()
-            .unwrap_or_else(|| self.lexer.next_token());
+        let tok = match self.ahead.pop_front() {
+            Some(tok) => tok,
+            None => self.scan(),
+        };
         self.last = tok.pos;
         tok
     }
@@ -98,8 +103,12 @@ impl<'a> Cursor<'a> {
         let _ = self.next();
     }
 
-    /// The text of a token of this file (for strings: the unescaped value).
-    pub fn text<'t>(&'t self, tok: &'t Token) -> &'t [u8] {
+    /// The text of a token of this file (for strings: the unescaped value). It borrows the
+    /// token and the file, not the cursor.
+    pub fn text<'t>(&self, tok: &'t Token) -> &'t [u8]
+    where
+        'a: 't,
+    {
         token_text(self.lexer.source(), tok)
     }
 

@@ -629,20 +629,56 @@ pub(crate) const KEYWORDS: &[(&str, Kw)] = &[
     ("zone", Kw::Zone),
 ];
 
-impl Kw {
-    /// Looks a word up, case-insensitively. Words longer than the longest keyword are never keywords.
-    pub fn lookup(word: &[u8]) -> Option<Kw> {
-        if word.len() > 32 || word.is_empty() {
-            return None;
+/// Slots in [`LOOKUP`]: a power of two, over three times the number of keywords, so probe
+/// sequences stay short.
+const LOOKUP_BITS: u32 = 10;
+const LOOKUP_MASK: usize = (1 << LOOKUP_BITS) - 1;
+/// An empty slot of [`LOOKUP`].
+const EMPTY: u16 = u16::MAX;
+
+/// The hash of a word, ignoring ASCII case (FNV-1a, then a Fibonacci multiply to spread the
+/// result over the top bits).
+const fn word_hash(word: &[u8]) -> usize {
+    let mut h: u32 = 0x811c_9dc5;
+    let mut i = 0;
+    while i < word.len() {
+        h = (h ^ word[i].to_ascii_lowercase() as u32).wrapping_mul(0x0100_0193);
+        i += 1;
+    }
+    (h.wrapping_mul(0x9e37_79b1) >> (32 - LOOKUP_BITS)) as usize
+}
+
+/// Open-addressing hash table from [`word_hash`] to indexes into [`KEYWORDS`] (linear
+/// probing), built at compile time.
+const LOOKUP: [u16; 1 << LOOKUP_BITS] = {
+    let mut table = [EMPTY; 1 << LOOKUP_BITS];
+    let mut k = 0;
+    while k < KEYWORDS.len() {
+        let mut slot = word_hash(KEYWORDS[k].0.as_bytes());
+        while table[slot] != EMPTY {
+            slot = (slot + 1) & LOOKUP_MASK;
         }
-        let mut buf = [0u8; 32];
-        let lower = &mut buf[..word.len()];
-        lower.copy_from_slice(word);
-        lower.make_ascii_lowercase();
-        KEYWORDS
-            .binary_search_by(|(w, _)| w.as_bytes().cmp(lower))
-            .ok()
-            .map(|i| KEYWORDS[i].1)
+        table[slot] = k as u16;
+        k += 1;
+    }
+    table
+};
+
+impl Kw {
+    /// Looks a word up, case-insensitively.
+    pub fn lookup(word: &[u8]) -> Option<Kw> {
+        let mut slot = word_hash(word);
+        loop {
+            let k = LOOKUP[slot];
+            if k == EMPTY {
+                return None;
+            }
+            let (w, kw) = KEYWORDS[usize::from(k)];
+            if w.len() == word.len() && w.as_bytes().eq_ignore_ascii_case(word) {
+                return Some(kw);
+            }
+            slot = (slot + 1) & LOOKUP_MASK;
+        }
     }
 
     /// The keyword as written in dhcpd.conf (lower case).
@@ -676,5 +712,19 @@ mod tests {
         );
         assert_eq!(Kw::lookup(b"domain-name-servers"), None);
         assert_eq!(Kw::Subnet.as_str(), "subnet");
+        assert_eq!(Kw::lookup(b""), None);
+        assert_eq!(Kw::lookup(b"subnet6x"), None);
+    }
+
+    #[test]
+    fn every_keyword_is_found_in_both_cases() {
+        for (w, k) in KEYWORDS {
+            assert_eq!(Kw::lookup(w.as_bytes()), Some(*k), "{w}");
+            assert_eq!(
+                Kw::lookup(w.to_ascii_uppercase().as_bytes()),
+                Some(*k),
+                "{w}"
+            );
+        }
     }
 }

@@ -20,7 +20,7 @@
 
 use std::ops::Range;
 
-use nom::bytes::complete::{take_till, take_while, take_while1};
+use nom::bytes::complete::take_while1;
 use nom::{IResult, Parser};
 
 use crate::keywords::Kw;
@@ -130,22 +130,6 @@ fn is_space(c: u8) -> bool {
 
 fn is_name_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'-' || c == b'_'
-}
-
-/// Whitespace and comments, as nom sees them: returns the number of bytes skipped.
-fn trivia(i: &[u8]) -> IResult<&[u8], usize> {
-    let start = i.len();
-    let mut rest = i;
-    loop {
-        let (r, _) = take_while(is_space).parse(rest)?;
-        rest = r;
-        if rest.first() == Some(&b'#') {
-            let (r, _) = take_till(|c| c == b'\n').parse(rest)?;
-            rest = r;
-        } else {
-            return Ok((rest, start - rest.len()));
-        }
-    }
 }
 
 /// A token starting with a digit or `-`: ISC's NUMBER → NUMBER_OR_NAME → NAME promotion.
@@ -331,14 +315,34 @@ impl<'a> Lexer<'a> {
         self.offset = upto;
     }
 
+    /// Skips whitespace and comments, counting lines; returns the number of bytes skipped.
+    fn skip_trivia(&mut self) -> usize {
+        let from = self.offset;
+        let mut i = from;
+        while let Some(&c) = self.src.get(i) {
+            if c == b'\n' {
+                i += 1;
+                self.line += 1;
+                self.line_start = i;
+            } else if is_space(c) {
+                i += 1;
+            } else if c == b'#' {
+                // To the end of the line; the newline itself is counted above.
+                i += self.src[i..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .unwrap_or(self.src.len() - i);
+            } else {
+                break;
+            }
+        }
+        self.offset = i;
+        i - from
+    }
+
     /// Scans the next token.
     pub fn next_token(&mut self) -> Token {
-        let rest = &self.src[self.offset..];
-        let skipped = match trivia(rest) {
-            Ok((_, n)) => n,
-            Err(_) => 0,
-        };
-        self.advance_lines(self.offset + skipped);
+        let skipped = self.skip_trivia();
         let start = self.offset;
         let pos = Pos {
             line: self.line,
@@ -387,7 +391,12 @@ impl<'a> Lexer<'a> {
                 message: what.to_string(),
             });
         }
-        self.advance_lines(start + len);
+        if kind == TokKind::Str {
+            self.advance_lines(start + len);
+        } else {
+            // Only a string can hold a newline.
+            self.offset = start + len;
+        }
         self.last_pos = pos;
         Token {
             kind,

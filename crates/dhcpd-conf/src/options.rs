@@ -1250,8 +1250,8 @@ impl Parser<'_> {
             }
             return None;
         }
-        let text = c.text(t).to_vec();
-        Some(c.convert_num(&text, 0, bits))
+        let text = c.text(t);
+        Some(c.convert_num(text, 0, bits))
     }
 
     /// ISC's `parse_domain_list`: quoted names separated by commas.
@@ -1320,7 +1320,10 @@ impl Parser<'_> {
         let mut style = None;
         let mut omapi_key = None;
         for s in &config.statements {
-            let Stmt::Exec(_, Executable::Option { name, value, .. }) = s else {
+            let Stmt::Exec(_, e) = s else {
+                continue;
+            };
+            let Executable::Option { name, value, .. } = &**e else {
                 continue;
             };
             if *value == OptionValue::None {

@@ -70,8 +70,9 @@ impl ParseOutput {
 #[allow(dead_code)] // fields are used as the parsers land
 pub struct Parser<'l> {
     pub(crate) loader: &'l mut dyn Loader,
-    /// Every file read so far: name as written, contents. Index = file id in spans.
-    pub(crate) files: Vec<(Rc<str>, Rc<[u8]>)>,
+    /// Every file read so far: name as written, contents (kept as read: turning the `Vec`
+    /// into an `Rc<[u8]>` would copy the whole file). Index = file id in spans.
+    pub(crate) files: Vec<(Rc<str>, Rc<Vec<u8>>)>,
     pub(crate) options: ParseOptions,
     /// Set by a fatal error (an include that cannot be opened): parsing stops at once.
     pub(crate) aborted: bool,
@@ -123,11 +124,11 @@ impl<'l> Parser<'l> {
     }
 
     /// Loads a file and registers it; `Err` is the fatal diagnostic ISC prints.
-    pub(crate) fn load_file(&mut self, path: &str) -> Result<(u32, Rc<[u8]>), Diagnostic> {
+    pub(crate) fn load_file(&mut self, path: &str) -> Result<(u32, Rc<Vec<u8>>), Diagnostic> {
         match self.loader.load(path) {
             Ok(bytes) => {
                 let id = self.files.len() as u32;
-                let bytes: Rc<[u8]> = bytes.into();
+                let bytes = Rc::new(bytes);
                 self.files.push((path.into(), bytes.clone()));
                 Ok((id, bytes))
             }

@@ -229,7 +229,7 @@ impl Model {
         match s {
             Stmt::Exec(_, e) => {
                 if let Some(sc) = self.scopes.get_mut(at.scope) {
-                    sc.stmts.push(e.clone());
+                    sc.stmts.push((**e).clone());
                 }
             }
             Stmt::Include(i) => self.walk(&i.statements, at),
@@ -389,15 +389,15 @@ impl Model {
                         Stmt::Hardware(_, hw) => host.hardware = Some(hw.clone()),
                         Stmt::Uid(_, b) => host.uid = Some(bytes(b)),
                         Stmt::FixedAddress(_, list) => host.fixed.extend(list.iter().cloned()),
-                        Stmt::HostIdentifier(id) => host.identifier = Some(id.clone()),
+                        Stmt::HostIdentifier(id) => host.identifier = Some((**id).clone()),
                         Stmt::Exec(_, e) => {
                             // ISC indexes a host by `option dhcp-client-identifier` as by `uid`.
-                            if let Executable::Option { name, value, .. } = e {
+                            if let Executable::Option { name, value, .. } = &**e {
                                 if name.space == "dhcp" && name.code == 61 && host.uid.is_none() {
                                     host.uid = crate::scope::constant_value(value);
                                 }
                             }
-                            self.scopes[scope].stmts.push(e.clone());
+                            self.scopes[scope].stmts.push((**e).clone());
                         }
                         Stmt::Authoritative(_, on) => self.scopes[scope].authoritative = *on,
                         _ => {}
@@ -459,11 +459,11 @@ impl Model {
         flatten(body, &mut flat);
         for s in flat {
             match s {
-                Stmt::MatchIf(_, e) => class.match_if = Some(e.clone()),
-                Stmt::Match(_, e) => class.match_expr = Some(e.clone()),
-                Stmt::SpawnWith(_, e) => class.spawn = Some(e.clone()),
+                Stmt::MatchIf(_, e) => class.match_if = Some((**e).clone()),
+                Stmt::Match(_, e) => class.match_expr = Some((**e).clone()),
+                Stmt::SpawnWith(_, e) => class.spawn = Some((**e).clone()),
                 Stmt::LeaseLimit(_, n) => class.lease_limit = Some(*n),
-                Stmt::Exec(_, e) => self.scopes[scope].stmts.push(e.clone()),
+                Stmt::Exec(_, e) => self.scopes[scope].stmts.push((**e).clone()),
                 Stmt::Authoritative(_, on) => self.scopes[scope].authoritative = *on,
                 _ => {}
             }

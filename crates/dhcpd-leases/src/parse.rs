@@ -1195,7 +1195,7 @@ impl Reader<'_, '_> {
         }
         for st in stmts {
             if let Stmt::Exec(_, e) = st {
-                out.extend(self.normalize(vec![e]));
+                out.extend(self.normalize(vec![*e]));
             }
         }
     }

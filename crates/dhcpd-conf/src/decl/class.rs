@@ -61,13 +61,13 @@ impl Parser<'_> {
         };
         let superclass = !is_class;
         let make = |body: Option<Vec<Stmt>>| match (kw, &value) {
-            (Kw::Subclass, Some(v)) => Stmt::Subclass(Subclass {
+            (Kw::Subclass, Some(v)) => Stmt::Subclass(Box::new(Subclass {
                 span,
                 class: name.clone(),
                 value: v.clone(),
                 body,
-            }),
-            _ => Stmt::Class(Class {
+            })),
+            _ => Stmt::Class(Box::new(Class {
                 span,
                 kind: match kw {
                     Kw::VendorClass => ClassKind::VendorClass,
@@ -76,7 +76,7 @@ impl Parser<'_> {
                 },
                 name: name.clone(),
                 body,
-            }),
+            })),
         };
         if superclass && c.peek_is(b';') {
             c.skip();
@@ -147,7 +147,7 @@ impl Parser<'_> {
                         match self.parse_boolean_expression(c) {
                             Some(e) => {
                                 if c.parse_semi() {
-                                    body.push(Stmt::MatchIf(sspan, e));
+                                    body.push(Stmt::MatchIf(sspan, Box::new(e)));
                                 }
                             }
                             None => {
@@ -249,9 +249,9 @@ impl Parser<'_> {
             Some(e) => {
                 if c.parse_semi() {
                     body.push(if spawn {
-                        Stmt::SpawnWith(span, e)
+                        Stmt::SpawnWith(span, Box::new(e))
                     } else {
-                        Stmt::Match(span, e)
+                        Stmt::Match(span, Box::new(e))
                     });
                 }
             }

@@ -191,7 +191,7 @@ impl Parser<'_> {
                             "`split`/`hba` belong on the primary only",
                         );
                     }
-                    let Some(v) = c.parse_numeric_aggregate(Some(32), b':', 16, 8) else {
+                    let Some(v) = c.parse_byte_aggregate(Some(32), b':', 16) else {
                         c.skip_to_rbrace(1);
                         return;
                     };
@@ -201,7 +201,7 @@ impl Parser<'_> {
                             "write 32 colon-separated hex bytes, or use split",
                         );
                     } else {
-                        peer.hba = Some(v.into_iter().map(|b| b as u8).collect());
+                        peer.hba = Some(v);
                         peer.split = None;
                     }
                 }

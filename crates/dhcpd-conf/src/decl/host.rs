@@ -39,10 +39,14 @@ impl Parser<'_> {
             return;
         }
         let mut ctx = HostCtx {
-            name: name.clone(),
+            name: &name,
             ..HostCtx::default()
         };
-        let mut body = Vec::new();
+        // Statements are collected in a reused buffer, then copied into a body of the exact
+        // size: hosts are numerous and their bodies short (taken, so a nested host, which
+        // is an error, gets a buffer of its own).
+        let mut body = std::mem::take(&mut self.decls.host_body);
+        body.clear();
         let mut declaration = false;
         let mut deleted = false;
         let mut uid_len = None::<Vec<u8>>;
@@ -117,8 +121,8 @@ impl Parser<'_> {
                         let s = c.next();
                         Some(Bytes::String(c.text(&s).to_vec()))
                     } else {
-                        match c.parse_numeric_aggregate(None, b':', 16, 8) {
-                            Some(v) => Some(Bytes::Hex(v.into_iter().map(|b| b as u8).collect())),
+                        match c.parse_byte_aggregate(None, b':', 16) {
+                            Some(v) => Some(Bytes::Hex(v)),
                             None => {
                                 c.error_help(
                                     "expecting hex list.",
@@ -153,7 +157,7 @@ impl Parser<'_> {
                     match self.parse_host_identifier(c, sspan) {
                         Ok(h) => {
                             has_host_id = true;
-                            body.push(Stmt::HostIdentifier(h));
+                            body.push(Stmt::HostIdentifier(Box::new(h)));
                         }
                         Err(()) => break,
                     }
@@ -174,13 +178,20 @@ impl Parser<'_> {
         }
         if deleted {
             self.decls.hosts.remove(&name);
-        } else if !self.decls.hosts.insert(name.clone()) {
+        } else if !self.decls.hosts.insert(&name) {
             c.error_help(
                 format!("host {name}: already exists"),
                 "host names must be unique; rename or remove one of the declarations",
             );
         }
-        out.push(Stmt::Host(Host { span, name, body }));
+        let mut exact = Vec::with_capacity(body.len());
+        exact.append(&mut body);
+        self.decls.host_body = body;
+        out.push(Stmt::Host(Host {
+            span,
+            name,
+            body: exact,
+        }));
     }
 
     /// The rest of `host-identifier` (keyword consumed). `Err`: ISC leaves the host body.
@@ -260,7 +271,11 @@ impl Parser<'_> {
         if !c.parse_lbrace() {
             return;
         }
-        let mut body = Vec::new();
+        // Statements are collected in a reused buffer, then copied into a body of the exact
+        // size: hosts are numerous and their bodies short (taken, so a nested host, which
+        // is an error, gets a buffer of its own).
+        let mut body = std::mem::take(&mut self.decls.host_body);
+        body.clear();
         let mut declaration = false;
         let (mut deleted, mut dynamic, mut stat) = (false, false, false);
         loop {

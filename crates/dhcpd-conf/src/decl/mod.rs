@@ -18,7 +18,7 @@ mod network;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::ast::{DuidHwType, LeaseIdFormat, ServerDuid, Span, Stmt};
 use crate::cursor::Cursor;
@@ -54,23 +54,78 @@ pub enum Scope {
 /// Cross-statement state of the declaration parser (declared hosts, classes, peers, ...).
 #[derive(Debug, Default)]
 pub struct DeclState {
-    /// Host names entered so far (case-sensitive, as ISC's host hash).
-    pub(crate) hosts: HashSet<String>,
+    /// Host names entered so far (case-sensitive, as ISC's host hash). The name sets hash
+    /// with FxHash, which is fast but not DoS-resistant: the names come from the
+    /// administrator's own configuration, not from the network.
+    pub(crate) hosts: NameSet,
     /// The "host declarations are global" warning was printed.
     pub(crate) host_warned: bool,
     /// Names of the classes declared so far.
-    pub(crate) classes: HashSet<String>,
+    pub(crate) classes: FxHashSet<String>,
     /// Named groups in ISC's group hash: name → whether the entry is dynamic-only (only
     /// those leave the hash when deleted; static ones stay, marked deleted, and still resolve).
-    pub(crate) groups: HashMap<String, bool>,
+    pub(crate) groups: FxHashMap<String, bool>,
     /// Failover peers, in declaration order.
     pub(crate) peers: Vec<PeerInfo>,
     /// Subnets, shared networks, pools and declared addresses.
     pub(crate) net: Networks,
+    /// The buffer a host body is read into (see `parse_host_declaration`).
+    pub(crate) host_body: Vec<Stmt>,
     /// How many statements are being parsed inside each other (blocks and includes).
     pub(crate) depth: u32,
     /// Every class name counts as declared (statements read without their configuration).
     pub(crate) any_class: bool,
+}
+
+/// A set of names kept in one text buffer: no allocation per name, and dropping it frees two
+/// blocks however many names it holds (a configuration can declare 100,000 hosts).
+#[derive(Debug, Default)]
+pub(crate) struct NameSet {
+    /// Every name inserted, one after the other (removed ones stay, unreferenced).
+    text: String,
+    /// Start and length in `text` of each name in the set.
+    table: hashbrown::HashTable<(usize, usize)>,
+}
+
+impl NameSet {
+    fn hash(name: &str) -> u64 {
+        use std::hash::BuildHasher;
+        rustc_hash::FxBuildHasher.hash_one(name)
+    }
+
+    fn name(text: &str, (start, len): (usize, usize)) -> &str {
+        text.get(start..start + len).unwrap_or_default()
+    }
+
+    /// Adds `name`; `false` if it was already there.
+    pub(crate) fn insert(&mut self, name: &str) -> bool {
+        let hash = Self::hash(name);
+        let text = &self.text;
+        if self
+            .table
+            .find(hash, |&e| Self::name(text, e) == name)
+            .is_some()
+        {
+            return false;
+        }
+        let entry = (self.text.len(), name.len());
+        self.text.push_str(name);
+        let text = &self.text;
+        self.table
+            .insert_unique(hash, entry, |&e| Self::hash(Self::name(text, e)));
+        true
+    }
+
+    /// Removes `name` if it is there.
+    pub(crate) fn remove(&mut self, name: &str) {
+        let text = &self.text;
+        if let Ok(e) = self
+            .table
+            .find_entry(Self::hash(name), |&e| Self::name(text, e) == name)
+        {
+            e.remove();
+        }
+    }
 }
 
 /// Deepest nesting of declarations and includes we read. ISC has no limit (a file that
@@ -91,8 +146,8 @@ impl DeclState {
 
 /// What a `host` body has set so far (ISC's `host_decl` as seen by `parse_statement`).
 #[derive(Debug, Default)]
-pub(crate) struct HostCtx {
-    pub(crate) name: String,
+pub(crate) struct HostCtx<'n> {
+    pub(crate) name: &'n str,
     pub(crate) has_hardware: bool,
     pub(crate) has_fixed: bool,
 }
@@ -145,7 +200,7 @@ impl Parser<'_> {
         &mut self,
         c: &mut Cursor<'_>,
         scope: Scope,
-        host: Option<&mut HostCtx>,
+        host: Option<&mut HostCtx<'_>>,
         declaration: bool,
         out: &mut Vec<Stmt>,
     ) -> bool {
@@ -167,7 +222,7 @@ impl Parser<'_> {
         &mut self,
         c: &mut Cursor<'_>,
         scope: Scope,
-        host: Option<&mut HostCtx>,
+        host: Option<&mut HostCtx<'_>>,
         declaration: bool,
         out: &mut Vec<Stmt>,
     ) -> bool {
@@ -399,7 +454,7 @@ impl Parser<'_> {
                 c.skip();
                 let name = self.server_identifier_option();
                 if let Some(e) = self.parse_option_statement(c, name) {
-                    out.push(Stmt::Exec(span, e));
+                    out.push(Stmt::Exec(span, Box::new(e)));
                 }
                 declaration
             }
@@ -438,7 +493,7 @@ impl Parser<'_> {
             }
             _ => {
                 match self.parse_executable_statement(c, ExprContext::Any) {
-                    Parsed::Ok(e) => out.push(Stmt::Exec(span, e)),
+                    Parsed::Ok(e) => out.push(Stmt::Exec(span, Box::new(e))),
                     Parsed::Failed => {}
                     Parsed::NotMine => {
                         if declaration {
@@ -481,12 +536,12 @@ impl Parser<'_> {
             c.push(d);
         }
         let file = (self.files.len() > before).then_some(before as u32);
-        out.push(Stmt::Include(crate::ast::Include {
+        out.push(Stmt::Include(Box::new(crate::ast::Include {
             span,
             path: path.clone(),
             file,
             statements,
-        }));
+        })));
         if self.aborted {
             return;
         }
@@ -556,7 +611,7 @@ impl Parser<'_> {
             }
             c.skip();
             if let Some(d) = self.parse_option_code_definition(c, name) {
-                out.push(Stmt::OptionDef(span, d));
+                out.push(Stmt::OptionDef(span, Box::new(d)));
             }
             return declaration;
         }
@@ -569,7 +624,7 @@ impl Parser<'_> {
             return declaration;
         }
         if let Some(e) = self.parse_option_statement(c, name) {
-            out.push(Stmt::Exec(span, e));
+            out.push(Stmt::Exec(span, Box::new(e)));
         }
         declaration
     }
@@ -579,7 +634,7 @@ impl Parser<'_> {
         &mut self,
         c: &mut Cursor<'_>,
         v6: bool,
-        host: Option<&mut HostCtx>,
+        host: Option<&mut HostCtx<'_>>,
         span: Span,
         out: &mut Vec<Stmt>,
     ) {

@@ -715,11 +715,11 @@ impl Parser<'_> {
             pool.info.prohibits.push(ty);
         }
         if c.parse_semi() {
-            body.push(Stmt::Permit(PoolPermit {
+            body.push(Stmt::Permit(Box::new(PoolPermit {
                 span,
                 allow,
                 permit,
-            }));
+            })));
         }
     }
 

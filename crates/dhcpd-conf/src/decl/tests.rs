@@ -542,3 +542,22 @@ fn nesting_limit_fits_a_small_stack() {
         .expect("thread");
     assert!(t.join().is_ok());
 }
+
+#[test]
+fn name_set_inserts_removes_and_tells_duplicates() {
+    let mut set = super::NameSet::default();
+    assert!(set.insert("a"));
+    assert!(set.insert("ab"));
+    assert!(!set.insert("a"));
+    assert!(set.insert("A"), "names are case-sensitive");
+    set.remove("a");
+    set.remove("never-there");
+    assert!(set.insert("a"), "a removed name can be declared again");
+    assert!(!set.insert("ab"));
+    for n in 0..10_000 {
+        assert!(set.insert(&format!("h{n}")));
+    }
+    for n in 0..10_000 {
+        assert!(!set.insert(&format!("h{n}")), "h{n}");
+    }
+}
