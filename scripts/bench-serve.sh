@@ -162,8 +162,7 @@ start_server() {
     local pid=$!
     if [ $# -gt 0 ]; then
         STRACE_PID=$pid
-        local i
-        for i in $(seq 50); do
+        for _ in $(seq 50); do
             SERVER_PID=$(pgrep -P "$pid" | head -n 1 || true)
             [ -n "$SERVER_PID" ] && break
             sleep 0.1
@@ -183,8 +182,7 @@ start_server() {
 stop_server() {
     [ -n "$SERVER_PID" ] || return 0
     kill -TERM "$SERVER_PID" 2>/dev/null || true
-    local i
-    for i in $(seq 50); do
+    for _ in $(seq 50); do
         kill -0 "$SERVER_PID" 2>/dev/null || break
         sleep 0.1
     done
