@@ -226,7 +226,7 @@ impl Parser<'_> {
         declaration: bool,
         out: &mut Vec<Stmt>,
     ) -> bool {
-        let first = c.peek().clone();
+        let first = *c.peek();
         let span = span_at(c, first.pos);
         match first.kind {
             TokKind::Kw(Kw::Include) => {
@@ -330,7 +330,7 @@ impl Parser<'_> {
                 }
                 // ISC keeps the hardware type even when the address that follows is bad, and
                 // then counts the host's hardware as configured.
-                let ty = c.peek().clone();
+                let ty = *c.peek();
                 let known_type = matches!(
                     ty.kind,
                     TokKind::Kw(Kw::Ethernet | Kw::TokenRing | Kw::Fddi | Kw::Infiniband)
