@@ -638,8 +638,10 @@ impl Parser<'_> {
         span: Span,
         out: &mut Vec<Stmt>,
     ) {
-        let mut v4s = Vec::new();
-        let mut v6s = Vec::new();
+        // Almost every fixed-address has one address: room for exactly one (a first push
+        // would reserve four, and hosts are numerous).
+        let mut v4s = Vec::with_capacity(usize::from(!v6));
+        let mut v6s = Vec::with_capacity(usize::from(v6));
         loop {
             if v6 {
                 match c.parse_ip6_addr() {
