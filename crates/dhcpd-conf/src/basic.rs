@@ -9,7 +9,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::cursor::Cursor;
 use crate::keywords::Kw;
-use crate::lexer::TokKind;
+use crate::lexer::{TokKind, Token};
 
 /// An address or a DNS name to be resolved when the value is used.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -112,11 +112,23 @@ impl Cursor<'_> {
         self.parse_semi().then_some(s)
     }
 
+    /// [`Cursor::convert_num`] of a token's text.
+    pub fn convert_token(&mut self, tok: &Token, base: u32, bits: u32) -> u32 {
+        match self.source_text(tok) {
+            Some(text) => self.convert_num(text, base, bits),
+            None => {
+                let text = self.text(tok).to_vec();
+                self.convert_num(&text, base, bits)
+            }
+        }
+    }
+
     /// ISC's `convert_num`: `text` as an unsigned number of `bits` bits in `base` (0 = from
     /// the prefix: `0x` hex, `0` octal, else decimal). Bad digits and overflow are reported
     /// (as errors) but a value is still produced, as in ISC. Negative values wrap.
     pub fn convert_num(&mut self, text: &[u8], base: u32, bits: u32) -> u32 {
-        let shown = String::from_utf8_lossy(text);
+        // Only needed for error messages; built lazily since numbers are everywhere.
+        let shown = || String::from_utf8_lossy(text);
         let mut s = text;
         let negative = s.first() == Some(&b'-');
         if negative {
@@ -142,7 +154,7 @@ impl Cursor<'_> {
         // ISC reads at least one character (the terminating NUL of an empty string is "bogus").
         let mut digits = s.iter().copied().peekable();
         if digits.peek().is_none() {
-            self.error(format!("Bogus number: {shown}."));
+            self.error(format!("Bogus number: {}.", shown()));
         }
         for c in digits {
             let d = if c >= b'a' {
@@ -152,12 +164,12 @@ impl Cursor<'_> {
             } else if c >= b'0' {
                 u32::from(c - b'0')
             } else {
-                self.error(format!("Bogus number: {shown}."));
+                self.error(format!("Bogus number: {}.", shown()));
                 break;
             };
             if d >= base {
                 self.error_help(
-                    format!("Bogus number {shown}: digit {d} not in base {base}"),
+                    format!("Bogus number {}: digit {d} not in base {base}", shown()),
                     if base == 16 {
                         "write hexadecimal digits 0-9 and a-f only"
                     } else {
@@ -280,8 +292,7 @@ impl Cursor<'_> {
                 self.skip_to_semi();
                 return None;
             }
-            let text = self.text(&t);
-            sink(self.convert_num(text, base, bits));
+            sink(self.convert_token(&t, base, bits));
             n += 1;
             if count == Some(n) {
                 break;
@@ -326,7 +337,7 @@ impl Cursor<'_> {
 
     /// ISC's `parse_ip_addr_or_hostname`.
     pub fn parse_ip_addr_or_hostname(&mut self) -> Option<AddrOrName> {
-        let t = self.peek().clone();
+        let t = *self.peek();
         if t.kind == TokKind::Number
             && self.peek_nth(1).is_punct(b'.')
             && self.peek_nth(2).kind == TokKind::Number
@@ -363,7 +374,7 @@ impl Cursor<'_> {
         let mut text = String::new();
         let mut first = true;
         loop {
-            let t = self.peek().clone();
+            let t = *self.peek();
             if !first && t.space_before {
                 break;
             }
@@ -415,8 +426,7 @@ impl Cursor<'_> {
                 self.skip_to_semi();
                 return None;
             }
-            let text = self.text(&t);
-            out.push(self.convert_num(text, 16, 8) as u8);
+            out.push(self.convert_token(&t, 16, 8) as u8);
             if !self.peek().is_punct(b':') {
                 break;
             }
@@ -474,7 +484,7 @@ impl Cursor<'_> {
             if t.is_eof() {
                 break;
             }
-            let p = self.peek().clone();
+            let p = *self.peek();
             let pv = self.text(&p);
             let valid = !p.is_eof()
                 && pv

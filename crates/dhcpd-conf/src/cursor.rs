@@ -103,13 +103,15 @@ impl<'a> Cursor<'a> {
         let _ = self.next();
     }
 
-    /// The text of a token of this file (for strings: the unescaped value). It borrows the
-    /// token and the file, not the cursor.
-    pub fn text<'t>(&self, tok: &'t Token) -> &'t [u8]
-    where
-        'a: 't,
-    {
-        token_text(self.lexer.source(), tok)
+    /// The text of a token of this file (for strings: the unescaped value).
+    pub fn text(&self, tok: &Token) -> &[u8] {
+        token_text(self.lexer.source(), self.lexer.escaped(), tok)
+    }
+
+    /// The text of a token, borrowing the file rather than the cursor: `None` for a string
+    /// whose value is in the lexer's side table (see [`Token::escaped`]).
+    pub fn source_text(&self, tok: &Token) -> Option<&'a [u8]> {
+        (tok.escaped == 0).then(|| token_text(self.lexer.source(), &[], tok))
     }
 
     /// The text of a token as a `String` (lossy for non-UTF-8 bytes in strings).

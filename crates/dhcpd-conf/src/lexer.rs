@@ -18,8 +18,6 @@
 //! Positions: every token records the 1-based line and 0-based byte column of its first byte.
 //! The end-of-file token takes the position of the last real token, as ISC's does.
 
-use std::ops::Range;
-
 use nom::bytes::complete::take_while1;
 use nom::{IResult, Parser};
 
@@ -58,21 +56,24 @@ pub struct Pos {
     pub offset: u32,
 }
 
-/// One token. Its text lives in the file buffer; see [`Lexer::text`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One token. Its text lives in the file buffer, or for a string with escapes in the lexer's
+/// side table; see [`Lexer::text`]. Small and `Copy`, so peeking and consuming are cheap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Token {
     /// The token's kind.
     pub kind: TokKind,
     /// Where it starts.
     pub pos: Pos,
-    /// Byte range of the token in the file (for strings: including the quotes).
-    pub span: Range<u32>,
+    /// Byte offset of the token's end in the file (its start is `pos.offset`; for strings the
+    /// range includes the quotes).
+    pub end: u32,
     /// Whether whitespace or a comment came directly before this token (ISC's raw-token
     /// mode, used to glue IPv6 addresses and similar multi-token values).
     pub space_before: bool,
-    /// Unescaped value of a string that contained escapes (otherwise the text between the
-    /// quotes is the value).
-    pub unescaped: Option<Box<[u8]>>,
+    /// For a string whose value differs from its raw text (escapes, or cut to ISC's buffer):
+    /// 1 + the index of the value in the lexer's side table; 0 otherwise (the text between
+    /// the quotes is the value).
+    pub escaped: u32,
 }
 
 impl Token {
@@ -121,6 +122,8 @@ pub struct Lexer<'a> {
     line_start: usize,
     last_pos: Pos,
     warnings: Vec<LexWarning>,
+    /// Values of strings that differ from their raw text, indexed by [`Token::escaped`] - 1.
+    escaped: Vec<Box<[u8]>>,
 }
 
 fn is_space(c: u8) -> bool {
@@ -187,6 +190,18 @@ struct StrScan {
 
 /// A quoted string with ISC's escapes; `i` starts just after the opening quote.
 fn string_body(i: &[u8]) -> StrScan {
+    // Fast path: no escape before the closing quote and short enough, so the value is the
+    // raw text between the quotes and nothing needs to be copied.
+    if let Some(k) = i.iter().position(|&c| c == b'"' || c == b'\\')
+        && i[k] == b'"'
+        && k < TOKEN_BUFFER
+    {
+        return StrScan {
+            len: k + 2,
+            unescaped: None,
+            warnings: Vec::new(),
+        };
+    }
     let mut out: Vec<u8> = Vec::new();
     let mut warnings = Vec::new();
     let mut escaped = false;
@@ -292,6 +307,7 @@ impl<'a> Lexer<'a> {
             line_start: 0,
             last_pos: Pos::default(),
             warnings: Vec::new(),
+            escaped: Vec::new(),
         }
     }
 
@@ -354,18 +370,21 @@ impl<'a> Lexer<'a> {
             return Token {
                 kind: TokKind::Eof,
                 pos: self.last_pos,
-                span: start as u32..start as u32,
+                end: start as u32,
                 space_before: skipped > 0,
-                unescaped: None,
+                escaped: 0,
             };
         };
-        let mut unescaped = None;
+        let mut escaped = 0;
         let (len, kind) = if c == b'"' {
             let scan = string_body(&rest[1..]);
             for message in scan.warnings {
                 self.warnings.push(LexWarning { pos, message });
             }
-            unescaped = scan.unescaped.map(Vec::into_boxed_slice);
+            if let Some(u) = scan.unescaped {
+                self.escaped.push(u.into_boxed_slice());
+                escaped = self.escaped.len() as u32;
+            }
             (scan.len, TokKind::Str)
         } else if c.is_ascii_digit() || c == b'-' {
             match number_like(rest) {
@@ -401,24 +420,36 @@ impl<'a> Lexer<'a> {
         Token {
             kind,
             pos,
-            span: start as u32..(start + len) as u32,
+            end: (start + len) as u32,
             space_before: skipped > 0,
-            unescaped,
+            escaped,
         }
     }
 
     /// The raw text of a token (for strings: the value, unescaped).
-    pub fn text<'t>(&'t self, tok: &'t Token) -> &'t [u8] {
-        token_text(self.src, tok)
+    pub fn text(&self, tok: &Token) -> &[u8] {
+        token_text(self.src, &self.escaped, tok)
+    }
+
+    /// The table of string values that differ from their raw text (see [`Token::escaped`]).
+    pub fn escaped(&self) -> &[Box<[u8]>] {
+        &self.escaped
     }
 }
 
-/// The text of a token in `src` (for strings: the value, unescaped).
-pub fn token_text<'t>(src: &'t [u8], tok: &'t Token) -> &'t [u8] {
-    if let Some(u) = &tok.unescaped {
-        return u;
+/// The text of a token in `src` (for strings: the value, unescaped); `escaped` is the lexer's
+/// side table ([`Lexer::escaped`]).
+pub fn token_text<'t>(src: &'t [u8], escaped: &'t [Box<[u8]>], tok: &Token) -> &'t [u8] {
+    if tok.escaped != 0 {
+        return escaped
+            .get(tok.escaped as usize - 1)
+            .map_or(&[][..], |u| &u[..]);
     }
-    let (s, e) = (tok.span.start as usize, tok.span.end as usize);
+    if tok.kind == TokKind::Eof {
+        // Its position is the last real token's; its text is empty.
+        return &[];
+    }
+    let (s, e) = (tok.pos.offset as usize, tok.end as usize);
     let raw = src.get(s..e).unwrap_or_default();
     if tok.kind == TokKind::Str {
         // Strip the quotes (the closing one may be missing at end of file).

@@ -1250,8 +1250,7 @@ impl Parser<'_> {
             }
             return None;
         }
-        let text = c.text(t);
-        Some(c.convert_num(text, 0, bits))
+        Some(c.convert_token(t, 0, bits))
     }
 
     /// ISC's `parse_domain_list`: quoted names separated by commas.

@@ -191,14 +191,14 @@ impl Reader<'_, '_> {
     /// ISC's `parse_date_core`: the date, or 0 after an error (already reported).
     fn date_core(&mut self) -> i64 {
         let c = &mut self.c;
-        let t = c.peek().clone();
+        let t = *c.peek();
         if t.is_kw(Kw::Never) {
             c.skip();
             return NEVER;
         }
         if t.is_kw(Kw::Epoch) {
             c.skip();
-            let t = c.peek().clone();
+            let t = *c.peek();
             if t.kind != TokKind::Number {
                 if !t.is_punct(b';') {
                     c.skip();
@@ -229,7 +229,7 @@ impl Reader<'_, '_> {
         ];
         let mut nums = Vec::with_capacity(7);
         for (msg, punct) in steps {
-            let t = c.peek().clone();
+            let t = *c.peek();
             let ok = match punct {
                 Some(p) => t.is_punct(p),
                 None => t.kind == TokKind::Number,
@@ -250,7 +250,7 @@ impl Reader<'_, '_> {
             }
         }
         let mut tzoff = 0i32;
-        let t = c.peek().clone();
+        let t = *c.peek();
         if t.kind == TokKind::Number {
             c.skip();
             tzoff = atoi(c.text(&t)) as i32;
@@ -313,7 +313,7 @@ impl Reader<'_, '_> {
 
     /// ISC's `parse_X`: a quoted string or colon-separated hex bytes.
     fn parse_x(&mut self, max: usize) -> Option<Vec<u8>> {
-        let t = self.c.peek().clone();
+        let t = *self.c.peek();
         match t.kind {
             TokKind::Number | TokKind::NumberOrName => {
                 let mut out = Vec::new();
@@ -425,7 +425,7 @@ impl Reader<'_, '_> {
                 }
                 TokKind::Kw(Kw::Uid) => {
                     let mut bit = 8;
-                    let p = self.c.peek().clone();
+                    let p = *self.c.peek();
                     if p.kind == TokKind::Str {
                         self.c.skip();
                         l.uid = self.c.text(&p).to_vec();
@@ -539,7 +539,7 @@ impl Reader<'_, '_> {
                     bit
                 }
                 TokKind::Kw(Kw::ClientHostname) => {
-                    let p = self.c.peek().clone();
+                    let p = *self.c.peek();
                     let name = if p.kind == TokKind::Str {
                         self.c.parse_string()?
                     } else {
@@ -712,7 +712,7 @@ impl Reader<'_, '_> {
 
     /// A subclass key: a string or colon-separated hex.
     fn subclass_value(&mut self) -> Option<Vec<u8>> {
-        let p = self.c.peek().clone();
+        let p = *self.c.peek();
         match p.kind {
             TokKind::Str => {
                 self.c.skip();
@@ -854,7 +854,7 @@ impl Reader<'_, '_> {
 
     /// `parse_binding_value`.
     fn binding_value(&mut self) -> Option<BindingValue> {
-        let t = self.c.peek().clone();
+        let t = *self.c.peek();
         match t.kind {
             TokKind::Str => {
                 self.c.skip();
@@ -1165,7 +1165,7 @@ impl Reader<'_, '_> {
                 if depth == 0 {
                     let text = String::from_utf8_lossy(
                         self.src
-                            .get(kw.span.start as usize..t.span.end as usize)
+                            .get(kw.pos.offset as usize..t.end as usize)
                             .unwrap_or_default(),
                     )
                     .into_owned();
@@ -1227,7 +1227,7 @@ impl Reader<'_, '_> {
             ..Host::default()
         };
         loop {
-            let t = self.c.peek().clone();
+            let t = *self.c.peek();
             match t.kind {
                 TokKind::Punct(b'}') => {
                     self.c.skip();
@@ -1277,7 +1277,7 @@ impl Reader<'_, '_> {
                         self.c.skip_to_rbrace(1);
                         break;
                     }
-                    let p = self.c.peek().clone();
+                    let p = *self.c.peek();
                     if p.kind == TokKind::Str {
                         self.c.skip();
                         h.uid = self.c.text(&p).to_vec();
@@ -1346,7 +1346,7 @@ impl Reader<'_, '_> {
             return;
         }
         loop {
-            let t = self.c.peek().clone();
+            let t = *self.c.peek();
             match t.kind {
                 TokKind::Punct(b'}') => {
                     self.c.skip();
@@ -1418,7 +1418,7 @@ impl Reader<'_, '_> {
             return;
         }
         loop {
-            let t = self.c.peek().clone();
+            let t = *self.c.peek();
             match t.kind {
                 TokKind::Punct(b'}') => {
                     self.c.skip();

@@ -38,7 +38,7 @@ impl Parser<'_> {
             return;
         }
         let value = if kw == Kw::Subclass {
-            let p = c.peek().clone();
+            let p = *c.peek();
             match p.kind {
                 TokKind::Str => {
                     c.skip();
@@ -95,7 +95,7 @@ impl Parser<'_> {
             if self.aborted {
                 return;
             }
-            let t = c.peek().clone();
+            let t = *c.peek();
             let sspan = span_at(c, t.pos);
             match t.kind {
                 TokKind::Punct(b'}') => {

@@ -425,14 +425,14 @@ impl Parser<'_> {
     /// ISC's `parse_date_core`: the date (or `None` after an error) and whether ISC's value is
     /// non-zero (ISC treats a zero time as "no date").
     pub(super) fn parse_date_core(&mut self, c: &mut Cursor<'_>) -> (Option<Date>, bool) {
-        let t = c.peek().clone();
+        let t = *c.peek();
         if t.is_kw(Kw::Never) {
             c.skip();
             return (Some(Date::Never), true);
         }
         if t.is_kw(Kw::Epoch) {
             c.skip();
-            let n = c.peek().clone();
+            let n = *c.peek();
             if n.kind != TokKind::Number {
                 if !n.is_punct(b';') {
                     c.skip();
@@ -460,7 +460,7 @@ impl Parser<'_> {
         ];
         let mut nums = Vec::with_capacity(7);
         for (punct, msg) in steps {
-            let n = c.peek().clone();
+            let n = *c.peek();
             let ok = match punct {
                 Some(p) => n.is_punct(p),
                 None => n.kind == TokKind::Number,
@@ -480,7 +480,7 @@ impl Parser<'_> {
                 nums.push(atoi_tok(c, &n));
             }
         }
-        let n = c.peek().clone();
+        let n = *c.peek();
         let tzoff = if n.kind == TokKind::Number {
             c.skip();
             Some(atoi_tok(c, &n))

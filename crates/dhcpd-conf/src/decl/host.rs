@@ -55,7 +55,7 @@ impl Parser<'_> {
             if self.aborted {
                 return;
             }
-            let t = c.peek().clone();
+            let t = *c.peek();
             let sspan = span_at(c, t.pos);
             match t.kind {
                 TokKind::Punct(b'}') => {
@@ -263,7 +263,7 @@ impl Parser<'_> {
         out: &mut Vec<Stmt>,
     ) {
         let mut name = None;
-        let t = c.peek().clone();
+        let t = *c.peek();
         if t.is_identifier() || t.kind == TokKind::Str {
             c.skip();
             name = Some(c.string(&t));
@@ -282,7 +282,7 @@ impl Parser<'_> {
             if self.aborted {
                 return;
             }
-            let t = c.peek().clone();
+            let t = *c.peek();
             let sspan = span_at(c, t.pos);
             let flag = match t.kind {
                 TokKind::Punct(b'}') => {

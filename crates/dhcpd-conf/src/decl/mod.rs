@@ -226,7 +226,7 @@ impl Parser<'_> {
         declaration: bool,
         out: &mut Vec<Stmt>,
     ) -> bool {
-        let first = c.peek().clone();
+        let first = *c.peek();
         let span = span_at(c, first.pos);
         match first.kind {
             TokKind::Kw(Kw::Include) => {
@@ -330,7 +330,7 @@ impl Parser<'_> {
                 }
                 // ISC keeps the hardware type even when the address that follows is bad, and
                 // then counts the host's hardware as configured.
-                let ty = c.peek().clone();
+                let ty = *c.peek();
                 let known_type = matches!(
                     ty.kind,
                     TokKind::Kw(Kw::Ethernet | Kw::TokenRing | Kw::Fddi | Kw::Infiniband)
@@ -638,8 +638,10 @@ impl Parser<'_> {
         span: Span,
         out: &mut Vec<Stmt>,
     ) {
-        let mut v4s = Vec::new();
-        let mut v6s = Vec::new();
+        // Almost every fixed-address has one address: room for exactly one (a first push
+        // would reserve four, and hosts are numerous).
+        let mut v4s = Vec::with_capacity(usize::from(!v6));
+        let mut v6s = Vec::with_capacity(usize::from(v6));
         loop {
             if v6 {
                 match c.parse_ip6_addr() {

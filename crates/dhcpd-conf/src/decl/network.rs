@@ -72,7 +72,7 @@ impl Parser<'_> {
             if self.aborted {
                 return;
             }
-            let t = c.peek().clone();
+            let t = *c.peek();
             match t.kind {
                 TokKind::Punct(b'}') => {
                     c.skip();
@@ -288,7 +288,7 @@ impl Parser<'_> {
             if self.aborted {
                 return Some(body);
             }
-            let t = c.peek().clone();
+            let t = *c.peek();
             match t.kind {
                 TokKind::Punct(b'}') => {
                     c.skip();
@@ -522,7 +522,7 @@ impl Parser<'_> {
             if self.aborted {
                 return;
             }
-            let t = c.peek().clone();
+            let t = *c.peek();
             let sspan = span_at(c, t.pos);
             match t.kind {
                 TokKind::Kw(Kw::No) => {
@@ -977,7 +977,7 @@ impl Parser<'_> {
             if self.aborted {
                 return;
             }
-            let t = c.peek().clone();
+            let t = *c.peek();
             let sspan = span_at(c, t.pos);
             match t.kind {
                 TokKind::Kw(Kw::Range6) => {

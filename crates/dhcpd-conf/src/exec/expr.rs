@@ -391,7 +391,7 @@ impl Parser<'_> {
         lose: &mut bool,
         context: ExprContext,
     ) -> Option<Expr> {
-        let t = c.peek().clone();
+        let t = *c.peek();
         let bx = Box::new;
         let e = match t.kind {
             TokKind::Kw(Kw::Check) => {

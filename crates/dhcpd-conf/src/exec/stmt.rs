@@ -90,7 +90,7 @@ impl Parser<'_> {
         lose: &mut bool,
         ctx: ExprContext,
     ) -> Option<Executable> {
-        let t = c.peek().clone();
+        let t = *c.peek();
         match t.kind {
             TokKind::Kw(Kw::DbTimeFormat) => {
                 c.skip();
