@@ -46,6 +46,9 @@ pub struct SysLogger {
     ident: String,
     path: String,
     sock: Mutex<Option<UnixDatagram>>,
+    /// When connecting to the syslog socket last failed: reconnect at most once a second, so a
+    /// machine without a syslog daemon does not pay a socket()+connect() per log line.
+    last_failure: Mutex<Option<std::time::Instant>>,
     facility: AtomicU8,
     mirror: AtomicBool,
     level: LevelFilter,
@@ -67,6 +70,7 @@ impl SysLogger {
             ident: ident.to_string(),
             path: path.to_string(),
             sock: Mutex::new(None),
+            last_failure: Mutex::new(None),
             facility: AtomicU8::new(3),
             mirror: AtomicBool::new(mirror_stderr),
             level,
@@ -127,9 +131,21 @@ impl SysLogger {
                 }
             }
             if attempt == 0 {
+                let mut last = self.last_failure.lock().ok();
+                let recent = last
+                    .as_ref()
+                    .and_then(|l| l.as_ref())
+                    .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1));
+                if recent {
+                    *g = None;
+                    return false;
+                }
                 *g = UnixDatagram::unbound()
                     .and_then(|s| s.connect(&self.path).map(|()| s))
                     .ok();
+                if let Some(l) = last.as_mut() {
+                    **l = g.is_none().then(std::time::Instant::now);
+                }
             }
         }
         false
@@ -180,6 +196,32 @@ mod tests {
         let got = String::from_utf8_lossy(&buf[..n]).into_owned();
         assert!(got.starts_with("<190>"), "{got}"); // local7 (23) * 8 + info (6)
         assert!(got.ends_with("]: DHCPACK on x"), "{got}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn reconnects_at_most_once_a_second_when_nothing_listens() {
+        let dir = std::env::temp_dir().join(format!("dhcpd-sys-log2-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("log");
+        let _ = std::fs::remove_file(&path);
+        let l = SysLogger::new(
+            "dhcpd",
+            path.to_str().expect("utf8"),
+            false,
+            LevelFilter::Info,
+        );
+        assert!(!l.send("no syslog yet"), "nothing listens");
+        let rx = UnixDatagram::bind(&path).expect("bind");
+        assert!(
+            !l.send("still within the second"),
+            "no reconnect within a second"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert!(l.send("reconnected"), "reconnects after a second");
+        let mut buf = [0u8; 256];
+        let n = rx.recv(&mut buf).expect("recv");
+        assert!(String::from_utf8_lossy(&buf[..n]).ends_with("reconnected"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
