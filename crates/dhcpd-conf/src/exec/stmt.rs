@@ -854,14 +854,16 @@ impl Parser<'_> {
         loop {
             let kind = c.peek_kind();
             match kind {
-                TokKind::Kw(kw @ (Kw::Primary | Kw::Secondary)) => {
-                    let idx = usize::from(kw == Kw::Secondary);
+                TokKind::Kw(kw @ (Kw::Primary | Kw::Secondary | Kw::Primary6 | Kw::Secondary6)) => {
+                    let (idx, name) = match kw {
+                        Kw::Primary => (0, "primary"),
+                        Kw::Secondary => (1, "secondary"),
+                        Kw::Primary6 => (2, "primary6"),
+                        _ => (3, "secondary6"),
+                    };
                     if seen[idx] {
                         c.error_help(
-                            format!(
-                                "more than one {}.",
-                                if idx == 0 { "primary" } else { "secondary" }
-                            ),
+                            format!("more than one {name}."),
                             "list all the servers in one statement, separated by commas",
                         );
                         c.skip_to_semi();
@@ -869,77 +871,30 @@ impl Parser<'_> {
                     }
                     seen[idx] = true;
                     c.skip();
-                    let mut list = Vec::new();
-                    let end = loop {
-                        match c.parse_ip_addr_or_hostname() {
-                            Some(a) => list.push(a),
-                            None => {
-                                c.error_help(
-                                    "expecting IP addr or hostname.",
-                                    "write the DNS server's address",
-                                );
-                                c.skip_to_semi();
-                                return None;
-                            }
+                    if idx < 2 {
+                        let list = zone_servers(
+                            c,
+                            |c| c.parse_ip_addr_or_hostname(),
+                            "expecting IP addr or hostname.",
+                            "write the DNS server's address",
+                        )?;
+                        if idx == 0 {
+                            zone.primary = list;
+                        } else {
+                            zone.secondary = list;
                         }
-                        let t = c.next();
-                        if !t.is_punct(b',') {
-                            break t;
-                        }
-                    };
-                    if !end.is_punct(b';') {
-                        c.error_help("expecting semicolon.", "end the statement with `;`");
-                        c.skip_to_semi();
-                        return None;
-                    }
-                    if idx == 0 {
-                        zone.primary = list;
                     } else {
-                        zone.secondary = list;
-                    }
-                }
-                TokKind::Kw(kw @ (Kw::Primary6 | Kw::Secondary6)) => {
-                    let idx = if kw == Kw::Primary6 { 2 } else { 3 };
-                    if seen[idx] {
-                        c.error_help(
-                            format!(
-                                "more than one {}.",
-                                if idx == 2 { "primary6" } else { "secondary6" }
-                            ),
-                            "list all the servers in one statement, separated by commas",
-                        );
-                        c.skip_to_semi();
-                        return None;
-                    }
-                    seen[idx] = true;
-                    c.skip();
-                    let mut list = Vec::new();
-                    let end = loop {
-                        match c.parse_ip6_addr() {
-                            Some(a) => list.push(a),
-                            None => {
-                                c.error_help(
-                                    "expecting IPv6 addr.",
-                                    "write the DNS server's IPv6 address",
-                                );
-                                c.skip_to_semi();
-                                return None;
-                            }
+                        let list = zone_servers(
+                            c,
+                            |c| c.parse_ip6_addr(),
+                            "expecting IPv6 addr.",
+                            "write the DNS server's IPv6 address",
+                        )?;
+                        if idx == 2 {
+                            zone.primary6 = list;
+                        } else {
+                            zone.secondary6 = list;
                         }
-                        let t = c.next();
-                        if !t.is_punct(b',') {
-                            break t;
-                        }
-                    };
-                    if !end.is_punct(b';') {
-                        c.error_help("expecting semicolon.", "end the statement with `;`");
-                        c.skip_to_semi();
-                        return None;
-                    }
-                    if idx == 2 {
-                        zone.primary6 = list;
-                    } else {
-                        zone.secondary6 = list;
                     }
                 }
                 TokKind::Kw(Kw::Key) => {
@@ -1080,4 +1035,35 @@ impl Parser<'_> {
         self.opts.keys.insert(key.name.clone());
         Some(key)
     }
+}
+
+/// `ADDR[, ADDR…];` of a zone's `primary`/`secondary`/`primary6`/`secondary6` (the keyword
+/// already consumed), each address read by `addr`. `None` after ISC's error is reported.
+fn zone_servers<T>(
+    c: &mut Cursor<'_>,
+    mut addr: impl FnMut(&mut Cursor<'_>) -> Option<T>,
+    expecting: &str,
+    help: &str,
+) -> Option<Vec<T>> {
+    let mut list = Vec::new();
+    let end = loop {
+        match addr(c) {
+            Some(a) => list.push(a),
+            None => {
+                c.error_help(expecting, help);
+                c.skip_to_semi();
+                return None;
+            }
+        }
+        let t = c.next();
+        if !t.is_punct(b',') {
+            break t;
+        }
+    };
+    if !end.is_punct(b';') {
+        c.error_help("expecting semicolon.", "end the statement with `;`");
+        c.skip_to_semi();
+        return None;
+    }
+    Some(list)
 }
