@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dhcpd_conf::ast::Permit;
 use dhcpd_conf::basic::{AddrOrName, HardwareAddr};
+use dhcpd_conf::exec::{Event, Executable};
 use dhcpd_leases::model::{BindingState, Lease};
 use dhcpd_wire::message::{DhcpOption, Message, MessageType, OpCode};
 use dhcpd_wire::options::Registry;
@@ -22,7 +23,7 @@ use crate::classify::{Billing, Member};
 use crate::io::{Action, Engine, Level, Received, Route, Transmit};
 use crate::leases::{Entry, LeaseTable, LoadReport};
 use crate::model::Model;
-use crate::scope::{EvalCtx, OptionSet, execute_scopes};
+use crate::scope::{Effect, EvalCtx, OptionSet, execute, execute_scopes};
 
 pub mod failover; // FAILOVER: the failover side of the engine (engine/failover.rs)
 
@@ -169,6 +170,36 @@ pub struct Server {
     billed: HashMap<Ipv4Addr, Member>,
     /// DHCPINFORMs refused as not authoritative (ISC explains why on the first of every 101).
     inform_warnings: u32,
+    /// The `on expiry` / `on release` statements set when each lease was last acknowledged
+    /// (ISC keeps them on the lease).
+    hooks: HashMap<Ipv4Addr, Hooks>,
+}
+
+/// A lease's stored `on expiry` and `on release` statements.
+#[derive(Debug, Clone, Default)]
+struct Hooks {
+    expiry: Option<Vec<Executable>>,
+    release: Option<Vec<Executable>>,
+}
+
+/// The `on commit`, `on expiry` and `on release` bodies the scope statements left in force:
+/// a later `on` replaces an earlier one for the same event, `on EVENT;` clears it.
+fn on_bodies(effects: &[Effect]) -> [Option<Vec<Executable>>; 3] {
+    let mut out: [Option<Vec<Executable>>; 3] = [None, None, None];
+    for e in effects {
+        if let Effect::On { events, body } = e {
+            for ev in events {
+                let slot = match ev {
+                    Event::Commit => 0,
+                    Event::Expiry => 1,
+                    Event::Release => 2,
+                    Event::Transmission => continue,
+                };
+                out[slot].clone_from(body);
+            }
+        }
+    }
+    out
 }
 
 /// An OFFER held back while its address is pinged.
@@ -266,6 +297,7 @@ impl Server {
                 clock: UNIX_EPOCH,
                 billed: HashMap::new(),
                 inform_warnings: 0,
+                hooks: HashMap::new(),
             },
             log,
         ))
@@ -523,6 +555,17 @@ impl Server {
         at: &Place<'_>,
         now: i64,
     ) -> OptionSet {
+        self.options_and_effects(msg, lease, at, now).0
+    }
+
+    /// [`Server::options_for`] plus the side effects the statements asked for.
+    fn options_and_effects(
+        &self,
+        msg: &Message,
+        lease: Option<&Lease>,
+        at: &Place<'_>,
+        now: i64,
+    ) -> (OptionSet, Vec<Effect>) {
         let Place {
             shared,
             subnet,
@@ -564,7 +607,67 @@ impl Server {
                 .chain_below(self.model.hosts[h].scope, Some(inner));
             execute_scopes(&ctx, &chain, &mut set, &mut effects);
         }
-        set
+        (set, effects)
+    }
+
+    /// Runs a stored `on` body with `lease` in context and turns what it asks for into
+    /// actions: `log` lines (ISC's priority) and `execute` commands.
+    fn run_hook(
+        &mut self,
+        body: &[Executable],
+        lease: &Lease,
+        packet: Option<&Message>,
+        at: Option<&Place<'_>>,
+        now: i64,
+    ) {
+        let ctx = EvalCtx {
+            now,
+            model: &self.model,
+            registry: &self.registry,
+            packet,
+            lease: Some(lease),
+            host: at.and_then(|p| p.host).map(|h| &self.model.hosts[h]),
+            classes: at.map_or(&[], |p| p.classes),
+        };
+        let mut scratch = OptionSet::default();
+        let mut effects = Vec::new();
+        execute(&ctx, body, &mut scratch, &mut effects);
+        for e in effects {
+            match e {
+                Effect::Log(p, text) => {
+                    let level = match p.as_str() {
+                        "fatal" | "error" => Level::Error,
+                        "info" => Level::Info,
+                        _ => Level::Debug,
+                    };
+                    self.actions.push_back(Action::Log(level, text));
+                }
+                Effect::Execute { command, args } => {
+                    self.actions.push_back(Action::Execute { command, args });
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Runs and forgets the `on expiry` or `on release` statements stored for `addr` (ISC
+    /// drops both once either event happened).
+    fn run_stored_hook(
+        &mut self,
+        addr: Ipv4Addr,
+        release: bool,
+        packet: Option<&Message>,
+        now: i64,
+    ) {
+        let Some(h) = self.hooks.remove(&addr) else {
+            return;
+        };
+        let body = if release { h.release } else { h.expiry };
+        let Some(body) = body else { return };
+        let Some(lease) = self.leases.get(addr).map(|e| e.lease.clone()) else {
+            return;
+        };
+        self.run_hook(&body, &lease, packet, None, now);
     }
 
     fn authoritative(&self, shared: usize, subnet: Option<usize>) -> bool {
@@ -1215,7 +1318,8 @@ impl Server {
         let old = pool
             .and_then(|_| self.leases.get(addr))
             .map(|e| e.lease.clone());
-        let set = self.options_for(req, old.as_ref(), at, now);
+        let (set, effects) = self.options_and_effects(req, old.as_ref(), at, now);
+        let [on_commit, on_expiry, on_release] = on_bodies(&effects);
         let reuse = self.reusable(&set, old.as_ref(), c, now);
         let t = match reuse {
             Some(ends) => u32::try_from(ends - now).unwrap_or(u32::MAX),
@@ -1243,9 +1347,32 @@ impl Server {
             host_part(c.hostname.as_deref()),
             Self::via(req, iface)
         );
-        let (Some(pool), Some(subnet), Some(mut lease), None) = (pool, subnet, old, reuse) else {
+        let (Some(pool), Some(subnet), Some(mut lease), None) = (pool, subnet, old.clone(), reuse)
+        else {
             // A fixed address, or a reused lease: nothing to record.
             self.log(Level::Info, logline);
+            let lease = old.unwrap_or_else(|| {
+                let mut l = Lease::new(addr);
+                l.starts = now;
+                l.ends = now.saturating_add(i64::from(t));
+                l.binding_state = BindingState::Active;
+                l.hardware = Some(c.hw.clone());
+                l.uid = c.uid.clone().unwrap_or_default();
+                l.client_hostname = c.hostname.clone();
+                l
+            });
+            if pool.is_some() {
+                self.hooks.insert(
+                    addr,
+                    Hooks {
+                        expiry: on_expiry,
+                        release: on_release,
+                    },
+                );
+            }
+            if let Some(body) = on_commit {
+                self.run_hook(&body, &lease, Some(req), Some(at), now);
+            }
             self.actions.push_back(Action::Send(tx));
             return;
         };
@@ -1267,16 +1394,27 @@ impl Server {
         };
         self.fo_committing(pool, &mut lease, change, now); // FAILOVER hook
         let record = dhcpd_leases::write::write_lease(&lease, now);
+        let committed = on_commit.as_ref().map(|_| lease.clone());
         self.leases.put(Entry {
             lease,
             pool,
             subnet,
         });
+        self.hooks.insert(
+            addr,
+            Hooks {
+                expiry: on_expiry,
+                release: on_release,
+            },
+        );
         self.log(Level::Info, logline);
         self.actions.push_back(Action::Commit {
             record,
             then: Some(tx),
         });
+        if let (Some(body), Some(lease)) = (on_commit, committed) {
+            self.run_hook(&body, &lease, Some(req), Some(at), now);
+        }
     }
 
     fn release(&mut self, req: &Message, iface: &Served, now: i64) {
@@ -1298,6 +1436,7 @@ impl Server {
             ),
         );
         if let (true, Some(mut e)) = (found, entry) {
+            self.run_stored_hook(cip, true, Some(req), now);
             e.lease.ends = now;
             e.lease.binding_state = BindingState::Free;
             e.lease.next_binding_state = BindingState::Free;
@@ -1626,6 +1765,7 @@ impl Server {
             let Some(mut e) = self.leases.get(a).cloned() else {
                 continue;
             };
+            self.run_stored_hook(a, false, None, now);
             e.lease.binding_state = BindingState::Free;
             e.lease.next_binding_state = BindingState::Free;
             e.lease.rewind_binding_state = BindingState::Free;

@@ -118,6 +118,16 @@ pub enum Action {
         /// ICMP identifier to put in the echo request (derived from the address, as ISC).
         id: u16,
     },
+    /// Run `command` with `args` (an `execute` statement in an `on commit`/`expiry`/`release`
+    /// body), as ISC does: argv[0] is the command, found through `PATH`. The server starts it
+    /// without waiting, and logs ISC's `execute: CMD exit status N` / `Unable to execute CMD`
+    /// failures.
+    Execute {
+        /// The program.
+        command: Vec<u8>,
+        /// Its arguments, evaluated.
+        args: Vec<Vec<u8>>,
+    },
 }
 
 /// A sans-IO DHCPv4 engine, as the server loop drives it.
