@@ -192,7 +192,7 @@ fuzz_target!(|data: &[u8]| {
                         check_reply(&t.payload);
                     }
                 }
-                Action::Log(..) | Action::CommitAck { .. } => {}
+                Action::Log(..) | Action::CommitAck { .. } | Action::Execute { .. } => {}
                 // An echo request the server would send; answer some of them, so the
                 // ping-check paths (abandon on reply) are exercised too.
                 Action::Ping { addr, .. } => {

@@ -135,7 +135,9 @@ fn replay(srv: &mut Server, file: &Path, relayed: bool) -> (Vec<Seen>, Vec<Seen>
                     }
                     Action::Send(t) => t,
                     Action::Commit { then: Some(t), .. } => t,
-                    Action::Commit { then: None, .. } | Action::CommitAck { .. } => continue,
+                    Action::Commit { then: None, .. }
+                    | Action::CommitAck { .. }
+                    | Action::Execute { .. } => continue,
                     Action::Log(_, l) => {
                         log.push(l);
                         continue;

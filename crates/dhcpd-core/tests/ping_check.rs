@@ -95,7 +95,7 @@ fn drain(s: &mut Server) -> (Vec<Ipv4Addr>, Vec<Ipv4Addr>, Vec<String>) {
                 offers.push(m.yiaddr);
             }
             Action::Log(_, l) => log.push(l),
-            Action::Commit { .. } | Action::CommitAck { .. } => {}
+            Action::Commit { .. } | Action::CommitAck { .. } | Action::Execute { .. } => {}
         }
     }
     (pings, offers, log)

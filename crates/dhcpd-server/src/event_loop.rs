@@ -31,6 +31,7 @@ use dhcpd_core::{Action, Engine, FailoverEngine, Level, Received, Route, Transmi
 use dhcpd_sys::icmp::IcmpSocket;
 use dhcpd_sys::packet::PacketSocket;
 use dhcpd_sys::signals::{SIGHUP, SIGINT, SIGTERM, Signals};
+use dhcpd_sys::spawn::Children;
 use dhcpd_wire::frame::{FrameSpec, RxChecksums, parse_frame};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -85,6 +86,8 @@ pub struct Io {
     pub failover: Option<FailoverNet>,
     /// The operator's control socket (non-blocking), if one could be opened.
     pub control: Option<UnixListener>,
+    /// `execute` commands started and not yet reaped.
+    pub children: Children,
 }
 
 /// What waits for a journal record.
@@ -161,6 +164,14 @@ impl Io {
                     }
                 }
                 Action::Log(level, msg) => log_line(level, &msg),
+                Action::Execute { command, args } => {
+                    if let Err(e) = self.children.spawn(&command, &args) {
+                        log::error!(
+                            "Unable to execute {}: {e}",
+                            String::from_utf8_lossy(&command)
+                        );
+                    }
+                }
                 Action::Ping { addr, id } => {
                     if let Some(icmp) = &self.icmp {
                         if let Err(e) = icmp.send_echo(addr, id) {
@@ -347,6 +358,8 @@ fn turn_loop<E: Engine + FailoverEngine>(
         ]
         .into_iter()
         .flatten()
+        // Finished `execute` commands are reaped on each turn: come back within a second.
+        .chain((!io.children.is_empty()).then_some(Duration::from_secs(1)))
         .min();
         match poll.poll(&mut events, timeout) {
             Ok(()) => {}
@@ -416,6 +429,9 @@ fn turn_loop<E: Engine + FailoverEngine>(
             f.handle_timeout(engine, poll.registry());
         }
         settle(engine, io, poll, waker);
+        for f in io.children.reap() {
+            log::error!("execute: {} exit status {}", f.command, f.status);
+        }
         if let Some(e) = exit {
             if let (Some(f), Exit::Stop) = (io.failover.as_mut(), e) {
                 f.close_all(poll.registry());

@@ -11,5 +11,6 @@ pub mod notify;
 pub mod packet;
 pub mod privs;
 pub mod signals;
+pub mod spawn;
 pub mod syslog;
 pub mod udp;

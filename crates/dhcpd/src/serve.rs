@@ -284,6 +284,7 @@ pub fn serve(
         failover,
         control,
         icmp,
+        children: dhcpd_sys::spawn::Children::new(),
     };
     notify::ready("serving");
     log::info!("Server starting service.");
