@@ -1,0 +1,241 @@
+//! `on commit`, `on release` and `on expiry` bodies run in the sans-IO engine with the lease
+//! in context: `log` lines come out as [`Action::Log`] with ISC's priority, `execute` as
+//! [`Action::Execute`].
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use dhcpd_conf::{MemLoader, ParseOptions, parse_config};
+use dhcpd_core::engine::{IfaceInfo, Server};
+use dhcpd_core::model::Model;
+use dhcpd_core::{Action, Engine, Level, Received};
+use dhcpd_wire::message::{Message, MessageType, OpCode, OptionList, RawOption, Vendor};
+
+const HOOKS: &str = "ping-check false; default-lease-time 600; max-lease-time 600;\n\
+on commit { log(info, concat(\"commit \", binary-to-ascii(10, 8, \".\", leased-address)));\n\
+            execute(\"/bin/echo\", \"hello\", binary-to-ascii(10, 8, \".\", leased-address)); }\n\
+on release { log(info, concat(\"release \", binary-to-ascii(10, 8, \".\", leased-address))); }\n\
+on expiry { log(error, concat(\"expiry \", binary-to-ascii(10, 8, \".\", leased-address))); }\n";
+
+const T0: u64 = 1_800_000_000;
+
+fn server(extra: &str) -> Server {
+    let text = format!(
+        "{extra}\nsubnet 198.51.100.0 netmask 255.255.255.0 {{ range 198.51.100.50 198.51.100.52; }}\n"
+    );
+    let mut l = MemLoader::single("t.conf", &text);
+    let out = parse_config("t.conf", &mut l, ParseOptions::default());
+    assert!(!out.has_errors(), "{:?}", out.diagnostics);
+    let eth0 = IfaceInfo {
+        index: 2,
+        name: "eth0".into(),
+        mac: [2, 0, 0, 0, 0, 1],
+        addrs: vec![(Ipv4Addr::new(198, 51, 100, 1), 24)],
+    };
+    Server::new(
+        Model::from_config(&out.config),
+        out.registry,
+        &[eth0],
+        &[],
+        68,
+    )
+    .expect("server")
+    .0
+}
+
+fn msg(mac: u8, ty: MessageType, ciaddr: Ipv4Addr, opts: &[(u8, Vec<u8>)]) -> Vec<u8> {
+    let mut chaddr = [0u8; 16];
+    chaddr[..6].copy_from_slice(&[2, 0, 0, 0, 0, mac]);
+    let m = Message {
+        op: OpCode::Request,
+        htype: 1,
+        hlen: 6,
+        hops: 0,
+        xid: 0x1000 + u32::from(mac),
+        secs: 0,
+        flags: 0,
+        ciaddr,
+        yiaddr: Ipv4Addr::UNSPECIFIED,
+        siaddr: Ipv4Addr::UNSPECIFIED,
+        giaddr: Ipv4Addr::UNSPECIFIED,
+        chaddr,
+        sname: Default::default(),
+        file: Default::default(),
+        vendor: Vendor::Options(OptionList::with_end(
+            std::iter::once((53, vec![u8::from(ty)]))
+                .chain(opts.iter().cloned())
+                .map(|(c, v)| RawOption::new(c, v).expect("option")),
+        )),
+    };
+    m.to_vec().expect("encode")
+}
+
+fn at(ms: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(T0) + Duration::from_millis(ms)
+}
+
+fn send(s: &mut Server, ms: u64, payload: &[u8]) {
+    s.handle_packet(
+        at(ms),
+        &Received {
+            ifindex: 2,
+            src_mac: [2, 0, 0, 0, 0, 9],
+            src_ip: Ipv4Addr::UNSPECIFIED,
+            dst_ip: Ipv4Addr::BROADCAST,
+            src_port: 68,
+            payload,
+        },
+    );
+}
+
+/// Log lines (with level), executes, and replies (type, yiaddr).
+type Drained = (
+    Vec<(Level, String)>,
+    Vec<(Vec<u8>, Vec<Vec<u8>>)>,
+    Vec<(MessageType, Ipv4Addr)>,
+);
+
+fn drain(s: &mut Server) -> Drained {
+    let (mut logs, mut execs, mut replies) = (vec![], vec![], vec![]);
+    while let Some(a) = s.poll_action() {
+        match a {
+            Action::Log(l, t) => logs.push((l, t)),
+            Action::Execute { command, args } => execs.push((command, args)),
+            Action::Send(t) | Action::Commit { then: Some(t), .. } => {
+                let m = Message::from_bytes(&t.payload).expect("reply");
+                replies.push((m.message_type().expect("type"), m.yiaddr));
+            }
+            Action::Commit { then: None, .. } | Action::CommitAck { .. } | Action::Ping { .. } => {}
+        }
+    }
+    (logs, execs, replies)
+}
+
+/// DISCOVER + REQUEST: the ACKed address and what the REQUEST produced.
+fn lease(s: &mut Server, mac: u8) -> (Ipv4Addr, Drained) {
+    send(
+        s,
+        0,
+        &msg(mac, MessageType::Discover, Ipv4Addr::UNSPECIFIED, &[]),
+    );
+    let (_, _, replies) = drain(s);
+    let offered = match replies.as_slice() {
+        [(MessageType::Offer, a)] => *a,
+        other => panic!("expected one OFFER, got {other:?} {:?}", drain(s)),
+    };
+    let req = msg(
+        mac,
+        MessageType::Request,
+        Ipv4Addr::UNSPECIFIED,
+        &[(50, offered.octets().to_vec()), (54, vec![198, 51, 100, 1])],
+    );
+    send(s, 10, &req);
+    (offered, drain(s))
+}
+
+fn has_log(d: &Drained, level: Level, text: &str) -> bool {
+    d.0.iter().any(|(l, t)| *l == level && t == text)
+}
+
+#[test]
+fn on_commit_runs_at_ack_with_the_lease() {
+    let mut s = server(HOOKS);
+    send(
+        &mut s,
+        0,
+        &msg(1, MessageType::Discover, Ipv4Addr::UNSPECIFIED, &[]),
+    );
+    let offer = drain(&mut s);
+    assert!(
+        !offer.0.iter().any(|(_, t)| t.starts_with("commit ")),
+        "no commit for an offer: {:?}",
+        offer.0
+    );
+    assert!(offer.1.is_empty());
+    let (addr, d) = lease(&mut s, 1);
+    assert!(d.2.contains(&(MessageType::Ack, addr)), "{:?}", d.2);
+    assert!(
+        has_log(&d, Level::Info, &format!("commit {addr}")),
+        "{:?}",
+        d.0
+    );
+    assert_eq!(
+        d.1,
+        [(
+            b"/bin/echo".to_vec(),
+            vec![b"hello".to_vec(), addr.to_string().into_bytes()]
+        )]
+    );
+}
+
+#[test]
+fn on_release_runs_at_release() {
+    let mut s = server(HOOKS);
+    let (addr, _) = lease(&mut s, 2);
+    send(
+        &mut s,
+        20,
+        &msg(
+            2,
+            MessageType::Release,
+            addr,
+            &[(54, vec![198, 51, 100, 1])],
+        ),
+    );
+    let d = drain(&mut s);
+    assert!(
+        has_log(&d, Level::Info, &format!("release {addr}")),
+        "{:?}",
+        d.0
+    );
+    assert!(!d.0.iter().any(|(_, t)| t.starts_with("expiry ")));
+    // Released: the expiry hook is gone too.
+    s.handle_timeout(at(3_600_000));
+    let d = drain(&mut s);
+    assert!(
+        !d.0.iter().any(|(_, t)| t.starts_with("expiry ")),
+        "{:?}",
+        d.0
+    );
+}
+
+#[test]
+fn on_expiry_runs_when_the_lease_expires() {
+    let mut s = server(HOOKS);
+    let (addr, _) = lease(&mut s, 3);
+    s.handle_timeout(at(300_000));
+    let d = drain(&mut s);
+    assert!(
+        !d.0.iter().any(|(_, t)| t.starts_with("expiry ")),
+        "early: {:?}",
+        d.0
+    );
+    s.handle_timeout(at(700_000));
+    let d = drain(&mut s);
+    assert!(
+        has_log(&d, Level::Error, &format!("expiry {addr}")),
+        "{:?}",
+        d.0
+    );
+    // Once only.
+    s.handle_timeout(at(800_000));
+    let d = drain(&mut s);
+    assert!(
+        !d.0.iter().any(|(_, t)| t.starts_with("expiry ")),
+        "{:?}",
+        d.0
+    );
+}
+
+#[test]
+fn on_event_semicolon_clears_the_body() {
+    let mut s = server(&format!("{HOOKS}on commit;\n"));
+    let (addr, d) = lease(&mut s, 4);
+    assert!(d.2.contains(&(MessageType::Ack, addr)));
+    assert!(
+        !d.0.iter().any(|(_, t)| t.starts_with("commit ")),
+        "{:?}",
+        d.0
+    );
+    assert!(d.1.is_empty());
+}
