@@ -196,3 +196,31 @@ fn a_host_gets_its_fixed_address() {
         "a fixed address is not a lease"
     );
 }
+
+#[test]
+fn on_commit_execute_runs_when_dhclient_gets_a_lease() {
+    // The file goes in the test's own directory; the path is known only after it exists.
+    let dir = TempDir::new("hookfile").expect("tempdir");
+    let file = dir.path().join("committed");
+    let conf = format!(
+        "{CONF}on commit {{ execute (\"/bin/sh\", \"-c\", \"echo committed > {}\"); }}\n",
+        file.display()
+    );
+    let s = start("hooks", &conf);
+    let out = s.dhclient(&[]);
+    let log = format!(
+        "{}\n--- server ---\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        s.server_log()
+    );
+    assert!(out.status.success(), "dhclient failed:\n{log}");
+    assert!(
+        Lab::wait_for(Duration::from_secs(5), || file.exists()),
+        "on commit did not run:\n{log}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("read"),
+        "committed\n",
+        "{log}"
+    );
+}
