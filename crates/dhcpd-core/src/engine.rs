@@ -643,6 +643,17 @@ impl Server {
                     self.actions.push_back(Action::Log(level, text));
                 }
                 Effect::Execute { command, args } => {
+                    // ISC's debug trace of the argument vector.
+                    let argv = std::iter::once(&command).chain(&args);
+                    for (i, a) in argv.enumerate() {
+                        self.actions.push_back(Action::Log(
+                            Level::Debug,
+                            format!(
+                                "execute_statement argv[{i}] = {}",
+                                String::from_utf8_lossy(a)
+                            ),
+                        ));
+                    }
                     self.actions.push_back(Action::Execute { command, args });
                 }
                 _ => {}

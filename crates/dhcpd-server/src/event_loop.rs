@@ -167,8 +167,9 @@ impl Io {
                 Action::Execute { command, args } => {
                     if let Err(e) = self.children.spawn(&command, &args) {
                         log::error!(
-                            "Unable to execute {}: {e}",
-                            String::from_utf8_lossy(&command)
+                            "Unable to execute {}: {}",
+                            String::from_utf8_lossy(&command),
+                            dhcpd_sys::spawn::strerror(&e)
                         );
                     }
                 }

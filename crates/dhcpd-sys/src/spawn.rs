@@ -72,6 +72,15 @@ impl Children {
     }
 }
 
+/// An error as C's `%m` prints it (`No such file or directory`), without Rust's
+/// ` (os error N)` suffix.
+pub fn strerror(e: &io::Error) -> String {
+    match e.raw_os_error() {
+        Some(code) => nix::errno::Errno::from_raw(code).desc().to_string(),
+        None => e.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,7 +117,10 @@ mod tests {
     #[test]
     fn missing_program_is_an_error() {
         let mut c = Children::new();
-        assert!(c.spawn(b"/nonexistent/dhcpd-rs-test", &[]).is_err());
+        let e = c
+            .spawn(b"/nonexistent/dhcpd-rs-test", &[])
+            .expect_err("no such program");
+        assert_eq!(strerror(&e), "No such file or directory");
         assert!(c.is_empty());
     }
 }
