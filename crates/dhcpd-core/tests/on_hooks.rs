@@ -159,6 +159,12 @@ fn on_commit_runs_at_ack_with_the_lease() {
         "{:?}",
         d.0
     );
+    assert!(
+        has_log(&d, Level::Debug, "execute_statement argv[0] = /bin/echo")
+            && has_log(&d, Level::Debug, "execute_statement argv[1] = hello"),
+        "{:?}",
+        d.0
+    );
     assert_eq!(
         d.1,
         [(
