@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use dhcpd_conf::ast::Permit;
 use dhcpd_conf::basic::{AddrOrName, HardwareAddr};
 use dhcpd_conf::exec::{Event, Executable};
-use dhcpd_leases::model::{BindingState, Lease};
+use dhcpd_leases::model::{BindingState, Lease, OnRelease, Statements};
 use dhcpd_wire::message::{DhcpOption, Message, MessageType, OpCode};
 use dhcpd_wire::options::Registry;
 use dhcpd_wire::order::{ReplyParams, build_reply_options, effective_max_message_size};
@@ -170,23 +170,21 @@ pub struct Server {
     billed: HashMap<Ipv4Addr, Member>,
     /// DHCPINFORMs refused as not authoritative (ISC explains why on the first of every 101).
     inform_warnings: u32,
-    /// The `on expiry` / `on release` statements set when each lease was last acknowledged
-    /// (ISC keeps them on the lease).
-    hooks: HashMap<Ipv4Addr, Hooks>,
 }
 
-/// A lease's stored `on expiry` and `on release` statements.
-#[derive(Debug, Clone, Default)]
-struct Hooks {
-    expiry: Option<Vec<Executable>>,
-    release: Option<Vec<Executable>>,
+/// The `on` bodies the scope statements left in force for a lease being acknowledged.
+struct OnBodies {
+    commit: Option<Vec<Executable>>,
+    expiry: Option<Statements>,
+    release: OnRelease,
 }
 
-/// The `on commit`, `on expiry` and `on release` bodies the scope statements left in force:
-/// a later `on` replaces an earlier one for the same event, `on EVENT;` clears it.
-fn on_bodies(effects: &[Effect]) -> [Option<Vec<Executable>>; 3] {
-    let mut out: [Option<Vec<Executable>>; 3] = [None, None, None];
-    for e in effects {
+/// Collects the `on commit`, `on expiry` and `on release` bodies: a later `on` replaces an
+/// earlier one for the same event, `on EVENT;` clears it. When one `on expiry or release`
+/// statement set both, the lease keeps them as one (written `on expiry or release { … }`).
+fn on_bodies(effects: &[Effect]) -> OnBodies {
+    let mut slots: [(Option<usize>, Option<&Vec<Executable>>); 3] = [(None, None); 3];
+    for (i, e) in effects.iter().enumerate() {
         if let Effect::On { events, body } = e {
             for ev in events {
                 let slot = match ev {
@@ -195,11 +193,22 @@ fn on_bodies(effects: &[Effect]) -> [Option<Vec<Executable>>; 3] {
                     Event::Release => 2,
                     Event::Transmission => continue,
                 };
-                out[slot].clone_from(body);
+                slots[slot] = (Some(i), body.as_ref().filter(|b| !b.is_empty()));
             }
         }
     }
-    out
+    let [(_, commit), (ei, expiry), (ri, release)] = slots;
+    let same = expiry.is_some() && release.is_some() && ei == ri;
+    let stmts = |b: &Vec<Executable>| Statements { stmts: b.clone() };
+    OnBodies {
+        commit: commit.cloned(),
+        expiry: expiry.map(stmts),
+        release: match release {
+            Some(_) if same => OnRelease::SameAsExpiry,
+            Some(b) => OnRelease::Own(stmts(b)),
+            None => OnRelease::None,
+        },
+    }
 }
 
 /// An OFFER held back while its address is pinged.
@@ -297,7 +306,6 @@ impl Server {
                 clock: UNIX_EPOCH,
                 billed: HashMap::new(),
                 inform_warnings: 0,
-                hooks: HashMap::new(),
             },
             log,
         ))
@@ -661,24 +669,27 @@ impl Server {
         }
     }
 
-    /// Runs and forgets the `on expiry` or `on release` statements stored for `addr` (ISC
-    /// drops both once either event happened).
+    /// Runs and forgets the `on expiry` (or, with `release`, `on release`) statements stored
+    /// on `lease` (ISC drops both once either event happened).
     fn run_stored_hook(
         &mut self,
-        addr: Ipv4Addr,
+        lease: &mut Lease,
         release: bool,
         packet: Option<&Message>,
         now: i64,
     ) {
-        let Some(h) = self.hooks.remove(&addr) else {
-            return;
+        let expiry = lease.on_expiry.take();
+        let on_release = std::mem::take(&mut lease.on_release);
+        let body = match (release, on_release) {
+            (false, _) => expiry,
+            (true, OnRelease::SameAsExpiry) => expiry,
+            (true, OnRelease::Own(b)) => Some(b),
+            (true, OnRelease::None) => None,
         };
-        let body = if release { h.release } else { h.expiry };
-        let Some(body) = body else { return };
-        let Some(lease) = self.leases.get(addr).map(|e| e.lease.clone()) else {
-            return;
-        };
-        self.run_hook(&body, &lease, packet, None, now);
+        if let Some(b) = body {
+            let snapshot = lease.clone();
+            self.run_hook(&b.stmts, &snapshot, packet, None, now);
+        }
     }
 
     fn authoritative(&self, shared: usize, subnet: Option<usize>) -> bool {
@@ -1330,7 +1341,11 @@ impl Server {
             .and_then(|_| self.leases.get(addr))
             .map(|e| e.lease.clone());
         let (set, effects) = self.options_and_effects(req, old.as_ref(), at, now);
-        let [on_commit, on_expiry, on_release] = on_bodies(&effects);
+        let OnBodies {
+            commit: on_commit,
+            expiry: on_expiry,
+            release: on_release,
+        } = on_bodies(&effects);
         let reuse = self.reusable(&set, old.as_ref(), c, now);
         let t = match reuse {
             Some(ends) => u32::try_from(ends - now).unwrap_or(u32::MAX),
@@ -1372,14 +1387,10 @@ impl Server {
                 l.client_hostname = c.hostname.clone();
                 l
             });
-            if pool.is_some() {
-                self.hooks.insert(
-                    addr,
-                    Hooks {
-                        expiry: on_expiry,
-                        release: on_release,
-                    },
-                );
+            if let Some(mut e) = self.leases.get(addr).filter(|_| pool.is_some()).cloned() {
+                e.lease.on_expiry = on_expiry;
+                e.lease.on_release = on_release;
+                self.leases.update(e);
             }
             if let Some(body) = on_commit {
                 self.run_hook(&body, &lease, Some(req), Some(at), now);
@@ -1398,6 +1409,8 @@ impl Server {
         lease.hardware = Some(c.hw.clone());
         lease.uid = c.uid.clone().unwrap_or_default();
         lease.client_hostname = c.hostname.clone();
+        lease.on_expiry = on_expiry;
+        lease.on_release = on_release;
         let change = failover::FoChange::Ack {
             desired,
             given: t,
@@ -1411,13 +1424,6 @@ impl Server {
             pool,
             subnet,
         });
-        self.hooks.insert(
-            addr,
-            Hooks {
-                expiry: on_expiry,
-                release: on_release,
-            },
-        );
         self.log(Level::Info, logline);
         self.actions.push_back(Action::Commit {
             record,
@@ -1447,7 +1453,7 @@ impl Server {
             ),
         );
         if let (true, Some(mut e)) = (found, entry) {
-            self.run_stored_hook(cip, true, Some(req), now);
+            self.run_stored_hook(&mut e.lease, true, Some(req), now);
             e.lease.ends = now;
             e.lease.binding_state = BindingState::Free;
             e.lease.next_binding_state = BindingState::Free;
@@ -1776,7 +1782,7 @@ impl Server {
             let Some(mut e) = self.leases.get(a).cloned() else {
                 continue;
             };
-            self.run_stored_hook(a, false, None, now);
+            self.run_stored_hook(&mut e.lease, false, None, now);
             e.lease.binding_state = BindingState::Free;
             e.lease.next_binding_state = BindingState::Free;
             e.lease.rewind_binding_state = BindingState::Free;

@@ -245,3 +245,40 @@ fn on_event_semicolon_clears_the_body() {
     );
     assert!(d.1.is_empty());
 }
+
+/// The lease records the REQUEST produced.
+fn records(s: &mut Server, mac: u8) -> Vec<String> {
+    send(
+        s,
+        0,
+        &msg(mac, MessageType::Discover, Ipv4Addr::UNSPECIFIED, &[]),
+    );
+    while s.poll_action().is_some() {}
+    let offered = Ipv4Addr::new(198, 51, 100, 50);
+    let req = msg(
+        mac,
+        MessageType::Request,
+        Ipv4Addr::UNSPECIFIED,
+        &[(50, offered.octets().to_vec()), (54, vec![198, 51, 100, 1])],
+    );
+    send(s, 10, &req);
+    let mut out = Vec::new();
+    while let Some(a) = s.poll_action() {
+        if let Action::Commit { record, .. } = a {
+            out.push(record);
+        }
+    }
+    out
+}
+
+#[test]
+fn expiry_and_release_bodies_are_written_with_the_lease() {
+    let mut s = server(HOOKS);
+    let r = records(&mut s, 5).concat();
+    assert!(r.contains("on expiry {"), "{r}");
+    assert!(r.contains("on release {"), "{r}");
+    assert!(!r.contains("on commit"), "{r}");
+    let mut s = server("ping-check false; on expiry or release { log(info, \"gone\"); }");
+    let r = records(&mut s, 6).concat();
+    assert!(r.contains("on expiry or release {"), "{r}");
+}
