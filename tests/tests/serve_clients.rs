@@ -203,7 +203,8 @@ fn on_commit_execute_runs_when_dhclient_gets_a_lease() {
     let dir = TempDir::new("hookfile").expect("tempdir");
     let file = dir.path().join("committed");
     let conf = format!(
-        "{CONF}on commit {{ execute (\"/bin/sh\", \"-c\", \"echo committed > {}\"); }}\n",
+        "{CONF}on commit {{ execute (\"/bin/sh\", \"-c\", \"echo committed > {}\"); }}\n\
+         on expiry or release {{ log (info, \"gone\"); }}\n",
         file.display()
     );
     let s = start("hooks", &conf);
@@ -222,5 +223,11 @@ fn on_commit_execute_runs_when_dhclient_gets_a_lease() {
         std::fs::read_to_string(&file).expect("read"),
         "committed\n",
         "{log}"
+    );
+    // ISC keeps the expiry/release statements with the lease, in the lease file.
+    let leases = s.leases();
+    assert!(
+        leases.contains("on expiry or release {") && leases.contains("log (info, \"gone\");"),
+        "{leases}"
     );
 }
