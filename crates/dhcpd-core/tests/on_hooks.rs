@@ -282,3 +282,31 @@ fn expiry_and_release_bodies_are_written_with_the_lease() {
     let r = records(&mut s, 6).concat();
     assert!(r.contains("on expiry or release {"), "{r}");
 }
+
+#[test]
+fn on_expiry_or_release_runs_once_at_release() {
+    let mut s = server(
+        "ping-check false; default-lease-time 600;\non expiry or release { log(info, \"gone\"); }",
+    );
+    let (addr, _) = lease(&mut s, 7);
+    send(
+        &mut s,
+        20,
+        &msg(
+            7,
+            MessageType::Release,
+            addr,
+            &[(54, vec![198, 51, 100, 1])],
+        ),
+    );
+    let d = drain(&mut s);
+    assert_eq!(
+        d.0.iter().filter(|(_, t)| t == "gone").count(),
+        1,
+        "{:?}",
+        d.0
+    );
+    s.handle_timeout(at(3_600_000));
+    let d = drain(&mut s);
+    assert!(!d.0.iter().any(|(_, t)| t == "gone"), "{:?}", d.0);
+}
