@@ -233,8 +233,8 @@ fo_count() {
 declare -A SUSTAINED UPDS
 STEPS="$WORK/steps.txt"
 : >"$STEPS"
-printf '%-5s %6s %9s %9s %9s %9s %10s %8s %8s %9s %9s %s\n' pair rate disc_sent disc_drop \
-    req_sent req_drop exch_per_s p_cpu% s_cpu% bndupd/s bndack/s verdict
+printf '%-5s %6s %9s %9s %9s %9s %10s %8s %8s %s\n' pair rate disc_sent disc_drop \
+    req_sent req_drop exch_per_s p_cpu% s_cpu% verdict
 for name in $PAIRS; do
     case $name in
     isc) [ -x "$ISC" ] || { say "ISC dhcpd not installed: skipped"; continue; } ;;
@@ -254,8 +254,8 @@ ok = ds >= 0.9*rate*p and dd < 0.01*ds and rd < 0.01*max(rs,1)
 print('pass' if ok else ('FAIL(gen)' if ds < 0.9*rate*p else 'FAIL'))")
         pcpu=$(python3 -c "print(f'{($pa-$pb)/$TICK/($t1-$t0)*100:.0f}')")
         scpu=$(python3 -c "print(f'{($sa-$sb)/$TICK/($t1-$t0)*100:.0f}')")
-        printf '%-5s %6s %9s %9s %9s %9s %10s %8s %8s %9s %9s %s\n' "$name" "$rate" "$ds" "$dd" \
-            "$rs" "$rd" "$xr" "$pcpu" "$scpu" - - "$verdict" | tee -a "$WORK/table.txt"
+        printf '%-5s %6s %9s %9s %9s %9s %10s %8s %8s %s\n' "$name" "$rate" "$ds" "$dd" \
+            "$rs" "$rd" "$xr" "$pcpu" "$scpu" "$verdict"
         [ "$verdict" = pass ] && best=$rate || break
     done
     stop_pair
@@ -283,7 +283,7 @@ fi
 # ---------------------------------------------------------------------------------------------
 # BNDACK after fsync: our primary under strace -f; every BNDACK (type 4) it writes to the peer
 # socket must come after a completed fdatasync of the lease file that followed the last write
-# of that lease (failover messages carry the address in option 1, assigned-ip-address).
+# of that lease (failover messages carry the address in option 2, assigned-ip-address).
 # ---------------------------------------------------------------------------------------------
 [ "${FSYNC_PROOF:-1}" = 1 ] || exit 0
 case " $PAIRS " in *" ours "*) ;; *) exit 0 ;; esac
@@ -303,6 +303,7 @@ for l in lines:
         lease_fd = m.group(1); break
 seq = 0; last_write = {}; synced = {}; pending = {}
 acks = bad = syncs = unknown = 0
+never = []
 def fo_msgs(b):
     # failover messages: 2-byte length, type, payload offset, time(4), xid(4), options...
     i = 0
@@ -315,7 +316,7 @@ def addr(opts):
     j = 0
     while j + 4 <= len(opts):
         code = int.from_bytes(opts[j:j+2], "big"); ln = int.from_bytes(opts[j+2:j+4], "big")
-        if code == 1 and ln == 4: return ".".join(str(x) for x in opts[j+4:j+8])
+        if code == 2 and ln == 4: return ".".join(str(x) for x in opts[j+4:j+8])
         j += 4 + ln
     return None
 for l in lines:
@@ -343,9 +344,14 @@ for l in lines:
             acks += 1
             y = addr(opts)
             if y is None: unknown += 1
-            elif y not in last_write or synced.get(y, 0) < last_write[y]: bad += 1
+            elif y not in last_write: never.append((l.split()[1], y))
+            elif synced.get(y, 0) < last_write[y]: bad += 1
 print(f"bench-failover: ours primary, syscall order (all threads): lease fd {lease_fd}, "
       f"{syncs} fsync/fdatasync, {acks} BNDACK writes, {bad} BNDACK(s) before their lease "
-      f"record was synced, {unknown} without an address")
+      f"record was synced, {len(never)} BNDACK(s) for an address never written before, "
+      f"{unknown} without an address")
+if never:
+    print(f"bench-failover:   never written before its BNDACK: {len(never)}, first at {never[0][0]} "
+          f"({never[0][1]}), last at {never[-1][0]} ({never[-1][1]})")
 PY
 say "work directory: $WORK (removed unless KEEP=1)"
