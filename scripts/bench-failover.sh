@@ -135,7 +135,7 @@ CONF
 conf primary >"$WORK/p.conf"
 conf secondary >"$WORK/s.conf"
 
-P_PID= S_PID= CAP_PID= STRACE_PID=
+P_PID='' S_PID='' CAP_PID='' STRACE_PID=''
 # start_pair NAME [WRAPPER for the primary...]
 start_pair() {
     local name=$1
@@ -201,7 +201,7 @@ stop_pair() {
     sleep 0.5
     kill -TERM "$CAP_PID" 2>/dev/null || true
     wait "$CAP_PID" 2>/dev/null || true
-    P_PID= S_PID= CAP_PID=
+    P_PID='' S_PID='' CAP_PID=''
 }
 cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 
@@ -242,7 +242,7 @@ for name in $PAIRS; do
     *) die "unknown pair $name" ;;
     esac
     start_pair "$name"
-    best=0 best_upd=0
+    best=0
     for rate in $RATES; do
         pb=$(cpu_ticks "$P_PID") sb=$(cpu_ticks "$S_PID") t0=$(date +%s.%N)
         read -r ds dd rs rd xr < <(perf_run "$rate" "$PERIOD")
