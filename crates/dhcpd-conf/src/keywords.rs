@@ -681,7 +681,10 @@ impl Kw {
                 return None;
             }
             let (w, kw) = KEYWORDS[usize::from(k)];
-            if w.len() == word.len() && w.as_bytes().eq_ignore_ascii_case(word) {
+            // KEYWORDS is lower case, as most configurations are: a plain comparison first.
+            if w.len() == word.len()
+                && (w.as_bytes() == word || w.as_bytes().eq_ignore_ascii_case(word))
+            {
                 return Some(kw);
             }
             slot = (slot + 1) & LOOKUP_MASK;
