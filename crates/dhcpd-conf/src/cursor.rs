@@ -57,9 +57,11 @@ impl<'a> Cursor<'a> {
     /// Scans one token from the file, reporting the lexer's warnings.
     fn scan(&mut self) -> Token {
         let tok = self.lexer.next_token();
-        for w in self.lexer.take_warnings() {
-            let loc = self.location(w.pos);
-            self.diags.push(Diagnostic::error(w.message).at(loc));
+        if self.lexer.has_warnings() {
+            for w in self.lexer.take_warnings() {
+                let loc = self.location(w.pos);
+                self.diags.push(Diagnostic::error(w.message).at(loc));
+            }
         }
         tok
     }
