@@ -5,7 +5,6 @@
 //! The parsers in this crate consume and peek exactly where ISC's do, so the line numbers in
 //! our errors are ISC's line numbers; then they add a `help` line.
 
-use std::collections::VecDeque;
 use std::rc::Rc;
 
 use crate::diag::{Diagnostic, Location, Severity};
@@ -19,7 +18,10 @@ pub struct Cursor<'a> {
     file: Rc<str>,
     file_id: u32,
     lexer: Lexer<'a>,
-    ahead: VecDeque<Token>,
+    /// Tokens scanned but not consumed: `ahead[head..]` (a plain vector emptied whenever it
+    /// is drained, cheaper per token than a ring buffer; lookahead is a few tokens at most).
+    ahead: Vec<Token>,
+    head: usize,
     last: Pos,
     diags: Vec<Diagnostic>,
 }
@@ -33,7 +35,8 @@ impl<'a> Cursor<'a> {
             file,
             file_id,
             lexer: Lexer::new(src),
-            ahead: VecDeque::new(),
+            ahead: Vec::new(),
+            head: 0,
             last: Pos::default(),
             diags: Vec::new(),
         }
@@ -57,30 +60,32 @@ impl<'a> Cursor<'a> {
     /// Scans one token from the file, reporting the lexer's warnings.
     fn scan(&mut self) -> Token {
         let tok = self.lexer.next_token();
-        for w in self.lexer.take_warnings() {
-            let loc = self.location(w.pos);
-            self.diags.push(Diagnostic::error(w.message).at(loc));
+        if self.lexer.has_warnings() {
+            for w in self.lexer.take_warnings() {
+                let loc = self.location(w.pos);
+                self.diags.push(Diagnostic::error(w.message).at(loc));
+            }
         }
         tok
     }
 
     fn fill(&mut self, n: usize) {
-        while self.ahead.len() <= n {
+        while self.ahead.len() - self.head <= n {
             let tok = self.scan();
-            self.ahead.push_back(tok);
+            self.ahead.push(tok);
         }
     }
 
     /// Looks at the next token without consuming it (ISC's `peek_token`).
     pub fn peek(&mut self) -> &Token {
         self.fill(0);
-        &self.ahead[0]
+        &self.ahead[self.head]
     }
 
     /// Looks `n` tokens ahead (0 = the next one). ISC's `save_parse_state` lookahead.
     pub fn peek_nth(&mut self, n: usize) -> &Token {
         self.fill(n);
-        &self.ahead[n]
+        &self.ahead[self.head + n]
     }
 
     /// The kind of the next token.
@@ -90,8 +95,15 @@ impl<'a> Cursor<'a> {
 
     /// Consumes the next token (ISC's `next_token`); errors now point at it.
     pub fn next(&mut self) -> Token {
-        let tok = match self.ahead.pop_front() {
-            Some(tok) => tok,
+        let tok = match self.ahead.get(self.head) {
+            Some(&tok) => {
+                self.head += 1;
+                if self.head == self.ahead.len() {
+                    self.ahead.clear();
+                    self.head = 0;
+                }
+                tok
+            }
             None => self.scan(),
         };
         self.last = tok.pos;

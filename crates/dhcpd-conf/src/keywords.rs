@@ -636,14 +636,21 @@ const LOOKUP_MASK: usize = (1 << LOOKUP_BITS) - 1;
 /// An empty slot of [`LOOKUP`].
 const EMPTY: u16 = u16::MAX;
 
-/// The hash of a word, ignoring ASCII case (FNV-1a, then a Fibonacci multiply to spread the
-/// result over the top bits).
+/// The hash of a word, ignoring ASCII case: FNV-1a over the length and five sampled bytes
+/// (first two, middle, last two), then a Fibonacci multiply to spread the result over the top
+/// bits. Sampling instead of hashing every byte keeps the lexer's per-word cost flat; the
+/// full comparison in [`Kw::lookup`] decides.
 const fn word_hash(word: &[u8]) -> usize {
-    let mut h: u32 = 0x811c_9dc5;
-    let mut i = 0;
-    while i < word.len() {
-        h = (h ^ word[i].to_ascii_lowercase() as u32).wrapping_mul(0x0100_0193);
-        i += 1;
+    let n = word.len();
+    let mut h: u32 = (0x811c_9dc5 ^ n as u32).wrapping_mul(0x0100_0193);
+    if n > 0 {
+        let picks = [0, 1, n / 2, n.saturating_sub(2), n - 1];
+        let mut i = 0;
+        while i < picks.len() {
+            let at = if picks[i] < n { picks[i] } else { n - 1 };
+            h = (h ^ word[at].to_ascii_lowercase() as u32).wrapping_mul(0x0100_0193);
+            i += 1;
+        }
     }
     (h.wrapping_mul(0x9e37_79b1) >> (32 - LOOKUP_BITS)) as usize
 }
@@ -674,7 +681,10 @@ impl Kw {
                 return None;
             }
             let (w, kw) = KEYWORDS[usize::from(k)];
-            if w.len() == word.len() && w.as_bytes().eq_ignore_ascii_case(word) {
+            // KEYWORDS is lower case, as most configurations are: a plain comparison first.
+            if w.len() == word.len()
+                && (w.as_bytes() == word || w.as_bytes().eq_ignore_ascii_case(word))
+            {
                 return Some(kw);
             }
             slot = (slot + 1) & LOOKUP_MASK;
@@ -701,6 +711,24 @@ mod tests {
             }
         }
         assert_eq!(KEYWORDS.len(), 306);
+    }
+
+    #[test]
+    fn probe_sequences_stay_short() {
+        // The sampled hash must still spread the keywords: no keyword more than a few slots
+        // from its home, so a lookup (hit or miss) touches few entries.
+        let mut worst = 0;
+        for (w, _) in KEYWORDS {
+            let home = word_hash(w.as_bytes());
+            let mut slot = home;
+            let mut probes = 0;
+            while KEYWORDS[usize::from(LOOKUP[slot])].0 != *w {
+                slot = (slot + 1) & LOOKUP_MASK;
+                probes += 1;
+            }
+            worst = worst.max(probes);
+        }
+        assert!(worst <= 4, "worst probe length {worst}");
     }
 
     #[test]

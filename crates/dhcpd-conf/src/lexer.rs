@@ -316,6 +316,12 @@ impl<'a> Lexer<'a> {
         self.src
     }
 
+    /// Whether [`Lexer::take_warnings`] has anything to hand over (checked per token, so the
+    /// common case does not move an empty vector around).
+    pub fn has_warnings(&self) -> bool {
+        !self.warnings.is_empty()
+    }
+
     /// Warnings found while scanning, in order; drained by the caller.
     pub fn take_warnings(&mut self) -> Vec<LexWarning> {
         std::mem::take(&mut self.warnings)
