@@ -105,9 +105,15 @@ impl<'l> Parser<'l> {
         }
     }
 
-    /// Enters one more level of expression or statement nesting; at [`MAX_NESTING`] reports
-    /// an error, stops reading the configuration and returns `false` (with `lose` set).
-    pub(crate) fn enter_nesting(&mut self, c: &mut Cursor<'_>, lose: &mut bool) -> bool {
+    /// Runs `f` one level deeper in expression or statement nesting. At [`MAX_NESTING`] it
+    /// reports an error, stops reading the configuration and returns `None` (with `lose` set)
+    /// instead of recursing further.
+    pub(crate) fn nested<T>(
+        &mut self,
+        c: &mut Cursor<'_>,
+        lose: &mut bool,
+        f: impl FnOnce(&mut Self, &mut Cursor<'_>, &mut bool) -> Option<T>,
+    ) -> Option<T> {
         if self.nesting >= MAX_NESTING || self.aborted {
             if !self.aborted {
                 c.error_help(
@@ -117,10 +123,12 @@ impl<'l> Parser<'l> {
                 self.aborted = true;
             }
             *lose = true;
-            return false;
+            return None;
         }
         self.nesting += 1;
-        true
+        let r = f(self, c, lose);
+        self.nesting -= 1;
+        r
     }
 
     /// Loads a file and registers it; `Err` is the fatal diagnostic ISC prints.

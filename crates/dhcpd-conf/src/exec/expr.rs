@@ -377,12 +377,7 @@ impl Parser<'_> {
         lose: &mut bool,
         context: ExprContext,
     ) -> Option<Expr> {
-        if !self.enter_nesting(c, lose) {
-            return None;
-        }
-        let r = self.non_binary_at(c, lose, context);
-        self.nesting -= 1;
-        r
+        self.nested(c, lose, |p, c, lose| p.non_binary_at(c, lose, context))
     }
 
     fn non_binary_at(

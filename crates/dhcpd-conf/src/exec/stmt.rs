@@ -76,12 +76,7 @@ impl Parser<'_> {
         lose: &mut bool,
         ctx: ExprContext,
     ) -> Option<Executable> {
-        if !self.enter_nesting(c, lose) {
-            return None;
-        }
-        let r = self.exec_statement_at(c, lose, ctx);
-        self.nesting -= 1;
-        r
+        self.nested(c, lose, |p, c, lose| p.exec_statement_at(c, lose, ctx))
     }
 
     fn exec_statement_at(
