@@ -70,6 +70,36 @@ impl Parser<'_> {
         self.option_statement(c, name, op)
     }
 
+    /// The statements of a `{ … }` block after its `{`, and the closing `}`. When a statement
+    /// fails, ISC skips to the next `}` for `if` and `on` bodies (`skip_to_brace`) but not for
+    /// an `else` body: `skip_to_brace` says which.
+    fn block_rest(
+        &mut self,
+        c: &mut Cursor<'_>,
+        lose: &mut bool,
+        skip_to_brace: bool,
+    ) -> Option<Vec<Executable>> {
+        let body = self.exec_statements(c, lose, ExprContext::Any);
+        if *lose {
+            if skip_to_brace {
+                loop {
+                    let t = c.next();
+                    if t.is_eof() || t.is_punct(b'}') {
+                        break;
+                    }
+                }
+            }
+            return None;
+        }
+        if !c.next().is_punct(b'}') {
+            c.error_help("right brace expected.", "close the block with `}`");
+            c.skip_to_semi();
+            *lose = true;
+            return None;
+        }
+        Some(body)
+    }
+
     pub(super) fn exec_statement(
         &mut self,
         c: &mut Cursor<'_>,
@@ -582,22 +612,7 @@ impl Parser<'_> {
             *lose = true;
             return None;
         }
-        let then = self.exec_statements(c, lose, ExprContext::Any);
-        if *lose {
-            loop {
-                let t = c.next();
-                if t.is_eof() || t.is_punct(b'}') {
-                    break;
-                }
-            }
-            return None;
-        }
-        if !c.next().is_punct(b'}') {
-            c.error_help("right brace expected.", "close the block with `}`");
-            c.skip_to_semi();
-            *lose = true;
-            return None;
-        }
+        let then = self.block_rest(c, lose, true)?;
         let otherwise = if c.peek_is_kw(Kw::Else) {
             c.skip();
             if c.peek_is_kw(Kw::If) {
@@ -620,16 +635,7 @@ impl Parser<'_> {
                 return None;
             } else {
                 c.skip();
-                let body = self.exec_statements(c, lose, ExprContext::Any);
-                if *lose {
-                    return None;
-                }
-                if !c.next().is_punct(b'}') {
-                    c.error_help("right brace expected.", "close the block with `}`");
-                    c.skip_to_semi();
-                    *lose = true;
-                    return None;
-                }
+                let body = self.block_rest(c, lose, false)?;
                 Some(Else::Block(body))
             }
         } else if c.peek_is_kw(Kw::Elsif) {
@@ -701,22 +707,7 @@ impl Parser<'_> {
             *lose = true;
             return None;
         }
-        let body = self.exec_statements(c, lose, ExprContext::Any);
-        if *lose {
-            loop {
-                let t = c.next();
-                if t.is_eof() || t.is_punct(b'}') {
-                    break;
-                }
-            }
-            return None;
-        }
-        if !c.next().is_punct(b'}') {
-            c.error_help("right brace expected.", "close the block with `}`");
-            c.skip_to_semi();
-            *lose = true;
-            return None;
-        }
+        let body = self.block_rest(c, lose, true)?;
         Some(Executable::On {
             events,
             body: Some(body),
