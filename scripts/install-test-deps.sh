@@ -9,7 +9,11 @@
 #
 # What it installs:
 #   needed   : isc-dhcp-server (the oracle: ISC dhcpd 4.4), isc-dhcp-client, iproute2,
-#              isc-dhcp-relay, udhcpc, dhcpcd-base, tshark, time (/usr/bin/time, for scripts/bench-conf.sh)
+#              isc-dhcp-relay, udhcpc, dhcpcd-base, tshark, time (/usr/bin/time, for scripts/bench-conf.sh),
+#              dhcpd-pools (lease-file consumer checked by tests/tests/leases_consumers.rs;
+#              dhcp-lease-list comes with isc-dhcp-server);
+#              for packaging/rpm/test-install.sh: rpm, rpmlint, createrepo-c, dnf, mmdebstrap,
+#              binutils (objdump), cpio (RHEL-like: rpm-build, rpmlint, createrepo_c, ...)
 #   optional : kea-admin (for perfdhcp)
 # It also checks (never installs) the Rust toolchain: cargo, rustfmt, clippy.
 #
@@ -65,7 +69,9 @@ check_rust() {
 # ---------------------------------------------------------------------------------------------
 # Debian / Ubuntu
 # ---------------------------------------------------------------------------------------------
-DEB_NEEDED=(isc-dhcp-server isc-dhcp-client iproute2 isc-dhcp-relay udhcpc dhcpcd-base tshark ethtool iputils-ping time)
+DEB_NEEDED=(isc-dhcp-server isc-dhcp-client iproute2 isc-dhcp-relay udhcpc dhcpcd-base tshark ethtool iputils-ping time dhcpd-pools)
+# The RPM build and install test (packaging/rpm/).
+DEB_NEEDED+=(rpm rpmlint createrepo-c dnf mmdebstrap binutils cpio)
 DEB_OPTIONAL=(kea-admin)
 
 deb_installed() {
@@ -143,12 +149,12 @@ install_debian() {
 install_rhel() {
     have_pkg() { rpm -q "$1" >/dev/null 2>&1; }
 
-    # Needed: only what exists on every RHEL-like release.
-    local needed=(iproute ethtool iputils time)
+    # Needed: only what exists on every RHEL-like release (rpm-build ... for packaging/rpm/).
+    local needed=(iproute ethtool iputils time rpm-build createrepo_c binutils cpio)
     # ISC packages: RHEL 8/9 and Fedora ship them as dhcp-*, RHEL 10 dropped them.
     local isc=(dhcp-server dhcp-client dhcp-relay)
     # Cheap extras; most come from EPEL or Fedora.
-    local optional=(wireshark-cli dhcpcd busybox kea)
+    local optional=(wireshark-cli dhcpcd busybox kea rpmlint mmdebstrap)
 
     local p missing=()
     for p in "${needed[@]}"; do have_pkg "$p" || missing+=("$p"); done

@@ -8,7 +8,8 @@
 # Steps: install the test tools (scripts/install-test-deps.sh), find the shared corpus,
 # check the crate dependencies against docs/architecture.md (scripts/check-architecture.sh),
 # cargo fmt --check, cargo clippy -D warnings, cargo build --release, cargo test --workspace,
-# then a summary. Exits non-zero if any step failed.
+# the RPM build and install test (packaging/rpm/test-install.sh), then a summary. Exits
+# non-zero if any step failed.
 #
 # Environment it reads:
 #   DHCPD_RS_CORPUS   the corpus directory (default: ../shared/corpus beside the repository)
@@ -138,6 +139,9 @@ else
     record test SKIP 0
 fi
 
+# 6. The RPM: build it, lint it, install it with dnf into throw-away roots (needs root).
+run_step rpm bash "$ROOT/packaging/rpm/test-install.sh"
+
 # Count what cargo test ran: its "test result:" lines (unit, integration and doc tests).
 passed=0
 failed_tests=0
@@ -148,7 +152,7 @@ while read -r p f i; do
     ignored=$((ignored + i))
 done < <(sed -n 's/^test result: [A-Za-z]*\. \([0-9]*\) passed; \([0-9]*\) failed; \([0-9]*\) ignored.*/\1 \2 \3/p' "$test_log")
 
-# 6. Summary.
+# 7. Summary.
 banner "summary"
 for idx in "${!names[@]}"; do
     printf '  %-8s %-5s %4ss\n' "${names[$idx]}" "${verdicts[$idx]}" "${durations[$idx]}"

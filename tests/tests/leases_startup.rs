@@ -275,6 +275,16 @@ fn t_messages(out: &Output) -> Vec<String> {
     lines
 }
 
+/// A program on the PATH or in /usr/sbin, /usr/bin.
+fn tool_path(name: &str) -> Option<std::path::PathBuf> {
+    let mut dirs: Vec<std::path::PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    dirs.push("/usr/sbin".into());
+    dirs.push("/usr/bin".into());
+    dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
+}
+
 fn wrote_count(msgs: &[String]) -> Option<String> {
     msgs.iter()
         .find(|l| l.starts_with("Wrote ") && l.ends_with(" leases to leases file."))
@@ -297,6 +307,8 @@ fn startup_rewrite_matches_isc() {
     assert!(names.len() >= 60, "corpus too small: {}", names.len());
 
     let mut compared = 0;
+    let mut consumer_runs = 0;
+    let mut missing_tools = BTreeSet::new();
     let mut skipped = Vec::new();
     let mut failures = Vec::new();
     for name in &names {
@@ -391,6 +403,32 @@ fn startup_rewrite_matches_isc() {
                         mo.join("\n")
                     ));
                 }
+                // Lease-file consumers report the same for both files.
+                for (tool, args) in [
+                    (
+                        "dhcpd-pools",
+                        vec!["-c", "../dhcpd.conf", "-l", "dhcpd.leases", "-f", "t"],
+                    ),
+                    (
+                        "dhcp-lease-list",
+                        vec!["--lease", "dhcpd.leases", "--parsable", "--all"],
+                    ),
+                ] {
+                    let Some(path) = tool_path(tool) else {
+                        missing_tools.insert(tool);
+                        continue;
+                    };
+                    let ri = run(&a, Command::new(&path).args(&args));
+                    let ro = run(&b, Command::new(&path).args(&args));
+                    consumer_runs += 1;
+                    if ri.stdout != ro.stdout || ri.status.code() != ro.status.code() {
+                        failures.push(format!(
+                            "{name}: {tool} reports differently\nISC's file:\n{}\nours:\n{}",
+                            String::from_utf8_lossy(&ri.stdout),
+                            String::from_utf8_lossy(&ro.stdout)
+                        ));
+                    }
+                }
                 if wrote_count(&mi) != wrote_count(&mo) || wrote_count(&mo).is_none() {
                     failures.push(format!(
                         "{name}: ISC -T counts {:?} on its file, {:?} on ours",
@@ -409,9 +447,14 @@ fn startup_rewrite_matches_isc() {
         }
     }
     println!(
-        "lease files compared: {compared}; skipped: {}\n{}",
+        "lease files compared: {compared}; consumer runs: {consumer_runs}; skipped: {}\n{}",
         skipped.len(),
         skipped.join("\n")
+    );
+    // The consumers are test dependencies (scripts/install-test-deps.sh): absent means failure.
+    assert!(
+        missing_tools.is_empty(),
+        "lease-file consumers not installed: {missing_tools:?} (run scripts/install-test-deps.sh)"
     );
     assert!(
         failures.is_empty(),

@@ -84,14 +84,22 @@ fn normalize(msg: &str) -> String {
     words.join(" ").chars().take(90).collect()
 }
 
-/// The first word of the source line printed under an error (the construct it is in).
-fn construct_of(source: &str) -> String {
-    source
-        .split_whitespace()
-        .next()
-        .unwrap_or("(empty line)")
-        .trim_end_matches(';')
-        .to_string()
+/// The construct at line `n` of `text` (its first word; the next line's when line `n` is a
+/// comment, blank or a lone `}`: errors on a peeked token point at the line before it).
+fn construct_at(text: &str, n: u32) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let first_word = |i: usize| -> Option<String> {
+        let w = lines.get(i)?.split_whitespace().next()?;
+        if w.starts_with('#') || w.starts_with('}') {
+            None
+        } else {
+            Some(w.trim_end_matches(';').to_string())
+        }
+    };
+    let i = (n as usize).saturating_sub(1);
+    first_word(i)
+        .or_else(|| first_word(i + 1))
+        .unwrap_or_else(|| "(nothing)".into())
 }
 
 fn compare(case: &Case, isc: &RunResult, ours: &RunResult) -> (Option<String>, String) {
@@ -125,7 +133,7 @@ fn compare(case: &Case, isc: &RunResult, ours: &RunResult) -> (Option<String>, S
         (true, false) => {
             let construct = our_err
                 .as_ref()
-                .map(|e| construct_of(&e.source))
+                .map(|e| construct_at(&case.text, e.line))
                 .unwrap_or_else(|| "(no position)".into());
             (
                 Some(format!("ISC accepts, ours rejects: {our_msg}")),

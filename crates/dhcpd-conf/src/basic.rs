@@ -301,7 +301,11 @@ impl Cursor<'_> {
             && self.peek_nth(1).is_punct(b'.')
             && self.peek_nth(2).kind == TokKind::Number
         {
-            return self.parse_ip_addr().map(AddrOrName::Addr);
+            if let Some(a) = self.parse_ip_addr() {
+                return Some(AddrOrName::Addr(a));
+            }
+            // ISC then goes on to read a host name from whatever follows the error.
+            return self.parse_host_name().map(AddrOrName::Name);
         }
         if t.is_identifier() || t.kind == TokKind::Number {
             return self.parse_host_name().map(AddrOrName::Name);

@@ -76,12 +76,14 @@ pub struct Token {
 }
 
 impl Token {
-    /// ISC's `is_identifier`: a name, a hex-like name or a keyword.
+    /// ISC's `is_identifier`: a name, a hex-like name or a keyword. Also a lone byte of 0x80
+    /// or above: ISC's lexer returns such a byte as a (sign-extended, so huge) token number,
+    /// which its `is_identifier` test accepts (`failover peer “x”` reads `\xe2` as the name).
     pub fn is_identifier(&self) -> bool {
         matches!(
             self.kind,
             TokKind::Name | TokKind::NumberOrName | TokKind::Kw(_)
-        )
+        ) || matches!(self.kind, TokKind::Punct(c) if c >= 0x80)
     }
 
     /// Whether this is the given keyword.

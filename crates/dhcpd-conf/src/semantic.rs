@@ -4,10 +4,10 @@
 //!
 //! ISC makes most of these checks at the moment a declaration is read (`enter_subnet`,
 //! `new_address_range`, `enter_host` in its `mdb.c`), so the declaration parser calls into
-//! [`Networks`] at those moments and reports in line; [`Parser::check`] does the rest.
+//! `Networks` at those moments and reports in line; `Parser::check` does the rest.
 
 use std::collections::{BTreeMap, HashSet};
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::ast::Config;
 use crate::diag::Diagnostic;
@@ -66,8 +66,8 @@ pub(crate) const MAX_DUPLICATE_REPORTS: usize = 1000;
 #[derive(Debug, Default)]
 pub(crate) struct Networks {
     pub(crate) subnets: Vec<SubnetInfo>,
-    /// ISC's global subnet list order (narrowest first where subnets overlap).
-    order: Vec<usize>,
+    /// The head of ISC's global subnet list: the subnet entered last.
+    last_entered: Option<usize>,
     pub(crate) shares: Vec<ShareInfo>,
     /// Declared addresses: disjoint inclusive intervals, start → end.
     leases: BTreeMap<u32, u32>,
@@ -124,54 +124,83 @@ impl Networks {
     }
 
     /// ISC's `subnet_inner_than`: whether `a` is narrower than an overlapping `b`; pushes the
-    /// overlap warning when asked.
-    fn inner_than(&self, a: usize, b: usize, warn: Option<&mut Vec<String>>) -> bool {
+    /// overlap warning when asked. `Err`: one is v4 and the other v6, which ISC's address
+    /// arithmetic treats as a fatal error.
+    fn inner_than(&self, a: usize, b: usize, warn: Option<&mut Vec<String>>) -> Result<bool, ()> {
         let (sa, sb) = (self.subnets[a], self.subnets[b]);
-        if sa.v6 || sb.v6 {
-            return false;
+        if sa.v6 != sb.v6 {
+            return Err(());
         }
-        if (sa.net & sb.mask) == sb.net || (sb.net & sa.mask) == sa.net {
-            let (i, j) = (isc_prefix_len(sa.mask), isc_prefix_len(sb.mask));
-            if let Some(w) = warn {
-                w.push(format!(
-                    "Warning: subnet {}/{} overlaps subnet {}/{}",
-                    Ipv4Addr::from(sa.net),
-                    i,
-                    Ipv4Addr::from(sb.net),
-                    j
-                ));
-            }
-            return i > j;
+        let (overlap, i, j, na, nb) = if sa.v6 {
+            let m = |p: u8| {
+                if p == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - u32::from(p))
+                }
+            };
+            let (ma, mb) = (m(sa.prefix_len), m(sb.prefix_len));
+            // ISC reads the prefix length from the first four bytes of the mask only.
+            let isc_len = |mask: u128| {
+                let top = (mask >> 96) as u32;
+                if top == 0 {
+                    32 - 60
+                } else {
+                    32 - top.trailing_zeros() as i32
+                }
+            };
+            (
+                (sa.net6 & mb) == sb.net6 || (sb.net6 & ma) == sa.net6,
+                isc_len(ma),
+                isc_len(mb),
+                Ipv6Addr::from(sa.net6).to_string(),
+                Ipv6Addr::from(sb.net6).to_string(),
+            )
+        } else {
+            (
+                (sa.net & sb.mask) == sb.net || (sb.net & sa.mask) == sa.net,
+                isc_prefix_len(sa.mask),
+                isc_prefix_len(sb.mask),
+                Ipv4Addr::from(sa.net).to_string(),
+                Ipv4Addr::from(sb.net).to_string(),
+            )
+        };
+        if !overlap {
+            return Ok(false);
         }
-        false
+        if let Some(w) = warn {
+            w.push(format!("Warning: subnet {na}/{i} overlaps subnet {nb}/{j}"));
+        }
+        Ok(i > j)
     }
 
-    /// ISC's `enter_subnet`: puts the subnet in the global list; returns the overlap warnings.
-    pub(crate) fn enter_subnet(&mut self, idx: usize) -> Vec<String> {
+    /// ISC's `enter_subnet`: returns the overlap warnings. ISC's loop never advances past
+    /// the head of its list, which is always the subnet entered last: so a new subnet is
+    /// compared with that one only, and always becomes the new head. `Err`: a v4 and a v6
+    /// subnet met (fatal in ISC).
+    pub(crate) fn enter_subnet(&mut self, idx: usize) -> Result<Vec<String>, ()> {
         let mut warnings = Vec::new();
-        for pos in 0..self.order.len() {
-            let scan = self.order[pos];
-            if self.inner_than(idx, scan, Some(&mut warnings)) {
-                self.order.insert(pos, idx);
-                return warnings;
-            }
+        if let Some(head) = self.last_entered {
+            self.inner_than(idx, head, Some(&mut warnings))?;
         }
-        self.order.insert(0, idx);
-        warnings
+        self.last_entered = Some(idx);
+        Ok(warnings)
     }
 
     /// The end of ISC's `common_subnet_parsing`: the subnet joins its shared network's list.
-    pub(crate) fn add_to_share(&mut self, idx: usize) {
+    /// `Err` as for [`Networks::enter_subnet`].
+    pub(crate) fn add_to_share(&mut self, idx: usize) -> Result<(), ()> {
         let share = self.subnets[idx].share;
         let list = self.shares[share].subnets.clone();
         // ISC never compares against the last sibling.
         for (pos, &t) in list.iter().enumerate().take(list.len().saturating_sub(1)) {
-            if self.inner_than(idx, t, None) {
+            if self.inner_than(idx, t, None)? {
                 self.shares[share].subnets.insert(pos, idx);
-                return;
+                return Ok(());
             }
         }
         self.shares[share].subnets.push(idx);
+        Ok(())
     }
 
     /// ISC's `new_shared_network_interface`: `Err` when the network already has one.
@@ -315,7 +344,7 @@ mod tests {
             Ipv4Addr::new(255, 255, 0, 0),
             sh,
         );
-        assert!(n.enter_subnet(a).is_empty());
+        assert_eq!(n.enter_subnet(a), Ok(vec![]));
         let b = n.new_subnet(
             Ipv4Addr::new(10, 0, 1, 0),
             Ipv4Addr::new(255, 255, 255, 0),
@@ -323,9 +352,20 @@ mod tests {
         );
         assert_eq!(
             n.enter_subnet(b),
-            vec!["Warning: subnet 10.0.1.0/24 overlaps subnet 10.0.0.0/16".to_string()]
+            Ok(vec![
+                "Warning: subnet 10.0.1.0/24 overlaps subnet 10.0.0.0/16".to_string()
+            ])
         );
-        assert_eq!(n.order, vec![b, a]);
+        // Compared with the last subnet entered only (ISC's loop stops at its list head).
+        let c = n.new_subnet(Ipv4Addr::new(10, 0, 0, 0), Ipv4Addr::new(255, 0, 0, 0), sh);
+        assert_eq!(
+            n.enter_subnet(c),
+            Ok(vec![
+                "Warning: subnet 10.0.0.0/8 overlaps subnet 10.0.1.0/24".to_string()
+            ])
+        );
+        let d = n.new_subnet6(0x2001_0db8 << 96, 32, sh);
+        assert_eq!(n.enter_subnet(d), Err(()));
     }
 
     #[test]

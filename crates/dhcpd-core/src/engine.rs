@@ -27,6 +27,7 @@ use crate::scope::{EvalCtx, OptionSet, execute_scopes};
 const DEFAULT_DEFAULT_LEASE_TIME: u32 = 43_200;
 const DEFAULT_MAX_LEASE_TIME: u32 = 86_400;
 const DEFAULT_ABANDON_LEASE_TIME: i64 = 86_400;
+const DEFAULT_CACHE_THRESHOLD: i64 = 25;
 /// How long an offered address is held for the client it was offered to.
 const OFFER_HOLD: i64 = 120;
 const BROADCAST_FLAG: u16 = 0x8000;
@@ -274,6 +275,21 @@ impl Server {
         Some(iface.shared)
     }
 
+    /// The classes a packet is in (ISC classifies on the packet alone, before it looks for
+    /// the host or the lease).
+    fn classes_of(&self, req: &Message, now: i64) -> Vec<usize> {
+        let ctx = EvalCtx {
+            now,
+            model: &self.model,
+            registry: &self.registry,
+            packet: Some(req),
+            lease: None,
+            host: None,
+            classes: &[],
+        };
+        crate::classify::classify(&ctx)
+    }
+
     /// The host declaration for a client: by client identifier, then by hardware address.
     fn host_for(&self, c: &Client) -> Option<usize> {
         if let Some(uid) = &c.uid {
@@ -305,13 +321,25 @@ impl Server {
     }
 
     fn permitted(&self, pool: usize, host: Option<usize>, classes: &[usize], now: i64) -> bool {
+        self.permitted_as(pool, host, classes, now, false)
+    }
+
+    /// Pool permits for a client; `bootp` is a BOOTP (not DHCP) client.
+    fn permitted_as(
+        &self,
+        pool: usize,
+        host: Option<usize>,
+        classes: &[usize],
+        now: i64,
+        bootp: bool,
+    ) -> bool {
         let p = &self.model.pools[pool];
         let matches = |perm: &Permit| match perm {
             Permit::KnownClients => host.is_some(),
             Permit::UnknownClients => host.is_none(),
             Permit::AuthenticatedClients => false,
             Permit::UnauthenticatedClients | Permit::AllClients => true,
-            Permit::DynamicBootpClients => false,
+            Permit::DynamicBootpClients => bootp,
             Permit::MembersOf(name) => classes.iter().any(|&c| {
                 let cl = &self.model.classes[c];
                 cl.name == *name
@@ -472,6 +500,23 @@ impl Server {
         self.model.scopes[scope].authoritative
     }
 
+    /// ISC's `reuse_lease`: an active lease of the same client that is younger than
+    /// `dhcp-cache-threshold` percent (default 25) of its length is handed out again as it
+    /// is — no lease-file write — with its remaining time. Returns its end time.
+    fn reusable(&self, set: &OptionSet, old: Option<&Lease>, c: &Client, now: i64) -> Option<i64> {
+        let l = old?;
+        let same = l.uid == c.uid.clone().unwrap_or_default() && l.hardware.as_ref() == Some(&c.hw);
+        if l.binding_state != BindingState::Active || !same {
+            return None;
+        }
+        let thresh = match set.server(&self.registry, "dhcp-cache-threshold") {
+            Some(&[t]) if t < 100 => i64::from(t),
+            _ => DEFAULT_CACHE_THRESHOLD,
+        };
+        let length = l.ends - l.starts;
+        (thresh > 0 && now - l.starts <= length * thresh / 100 && l.ends > now).then_some(l.ends)
+    }
+
     /// The lease time ISC gives (ack_lease): the requested time bounded by min/max, or
     /// `default-lease-time`, never above `max-lease-time`.
     fn lease_time(&self, set: &OptionSet, c: &Client) -> u32 {
@@ -524,7 +569,11 @@ impl Server {
         if let Some(t) = lease_time {
             push(&mut options, 51, t.to_be_bytes().to_vec());
         }
-        if kind != MessageType::Nak {
+        if kind == MessageType::Nak {
+            if let Some(m) = set.get("dhcp", 56) {
+                push(&mut options, 56, m.to_vec());
+            }
+        } else {
             if let Some(s) = subnet {
                 push(
                     &mut options,
@@ -560,6 +609,16 @@ impl Server {
                 set.get("dhcp", 57),
                 matches!(kind, MessageType::Offer | MessageType::Ack) && lease_time.is_some(),
             ),
+            // ISC may put options in `file`/`sname` when they carry no file or server name,
+            // in replies to DISCOVER and REQUEST only (not INFORM, NAK or BOOTP).
+            overload: if lease_time.is_some() {
+                dhcpd_wire::order::Overload {
+                    file: set.server(&self.registry, "filename").is_none(),
+                    sname: set.server(&self.registry, "server-name").is_none(),
+                }
+            } else {
+                dhcpd_wire::order::Overload::default()
+            },
             ..ReplyParams::default()
         };
         let placed = build_reply_options(&params, &options).ok()?;
@@ -659,7 +718,7 @@ impl Server {
             return;
         };
         let host = self.host_for(&c);
-        let classes: Vec<usize> = Vec::new();
+        let classes = self.classes_of(req, now);
         // A host's fixed address on this network comes first.
         if let Some((addr, subnet)) = host.and_then(|h| self.fixed_address(h, shared)) {
             let existing = None;
@@ -735,7 +794,10 @@ impl Server {
             .and_then(|_| self.leases.get(addr))
             .map(|e| e.lease.clone());
         let set = self.options_for(req, lease.as_ref(), at, now);
-        let t = self.lease_time(&set, c);
+        let t = match self.reusable(&set, lease.as_ref(), c, now) {
+            Some(ends) => u32::try_from(ends - now).unwrap_or(u32::MAX),
+            None => self.lease_time(&set, c),
+        };
         let sid = self.server_id(&set, iface);
         let Some(payload) = self.reply(req, MessageType::Offer, addr, &set, Some(t), subnet, sid)
         else {
@@ -763,7 +825,8 @@ impl Server {
     }
 
     fn nak(&mut self, req: &Message, iface: &Served, c: &Client, cip: Ipv4Addr, sid: Ipv4Addr) {
-        let set = OptionSet::default();
+        let mut set = OptionSet::default();
+        set.set("dhcp", 56, b"requested address not available".to_vec());
         let Some(payload) = self.reply(
             req,
             MessageType::Nak,
@@ -798,7 +861,7 @@ impl Server {
         let subnet = self.model.subnet_for(cip);
         let packet_net = self.locate(iface, req);
         let host = self.host_for(&c);
-        let classes: Vec<usize> = Vec::new();
+        let classes = self.classes_of(req, now);
         let cip_net = subnet.map(|s| self.model.subnets[s].shared);
         let fixed = match (host, cip_net) {
             (Some(h), Some(net)) => self.fixed_address(h, net).filter(|(a, _)| *a == cip),
@@ -933,7 +996,11 @@ impl Server {
             .and_then(|_| self.leases.get(addr))
             .map(|e| e.lease.clone());
         let set = self.options_for(req, old.as_ref(), at, now);
-        let t = self.lease_time(&set, c);
+        let reuse = self.reusable(&set, old.as_ref(), c, now);
+        let t = match reuse {
+            Some(ends) => u32::try_from(ends - now).unwrap_or(u32::MAX),
+            None => self.lease_time(&set, c),
+        };
         let sid = self.server_id(&set, iface);
         let Some(payload) = self.reply(req, MessageType::Ack, addr, &set, Some(t), subnet, sid)
         else {
@@ -952,8 +1019,8 @@ impl Server {
             host_part(c.hostname.as_deref()),
             Self::via(req, iface)
         );
-        let (Some(pool), Some(subnet), Some(mut lease)) = (pool, subnet, old) else {
-            // A fixed address: no lease to record.
+        let (Some(pool), Some(subnet), Some(mut lease), None) = (pool, subnet, old, reuse) else {
+            // A fixed address, or a reused lease: nothing to record.
             self.log(Level::Info, logline);
             self.actions.push_back(Action::Send(tx));
             return;
@@ -1067,12 +1134,13 @@ impl Server {
         };
         let shared = self.model.subnets[subnet].shared;
         let host = self.host_for(&c);
+        let classes = self.classes_of(req, now);
         let at = Place {
             shared,
             subnet: Some(subnet),
             pool: None,
             host,
-            classes: &[],
+            classes: &classes,
         };
         let set = self.options_for(req, None, &at, now);
         let sid = self.server_id(&set, iface);
@@ -1107,6 +1175,187 @@ impl Server {
             src_ip: sid,
             payload,
         }));
+    }
+
+    /// ISC's `bootp()`: a host's fixed address, or a dynamic-BOOTP lease that never ends.
+    fn bootp(&mut self, req: &Message, raw: &[u8], iface: &Served, now: i64) {
+        let c = Client::of(req);
+        let via = Self::via(req, iface);
+        let msg = format!("BOOTREQUEST from {} via {via}", c.mac());
+        let Some(shared) = self.locate(iface, req) else {
+            self.log(Level::Info, format!("{msg}: network unknown"));
+            return;
+        };
+        let host = self
+            .model
+            .hosts
+            .iter()
+            .position(|h| h.hardware.as_ref() == Some(&c.hw));
+        let classes = self.classes_of(req, now);
+        let fixed = host.and_then(|h| self.fixed_address(h, shared));
+        let (addr, subnet, pool) = match fixed {
+            Some((a, s)) => (a, s, None),
+            None => {
+                let own = self
+                    .leases
+                    .by_hw(&c.hw_key)
+                    .find(|e| {
+                        self.model.subnets[e.subnet].shared == shared
+                            && e.lease.bootp
+                            && e.lease.binding_state == BindingState::Active
+                    })
+                    .map(|e| e.lease.addr);
+                let free = || {
+                    self.model.shared[shared]
+                        .pools
+                        .iter()
+                        .filter(|&&p| self.permitted_as(p, host, &classes, now, true))
+                        .filter_map(|&p| self.leases.free_in(p).next())
+                        .min_by_key(|e| (e.lease.ends, e.lease.addr))
+                        .map(|e| e.lease.addr)
+                };
+                match own.or_else(free).and_then(|a| self.leases.get(a)) {
+                    Some(e) => (e.lease.addr, e.subnet, Some(e.pool)),
+                    None => {
+                        self.log(
+                            Level::Info,
+                            format!("{msg}: BOOTP from dynamic client and no dynamic leases"),
+                        );
+                        return;
+                    }
+                }
+            }
+        };
+        let at = Place {
+            shared,
+            subnet: Some(subnet),
+            pool,
+            host,
+            classes: &classes,
+        };
+        let old = pool
+            .and_then(|_| self.leases.get(addr))
+            .map(|e| e.lease.clone());
+        let set = self.options_for(req, old.as_ref(), &at, now);
+        let Some(payload) = self.bootreply(req, raw, addr, &set, subnet) else {
+            return;
+        };
+        let route = self.route(req, iface, MessageType::Offer, addr);
+        let sid = self.server_id(&set, iface);
+        let tx = Transmit {
+            route,
+            src_ip: sid,
+            payload,
+        };
+        self.log(Level::Info, msg);
+        match (pool, old) {
+            (Some(pool), Some(mut lease)) => {
+                lease.starts = now;
+                lease.ends = dhcpd_leases::model::NEVER;
+                lease.cltt = now;
+                lease.binding_state = BindingState::Active;
+                lease.next_binding_state = BindingState::Free;
+                lease.rewind_binding_state = BindingState::Free;
+                lease.bootp = true;
+                lease.hardware = Some(c.hw.clone());
+                lease.uid.clear();
+                lease.client_hostname = None;
+                let record = dhcpd_leases::write::write_lease(&lease, now);
+                self.leases.put(Entry {
+                    lease,
+                    pool,
+                    subnet,
+                });
+                self.log(
+                    Level::Info,
+                    format!("BOOTREPLY on {addr} to {} via {via}", c.mac()),
+                );
+                self.actions.push_back(Action::Commit {
+                    record,
+                    then: Some(tx),
+                });
+            }
+            _ => {
+                let name = host.map_or("unknown", |h| self.model.hosts[h].name.as_str());
+                self.log(
+                    Level::Info,
+                    format!("BOOTREPLY for {addr} to {name} ({}) via {via}", c.mac()),
+                );
+                self.actions.push_back(Action::Send(tx));
+            }
+        }
+    }
+
+    /// A BOOTREPLY: no DHCP header options, the vendor area sized like the request's (at
+    /// least the 64-byte BOOTP minimum), or the request's vendor bytes echoed when it had no
+    /// magic cookie.
+    fn bootreply(
+        &self,
+        req: &Message,
+        raw: &[u8],
+        yiaddr: Ipv4Addr,
+        set: &OptionSet,
+        subnet: usize,
+    ) -> Option<Vec<u8>> {
+        let mut msg = Message {
+            op: OpCode::Reply,
+            htype: req.htype,
+            hlen: req.hlen,
+            hops: req.hops,
+            xid: req.xid,
+            secs: req.secs,
+            flags: req.flags,
+            ciaddr: req.ciaddr,
+            yiaddr,
+            siaddr: set
+                .server_addr(&self.registry, "next-server")
+                .unwrap_or(Ipv4Addr::UNSPECIFIED),
+            giaddr: req.giaddr,
+            chaddr: req.chaddr,
+            sname: Default::default(),
+            file: Default::default(),
+            vendor: Default::default(),
+        };
+        if let Some(f) = set.server(&self.registry, "filename") {
+            msg.file = boot_field(f);
+        }
+        if let Some(s) = set.server(&self.registry, "server-name") {
+            msg.sname = boot_field(s);
+        }
+        let valid = matches!(req.vendor, dhcpd_wire::message::Vendor::Options(_));
+        let rfc1048 = set
+            .server_flag(&self.registry, "always-reply-rfc1048")
+            .unwrap_or(false);
+        if let Some(echo) = dhcpd_wire::order::bootp_vendor_echo(raw, valid, rfc1048) {
+            msg.vendor = dhcpd_wire::message::Vendor::Raw(echo);
+            return msg.to_vec().ok();
+        }
+        let mut options = vec![DhcpOption {
+            code: 1,
+            data: self.model.subnets[subnet].mask.octets().to_vec(),
+        }];
+        for (code, v) in set.space("dhcp") {
+            let Ok(code) = u8::try_from(code) else {
+                continue;
+            };
+            if matches!(code, 0 | 255 | 53 | 54 | 51 | 52 | 55 | 57 | 61 | 82) {
+                continue;
+            }
+            options.retain(|o| o.code != code);
+            options.push(DhcpOption {
+                code,
+                data: v.to_vec(),
+            });
+        }
+        let prl = req.option(55);
+        let params = ReplyParams {
+            prl: prl.as_deref(),
+            bootp_request_len: Some(raw.len()),
+            ..ReplyParams::default()
+        };
+        let placed = build_reply_options(&params, &options).ok()?;
+        placed.apply(&mut msg);
+        msg.to_vec().ok()
     }
 
     fn expire(&mut self, now: i64) {
@@ -1164,6 +1413,7 @@ impl Engine for Server {
             Some(MessageType::Release) => self.release(&msg, &iface, now),
             Some(MessageType::Decline) => self.decline(&msg, &iface, now),
             Some(MessageType::Inform) => self.inform(&msg, &iface, now),
+            None => self.bootp(&msg, rx.payload, &iface, now),
             _ => {}
         }
     }

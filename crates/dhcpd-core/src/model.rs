@@ -382,7 +382,15 @@ impl Model {
                         Stmt::Uid(_, b) => host.uid = Some(bytes(b)),
                         Stmt::FixedAddress(_, list) => host.fixed.extend(list.iter().cloned()),
                         Stmt::HostIdentifier(id) => host.identifier = Some(id.clone()),
-                        Stmt::Exec(_, e) => self.scopes[scope].stmts.push(e.clone()),
+                        Stmt::Exec(_, e) => {
+                            // ISC indexes a host by `option dhcp-client-identifier` as by `uid`.
+                            if let Executable::Option { name, value, .. } = e {
+                                if name.space == "dhcp" && name.code == 61 && host.uid.is_none() {
+                                    host.uid = crate::scope::constant_value(value);
+                                }
+                            }
+                            self.scopes[scope].stmts.push(e.clone());
+                        }
                         Stmt::Authoritative(_, on) => self.scopes[scope].authoritative = *on,
                         _ => {}
                     }

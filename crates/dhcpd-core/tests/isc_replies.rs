@@ -66,9 +66,11 @@ fn seen(msg: &Message, bytes: &[u8], dst_mac: [u8; 6], dst_ip: Ipv4Addr, dst_por
     }
 }
 
-fn server() -> (Server, std::path::PathBuf) {
-    let dir = pcap::corpus_dir(Path::new(env!("CARGO_MANIFEST_DIR"))).join("pcap/clients");
-    let conf = dir.join("isc-clients.conf");
+fn server(folder: &str, conf: &str) -> (Server, std::path::PathBuf) {
+    let dir = pcap::corpus_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .join("pcap")
+        .join(folder);
+    let conf = dir.join(conf);
     let out = parse_config(
         conf.to_str().expect("utf8"),
         &mut Fs,
@@ -145,22 +147,9 @@ fn replay(srv: &mut Server, file: &Path, relayed: bool) -> (Vec<Seen>, Vec<Seen>
     (ours, isc, log)
 }
 
-#[test]
-fn replies_match_isc_for_real_clients() {
-    let (mut srv, dir) = server();
-    // The run's order; the captures that need classification (udhcpc's class pool) are
-    // checked once classes are evaluated.
-    let files = [
-        "dhclient-dora.pcap",
-        "dhclient-renew.pcap",
-        "dhclient-release.pcap",
-        "dhclient-fixed.pcap",
-        "dhcpcd-dora.pcap",
-        "dhcpcd-release.pcap",
-        "dhcpcd-decline.pcap",
-        "dhcpcd-inform.pcap",
-        "relay-dora.pcap",
-    ];
+/// Replays `files` of `folder` in order against one server; fails on any difference.
+fn check(folder: &str, conf: &str, files: &[&str]) -> usize {
+    let (mut srv, dir) = server(folder, conf);
     let mut failures = Vec::new();
     let mut compared = 0;
     for name in files {
@@ -194,5 +183,47 @@ fn replies_match_isc_for_real_clients() {
         "{} mismatches with ISC",
         failures.len()
     );
-    assert!(compared >= 6);
+    compared
+}
+
+#[test]
+fn replies_match_isc_for_real_clients() {
+    // The run's order (udhcpc is classified by its vendor class into the second pool).
+    let files = [
+        "dhclient-dora.pcap",
+        "dhclient-renew.pcap",
+        "dhclient-release.pcap",
+        "dhclient-fixed.pcap",
+        "udhcpc-dora.pcap",
+        "udhcpc-renew.pcap",
+        "udhcpc-release.pcap",
+        "dhcpcd-dora.pcap",
+        "dhcpcd-release.pcap",
+        "dhcpcd-decline.pcap",
+        "dhcpcd-inform.pcap",
+        "relay-dora.pcap",
+    ];
+    assert!(check("clients", "isc-clients.conf", &files) >= 17);
+}
+
+#[test]
+fn replies_match_isc_for_edge_cases() {
+    let files = [
+        "overload.pcap",
+        "split.pcap",
+        "longopt.pcap",
+        "longopt-small.pcap",
+        "relay82.pcap",
+        "relay82-local.pcap",
+        "bootp-fixed.pcap",
+        "bootp-novend.pcap",
+        "bootp-dynamic.pcap",
+        "bootp-unknown.pcap",
+        "clientid-host.pcap",
+        "clientid-duid.pcap",
+        "broadcast-flag.pcap",
+        "nak.pcap",
+        "inform.pcap",
+    ];
+    assert!(check("edge", "isc-edge.conf", &files) >= 15);
 }

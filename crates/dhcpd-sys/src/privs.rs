@@ -87,3 +87,20 @@ pub fn drop_to(id: Identity) -> Result<(), PrivError> {
     }
     Ok(())
 }
+
+/// Gives a file to the identity the server will run as (ISC on Fedora/RHEL does this for the
+/// lease file, so that the unprivileged server can keep writing it).
+pub fn chown_to(path: &std::path::Path, id: Identity) -> Result<(), PrivError> {
+    if id.uid.is_none() && id.gid.is_none() {
+        return Ok(());
+    }
+    nix::unistd::chown(path, id.uid, id.gid)
+        .map_err(|e| PrivError(format!("chown {}: {}", path.display(), e.desc())))
+}
+
+/// Detaches from the terminal as ISC does when started without `-f`/`-d` (fork, new
+/// session). Returns in the child only; the parent exits 0.
+pub fn daemonize() -> Result<(), PrivError> {
+    nix::unistd::daemon(true, false)
+        .map_err(|e| PrivError(format!("Can't fork daemon: {}", e.desc())))
+}

@@ -545,8 +545,9 @@ fn array<const N: usize>(b: &[u8]) -> [u8; N] {
 
 impl Message {
     /// Parses a checked packet. Options in `file`/`sname` are parsed when
-    /// the main options area carries option 52 with value 1 (file), 2
-    /// (sname) or 3 (both); other values leave the fields as bytes.
+    /// the main options area carries option 52 (first byte of its joined
+    /// instances) with bit 1 (file) or bit 2 (sname) set, as ISC reads it;
+    /// otherwise the fields stay bytes.
     pub fn parse<T: AsRef<[u8]>>(packet: &DhcpPacket<T>) -> Result<Message> {
         packet.check_len()?;
         let vendor = match packet.options_area() {
@@ -557,12 +558,9 @@ impl Message {
             Vendor::Options(list) => overload_value(list),
             Vendor::Raw(_) => None,
         };
-        let (in_file, in_sname) = match overload {
-            Some(1) => (true, false),
-            Some(2) => (false, true),
-            Some(3) => (true, true),
-            _ => (false, false),
-        };
+        // As ISC: bit 1 of option 52 = `file`, bit 2 = `sname`.
+        let v = overload.unwrap_or(0);
+        let (in_file, in_sname) = (v & 1 != 0, v & 2 != 0);
         let file = if in_file {
             BootField::Options(OptionList::parse(
                 packet.file(),

@@ -390,10 +390,10 @@ pub fn build_reply_options(
     };
     let agent_size: usize = agent.iter().map(|o| 2 + o.data().len()).sum();
 
-    let mut mb_size = max_option_len(params.max_message_size, params.bootp_request_len);
-    if agent_size > 0 {
-        mb_size = (mb_size + agent_size).min(DHCP_MAX_OPTION_LEN);
-    }
+    // ISC adds the agent options' room and caps the total at a 1500-byte
+    // datagram (which also caps a large BOOTP request's size).
+    let mb_size = (max_option_len(params.max_message_size, params.bootp_request_len) + agent_size)
+        .min(DHCP_MAX_OPTION_LEN);
     let main_max = if mb_size > agent_size {
         mb_size - agent_size
     } else {
@@ -538,6 +538,26 @@ mod tests {
         assert_eq!(max_option_len(Some(9000), None), 1236);
         assert_eq!(max_option_len(None, Some(241)), 64);
         assert_eq!(max_option_len(None, Some(548)), 312);
+        // A 2000-byte BOOTP request: the reply is still capped at 1500 bytes.
+        let params = ReplyParams {
+            bootp_request_len: Some(2000),
+            ..ReplyParams::default()
+        };
+        let r = build_reply_options(
+            &params,
+            &[
+                opt(15, 250),
+                opt(12, 250),
+                opt(14, 250),
+                opt(17, 250),
+                opt(18, 250),
+                opt(40, 250),
+            ],
+        )
+        .unwrap();
+        let len = 240 + r.options.encoded_len();
+        assert!(len <= 236 + DHCP_MAX_OPTION_LEN, "{len}");
+        assert_eq!(r.options.options().count(), 4);
         let c = 1000u16.to_be_bytes();
         let k = 800u16.to_be_bytes();
         assert_eq!(

@@ -207,25 +207,27 @@ impl<T: AsRef<[u8]>> DhcpPacket<T> {
         }
     }
 
-    /// The value of option 52 (option overload) in the options area: 1 =
-    /// `file`, 2 = `sname`, 3 = both carry options.
+    /// The value of option 52 (option overload) in the options area: the
+    /// first byte of its instances joined (RFC 3396). As in ISC, bit 1 means
+    /// `file` and bit 2 means `sname` carry options.
     pub fn overload(&self) -> Option<u8> {
         self.options()
             .map_while(|o| o.ok())
-            .find(|&(code, _)| code == 52)
-            .and_then(|(_, data)| data.first().copied())
+            .find_map(|(code, data)| {
+                if code == 52 {
+                    data.first().copied()
+                } else {
+                    None
+                }
+            })
     }
 
     /// Every option instance in RFC 3396 order: the options area, then
     /// `file` and `sname` when option 52 says they carry options. Allocates
     /// nothing.
     pub fn all_options(&self) -> impl Iterator<Item = Result<(u8, &[u8])>> + '_ {
-        let (file, sname) = match self.overload() {
-            Some(1) => (true, false),
-            Some(2) => (false, true),
-            Some(3) => (true, true),
-            _ => (false, false),
-        };
+        let v = self.overload().unwrap_or(0);
+        let (file, sname) = (v & 1 != 0, v & 2 != 0);
         let file = file.then(|| Options::new(self.file(), Area::File, field::FILE.start));
         let sname = sname.then(|| Options::new(self.sname(), Area::Sname, field::SNAME.start));
         self.options()

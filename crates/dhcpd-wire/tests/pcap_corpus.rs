@@ -191,3 +191,23 @@ fn view_options_agree_with_the_owned_model() {
         }
     }
 }
+
+#[test]
+fn overload_is_read_like_isc() {
+    // An empty option 52, then 52 = 5: the joined value starts with 5, whose
+    // bit 1 says `file` carries options (ISC tests bits, not values).
+    let mut bytes = vec![0u8; 236];
+    bytes[108..114].copy_from_slice(&[12, 3, b'a', b'b', b'c', 255]);
+    bytes.extend_from_slice(&[99, 130, 83, 99, 52, 0, 52, 1, 5, 255]);
+    let msg = Message::from_bytes(&bytes).expect("parses");
+    assert!(matches!(msg.file, BootField::Options(_)));
+    assert!(matches!(msg.sname, BootField::Bytes(_)));
+    assert_eq!(msg.option(12), Some(b"abc".to_vec()));
+    assert_eq!(msg.to_vec().expect("emit"), bytes);
+    let view = dhcpd_wire::DhcpPacket::new_checked(&bytes[..]).expect("header");
+    assert_eq!(view.overload(), Some(5));
+    assert_eq!(
+        view.find_option(12).map(|r| r.expect("ok")),
+        Some(&b"abc"[..])
+    );
+}

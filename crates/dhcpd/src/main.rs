@@ -5,6 +5,7 @@
 
 mod cli;
 mod leasefile;
+mod serve;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -117,13 +118,14 @@ fn main() -> ExitCode {
         println!("{}", cli::USAGE);
         return ExitCode::SUCCESS;
     }
+    let mut port: u16 = 67;
     if let Some(p) = args
         .port
         .as_ref()
         .or(std::env::var("DHCPD_PORT").ok().as_ref())
     {
         match p.parse::<u16>() {
-            Ok(n) if n > 0 && n < u16::MAX => {}
+            Ok(n) if n > 0 && n < u16::MAX => port = n,
             _ => return fail(&mut err, &format!("{p}: bad port number; give 1 to 65534")),
         }
     }
@@ -165,6 +167,24 @@ fn main() -> ExitCode {
             );
         }
         return ExitCode::SUCCESS;
+    }
+    if !args.v6 && !args.test_leases {
+        let serve_args = serve::ServeArgs {
+            conf: &paths.conf,
+            leases: &paths.leases,
+            pid: &paths.pid,
+            lf_given: args.lf.is_some(),
+            no_pid: args.no_pid,
+            foreground: args.foreground,
+            debug: args.debug,
+            quiet: args.quiet,
+            port,
+            user: args.user.as_deref(),
+            group: args.group.as_deref(),
+            chroot: args.chroot.as_deref(),
+            interfaces: &args.interfaces,
+        };
+        return serve::serve(&serve_args, out, &mut FsLoader, &mut err);
     }
     if !args.v6 {
         return leasefile::run(

@@ -81,7 +81,7 @@ impl Parser<'_> {
                 );
                 return;
             };
-            let primary = self.decls.peers[i].role == Some(FailoverRole::Primary);
+            let primary = self.decls.peers[i].role != Some(FailoverRole::Secondary);
             if let Some(items) = self.parse_failover_state_block(c, primary) {
                 out.push(Stmt::FailoverState(FailoverState { span, name, items }));
             }
@@ -280,7 +280,8 @@ impl Parser<'_> {
                 "add `peer address ADDRESS;` (the partner server's address)",
             );
         }
-        if peer.role == Some(FailoverRole::Primary) {
+        // ISC's role defaults to primary (the first value of its enum).
+        if peer.role != Some(FailoverRole::Secondary) {
             if peer.hba.is_none() && peer.split.is_none() {
                 c.error_help(
                     "primary failover server must have hba or split.",

@@ -13,7 +13,7 @@ fn hex_or_string(data: &[u8]) -> String {
         format!("\"{}\"", String::from_utf8_lossy(data))
     } else {
         data.iter()
-            .map(|b| format!("{b:x}"))
+            .map(|b| format!("{b:02x}"))
             .collect::<Vec<_>>()
             .join(":")
     }
@@ -92,7 +92,7 @@ impl Parser<'_> {
                         break;
                     }
                     let gname = c.string(&g);
-                    if !self.decls.groups.contains(&gname) {
+                    if !self.decls.groups.contains_key(&gname) {
                         c.error_help(
                             format!("unknown group {gname} in host {name}"),
                             "declare the named group (group \"NAME\" { ... }) before the host",
@@ -262,7 +262,7 @@ impl Parser<'_> {
         }
         let mut body = Vec::new();
         let mut declaration = false;
-        let mut deleted = false;
+        let (mut deleted, mut dynamic, mut stat) = (false, false, false);
         loop {
             if self.aborted {
                 return;
@@ -290,6 +290,8 @@ impl Parser<'_> {
                     body.push(Stmt::Flag(sspan, f));
                 }
                 deleted |= f == DeclFlag::Deleted;
+                dynamic |= f == DeclFlag::Dynamic;
+                stat |= f == DeclFlag::Static;
                 // ISC goes on to parse a statement right after the flag (no `continue`).
                 if self.aborted {
                     return;
@@ -298,10 +300,21 @@ impl Parser<'_> {
             declaration = self.parse_statement(c, Scope::Group, None, declaration, &mut body);
         }
         if let Some(n) = &name {
-            if deleted {
-                self.decls.groups.remove(n);
-            } else {
-                self.decls.groups.insert(n.clone());
+            // ISC's delete_group / supersede_group.
+            let dynamic_only = dynamic && !stat;
+            match (deleted, self.decls.groups.get(n).copied()) {
+                (true, Some(true)) => {
+                    self.decls.groups.remove(n);
+                }
+                (true, _) => {}
+                (false, Some(true)) => {
+                    // The old dynamic entry leaves the hash; the new one is not added.
+                    self.decls.groups.remove(n);
+                }
+                (false, Some(false)) => {}
+                (false, None) => {
+                    self.decls.groups.insert(n.clone(), dynamic_only);
+                }
             }
         }
         out.push(Stmt::Group(Group { span, name, body }));

@@ -5,18 +5,20 @@
 //! reading (duplicate hosts, addresses declared twice, ranges outside their subnet, overlapping
 //! subnets ...) are made at the same moment here, against the registry in [`crate::semantic`].
 //!
-//! * [`network`]: shared-network, subnet, subnet6, range, range6, prefix6, fixed-prefix6, pool,
+//! * `network`: shared-network, subnet, subnet6, range, range6, prefix6, fixed-prefix6, pool,
 //!   pool6, permits, interface.
-//! * [`host`]: host and group.
-//! * [`class`]: class, vendor-class, user-class, subclass.
-//! * [`failover`]: failover peer declarations, references and state blocks, dates.
+//! * `host`: host and group.
+//! * `class`: class, vendor-class, user-class, subclass.
+//! * `failover`: failover peer declarations, references and state blocks, dates.
 
 mod class;
 mod failover;
 mod host;
 mod network;
+#[cfg(test)]
+mod tests;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::ast::{DuidHwType, LeaseIdFormat, ServerDuid, Span, Stmt};
 use crate::cursor::Cursor;
@@ -58,13 +60,20 @@ pub struct DeclState {
     pub(crate) host_warned: bool,
     /// Names of the classes declared so far.
     pub(crate) classes: HashSet<String>,
-    /// Names of the named groups declared so far.
-    pub(crate) groups: HashSet<String>,
+    /// Named groups in ISC's group hash: name → whether the entry is dynamic-only (only
+    /// those leave the hash when deleted; static ones stay, marked deleted, and still resolve).
+    pub(crate) groups: HashMap<String, bool>,
     /// Failover peers, in declaration order.
     pub(crate) peers: Vec<PeerInfo>,
     /// Subnets, shared networks, pools and declared addresses.
     pub(crate) net: Networks,
+    /// How many statements are being parsed inside each other (blocks and includes).
+    pub(crate) depth: u32,
 }
+
+/// Deepest nesting of declarations and includes we read. ISC has no limit (a file that
+/// includes itself makes it crash); real configurations nest a few levels.
+pub(crate) const MAX_DEPTH: u32 = 100;
 
 impl DeclState {
     /// Whether a class of this name has been declared (so far in the file).
@@ -131,6 +140,28 @@ impl Parser<'_> {
     /// whose body this is (only directly in a host body). Returns ISC's `declaration` flag:
     /// whether the next unparsable statement is reported as "expecting a declaration".
     pub(crate) fn parse_statement(
+        &mut self,
+        c: &mut Cursor<'_>,
+        scope: Scope,
+        host: Option<&mut HostCtx>,
+        declaration: bool,
+        out: &mut Vec<Stmt>,
+    ) -> bool {
+        if self.decls.depth >= MAX_DEPTH {
+            c.error_help(
+                format!("declarations or includes nested more than {MAX_DEPTH} deep"),
+                "this limit is ours (ISC recurses until it crashes); check for an include that includes itself",
+            );
+            self.aborted = true;
+            return declaration;
+        }
+        self.decls.depth += 1;
+        let r = self.parse_statement_at(c, scope, host, declaration, out);
+        self.decls.depth -= 1;
+        r
+    }
+
+    fn parse_statement_at(
         &mut self,
         c: &mut Cursor<'_>,
         scope: Scope,
@@ -240,9 +271,17 @@ impl Parser<'_> {
                     c.error_help(msg, "a host has one hardware address; declare another host for a second interface");
                     return false;
                 }
+                // ISC keeps the hardware type even when the address that follows is bad, and
+                // then counts the host's hardware as configured.
+                let ty = c.peek().clone();
+                let known_type = matches!(
+                    ty.kind,
+                    TokKind::Kw(Kw::Ethernet | Kw::TokenRing | Kw::Fddi | Kw::Infiniband)
+                ) || c.text(&ty).starts_with(b"unknown-");
                 let hw = c.parse_hardware_param();
                 match host {
                     Some(h) => {
+                        h.has_hardware |= known_type;
                         if let Some(hw) = hw {
                             h.has_hardware = true;
                             out.push(Stmt::Hardware(span, hw));
@@ -600,6 +639,13 @@ impl Parser<'_> {
                 return;
             }
         };
+        // ISC logs the setting (log_debug, printed under -t) before it checks the `;`.
+        let shown = if f == LeaseIdFormat::Octal {
+            "octal"
+        } else {
+            "hex"
+        };
+        self.log_line(c, format!("lease_id_format is: {shown}"));
         if !c.next().is_punct(b';') {
             c.error_help(
                 "corrupt lease file; expecting a semicolon",

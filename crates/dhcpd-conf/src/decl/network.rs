@@ -268,8 +268,16 @@ impl Parser<'_> {
         idx: usize,
         share: usize,
     ) -> Option<Vec<Stmt>> {
-        for w in self.decls.net.enter_subnet(idx) {
-            self.log_line(c, w);
+        match self.decls.net.enter_subnet(idx) {
+            Ok(warnings) => {
+                for w in warnings {
+                    self.log_line(c, w);
+                }
+            }
+            Err(()) => {
+                self.family_mismatch(c);
+                return None;
+            }
         }
         if !c.parse_lbrace() {
             return None;
@@ -303,8 +311,18 @@ impl Parser<'_> {
                 }
             }
         }
-        self.decls.net.add_to_share(idx);
+        if self.decls.net.add_to_share(idx).is_err() {
+            self.family_mismatch(c);
+        }
         Some(body)
+    }
+
+    /// ISC's fatal error when its address arithmetic meets a v4 and a v6 subnet (`-6` with
+    /// both `subnet` and `subnet6`).
+    fn family_mismatch(&mut self, c: &mut Cursor<'_>) {
+        let d = Diagnostic::error("subnet_number():inet.c:45: Addr/mask length mismatch.")
+            .with_help("a DHCPv6 configuration cannot also declare IPv4 subnets (and vice versa)");
+        self.fatal(c, d);
     }
 
     /// ISC's `parse_address_range` (keyword consumed). `scope` is the scope the range (or its
@@ -426,6 +444,10 @@ impl Parser<'_> {
         }
         // ISC's new_address_range.
         let s = self.decls.net.subnets[subnet];
+        if s.v6 {
+            self.family_mismatch(c);
+            return;
+        }
         for a in [lo, hi] {
             if a & s.mask != s.net {
                 let d = Diagnostic::error(format!(
@@ -729,7 +751,11 @@ impl Parser<'_> {
         let Some(lo) = c.parse_ip6_addr() else {
             return;
         };
-        if !s.v6 || !in_subnet(lo) {
+        if !s.v6 {
+            self.family_mismatch(c);
+            return;
+        }
+        if !in_subnet(lo) {
             c.error_help(
                 "range6 start address is outside the subnet",
                 "a range6 must lie inside its subnet6",

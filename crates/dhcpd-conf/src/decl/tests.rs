@@ -1,0 +1,544 @@
+//! Declaration parser tests: ISC's messages at ISC's lines (each expectation was checked
+//! against ISC dhcpd 4.4.3 `-t`), and print/parse round trips.
+
+use std::net::Ipv4Addr;
+
+use crate::ast::{Config, FailoverRole, Permit, Stmt};
+use crate::diag::Diagnostic;
+use crate::{MemLoader, ParseOptions, parse_config};
+
+fn parse_files(files: &[(&str, &str)]) -> (Config, Vec<Diagnostic>) {
+    let mut loader = MemLoader::default();
+    for (n, t) in files {
+        loader.files.insert((*n).to_string(), t.as_bytes().to_vec());
+    }
+    let out = parse_config(files[0].0, &mut loader, ParseOptions::default());
+    (out.config, out.diagnostics)
+}
+
+fn parse(text: &str) -> (Config, Vec<Diagnostic>) {
+    parse_files(&[("t.conf", text)])
+}
+
+/// `(line, message)` of every diagnostic (line 0 for position-less ones).
+fn msgs(text: &str) -> Vec<(u32, String)> {
+    parse(text)
+        .1
+        .iter()
+        .map(|d| (d.line().unwrap_or(0), d.message.clone()))
+        .collect()
+}
+
+fn m(line: u32, s: &str) -> (u32, String) {
+    (line, s.to_string())
+}
+
+#[test]
+fn subnet_range_pool_host_are_read_into_typed_nodes() {
+    let (cfg, d) = parse(
+        "subnet 10.0.0.0 netmask 255.255.255.0 {\n range dynamic-bootp 10.0.0.9 10.0.0.5;\n pool { deny dynamic bootp clients; range 10.0.0.20; }\n}\nhost pc.example { hardware ethernet 0:1:2:3:4:5; fixed-address 10.0.1.1, pc.example.com; }\n",
+    );
+    assert!(d.is_empty(), "{d:?}");
+    let Stmt::Subnet(s) = &cfg.statements[0] else {
+        panic!("not a subnet: {:?}", cfg.statements[0]);
+    };
+    assert_eq!(s.addr, Ipv4Addr::new(10, 0, 0, 0));
+    assert_eq!(s.mask, Ipv4Addr::new(255, 255, 255, 0));
+    let Stmt::Range(r) = &s.body[0] else {
+        panic!("not a range");
+    };
+    assert!(r.dynamic_bootp);
+    assert_eq!(r.high, Some(Ipv4Addr::new(10, 0, 0, 5)));
+    let Stmt::Pool(p) = &s.body[1] else {
+        panic!("not a pool");
+    };
+    assert!(
+        matches!(&p.body[0], Stmt::Permit(x) if !x.allow && x.permit == Permit::DynamicBootpClients)
+    );
+    assert!(matches!(&p.body[1], Stmt::Range(r) if r.high.is_none()));
+    let Stmt::Host(h) = &cfg.statements[1] else {
+        panic!("not a host");
+    };
+    assert_eq!(h.name, "pc.example");
+    assert!(matches!(&h.body[1], Stmt::FixedAddress(_, a) if a.len() == 2));
+}
+
+#[test]
+fn bad_range_is_fatal_and_stops_reading() {
+    assert_eq!(
+        msgs("subnet 10.0.0.0 netmask 255.255.255.0 {\n range 10.0.0.1 10.0.1.2;\n}\nfoo bar;\n"),
+        vec![(
+            0,
+            "bad range, address 10.0.1.2 not in subnet 10.0.0.0 netmask 255.255.255.0".into()
+        )]
+    );
+}
+
+#[test]
+fn duplicate_leases_hosts_and_overlaps() {
+    assert_eq!(
+        msgs(
+            "subnet 10.0.0.0 netmask 255.255.255.0 {\n range 10.0.0.1 10.0.0.3;\n range 10.0.0.3 10.0.0.4;\n}\nsubnet 10.0.0.0 netmask 255.255.0.0 { }\nhost a { }\nhost a {\n}\n"
+        ),
+        vec![
+            m(3, "lease 10.0.0.3 is declared twice!"),
+            m(0, "Warning: subnet 10.0.0.0/16 overlaps subnet 10.0.0.0/24"),
+            m(8, "host a: already exists"),
+        ]
+    );
+}
+
+#[test]
+fn scope_rules_of_parse_statement() {
+    assert_eq!(
+        msgs(
+            "host a { authoritative; }\nrange 10.0.0.1 10.0.0.2;\npool { }\nsubnet 10.0.0.0 netmask 255.255.255.0 {\n subnet 10.1.0.0 netmask 255.255.255.0 { }\n hardware ethernet 1:2:3:4:5:6;\n}\n"
+        ),
+        vec![
+            m(1, "authority makes no sense here."),
+            m(2, "range declaration not allowed here."),
+            m(3, "pool declared outside of network"),
+            m(5, "subnet declarations not allowed here."),
+            m(6, "hardware address parameter not allowed here."),
+        ]
+    );
+}
+
+#[test]
+fn host_warning_is_printed_once_and_host_fields_once() {
+    assert_eq!(
+        msgs(
+            "subnet 10.0.0.0 netmask 255.255.255.0 {\n host a { hardware ethernet 1:2:3:4:5:6;\n hardware ethernet 1:2:3:4:5:6; }\n host b { fixed-address 1.2.3.4; fixed-address 1.2.3.5; }\n}\n"
+        )[..3],
+        [
+            m(
+                0,
+                "WARNING: Host declarations are global.  They are not limited to the scope you declared them in."
+            ),
+            m(3, "Host a hardware address already configured."),
+            // ISC does not skip the rest: `ethernet ...;` is then read as a statement.
+            m(3, "expecting a parameter or declaration"),
+        ]
+    );
+}
+
+#[test]
+fn pools_failover_and_the_sanity_check() {
+    let peer = "failover peer \"fo\" {\n primary;\n address 10.0.0.1;\n peer address 10.0.0.2;\n split 128;\n mclt 600;\n load balance max seconds 3;\n}\n";
+    let (cfg, d) = parse(&format!(
+        "{peer}subnet 10.0.0.0 netmask 255.255.255.0 {{ pool {{ failover peer \"fo\"; range 10.0.0.1 10.0.0.9; }} }}\n"
+    ));
+    assert!(d.is_empty(), "{d:?}");
+    let Stmt::FailoverPeer(p) = &cfg.statements[0] else {
+        panic!("not a peer");
+    };
+    assert_eq!(p.role, Some(FailoverRole::Primary));
+    assert_eq!(p.split, Some(128));
+    assert_eq!(p.mclt, Some(600));
+    assert!(p.partner.address.is_some());
+
+    // A peer no pool refers to fails the sanity check (ISC: after parsing, before -t exits).
+    let (_, d) = parse(peer);
+    assert_eq!(
+        d.iter().map(|d| d.message.as_str()).collect::<Vec<_>>(),
+        vec![
+            "ERROR: Failover peer, fo, has no referring pools. You must refer to each peer in at least one pool declaration.",
+            "Failover configuration sanity check failed"
+        ]
+    );
+
+    // A reference before the declaration.
+    assert_eq!(
+        msgs(&format!(
+            "subnet 10.0.0.0 netmask 255.255.255.0 {{\n pool {{ failover peer \"fo\"; range 10.0.0.1 10.0.0.9; }}\n}}\n{peer}"
+        )),
+        vec![m(2, "failover peer fo: not found")]
+    );
+}
+
+#[test]
+fn failover_peer_checks_like_isc() {
+    assert_eq!(
+        msgs(
+            "failover peer \"a\" {\n secondary;\n address 10.0.0.1;\n split 4;\n}\nsubnet 10.0.0.0 netmask 255.0.0.0 {\n failover peer \"b\" { }\n}\n"
+        ),
+        vec![
+            m(4, "secondary may not define load balance settings."),
+            m(5, "peer address may not be omitted"),
+            m(6, "failover peers may only be defined in shared-network"),
+            m(0, "declarations and the outer scope."),
+        ]
+    );
+    // Without `primary;` or `secondary;` ISC's role is primary (its enum's first value).
+    assert_eq!(
+        msgs("failover peer \"a\" {\n peer address 10.0.0.2;\n}\n"),
+        vec![m(3, "primary failover server must have hba or split.")]
+    );
+    assert_eq!(
+        msgs("failover peer \"a\" {\n primary;\n peer address 10.0.0.2;\n split 10;\n}\n"),
+        vec![m(5, "primary failover server must have mclt.")]
+    );
+}
+
+#[test]
+fn no_failover_peer_leaves_its_semicolon_behind() {
+    // ISC's pool parser does not read the `;` after `no failover peer`.
+    assert_eq!(
+        msgs(
+            "subnet 10.0.0.0 netmask 255.255.255.0 {\n pool {\n  no failover peer;\n  range 10.0.0.1 10.0.0.2;\n }\n}\n"
+        ),
+        vec![m(3, "expecting a parameter or declaration")]
+    );
+}
+
+#[test]
+fn pool_without_range_and_empty_shared_network() {
+    assert_eq!(
+        msgs("subnet 10.0.0.0 netmask 255.255.255.0 {\n pool {\n }\n}\nshared-network s {\n}\n"),
+        vec![
+            m(3, "Pool declaration with no address range."),
+            m(0, "Pool declarations must always contain at least"),
+            m(0, "one range statement."),
+            m(6, "empty shared-network decl"),
+        ]
+    );
+}
+
+#[test]
+fn classes_and_subclasses() {
+    assert_eq!(
+        msgs(
+            "class \"a\" { lease limit 4; }\nsubclass \"a\" 1:2:3;\nsubclass \"a\" \"x\" { }\nsubclass \"b\" \"x\";\nsubnet 10.0.0.0 netmask 255.255.255.0 { pool { allow members of \"c\"; range 10.0.0.1; } }\n"
+        ),
+        vec![m(4, "no class named b"), m(5, "no such class: c")]
+    );
+    let (cfg, _) = parse("class \"a\" { }\nsubclass \"a\" 1:2:3;\n");
+    assert!(matches!(&cfg.statements[1], Stmt::Subclass(s) if s.class == "a" && s.body.is_none()));
+}
+
+#[test]
+fn expecting_a_declaration_after_a_declaration() {
+    assert_eq!(
+        msgs("host a { }\n;\n"),
+        vec![m(1, "expecting a declaration")]
+    );
+    assert_eq!(
+        msgs("authoritative;\n;\n"),
+        vec![m(1, "expecting a parameter or declaration")]
+    );
+}
+
+#[test]
+fn include_reads_in_the_same_scope() {
+    let (cfg, d) = parse_files(&[
+        (
+            "main.conf",
+            "subnet 10.0.0.0 netmask 255.255.255.0 {\n include \"ranges.conf\";\n}\n",
+        ),
+        ("ranges.conf", "range 10.0.0.1 10.0.0.2;\n"),
+    ]);
+    assert!(d.is_empty(), "{d:?}");
+    let Stmt::Subnet(s) = &cfg.statements[0] else {
+        panic!("not a subnet");
+    };
+    let Stmt::Include(i) = &s.body[0] else {
+        panic!("not an include");
+    };
+    assert_eq!(i.file, Some(1));
+    assert!(matches!(i.statements[0], Stmt::Range(_)));
+}
+
+#[test]
+fn include_errors_missing_file_is_fatal_bad_parse_follows() {
+    let (_, d) = parse_files(&[("main.conf", "include \"nope.conf\";\nfoo bar;\n")]);
+    assert_eq!(d.len(), 1);
+    assert_eq!(
+        d[0].message,
+        "Can't open nope.conf: No such file or directory"
+    );
+    let (_, d) = parse_files(&[
+        ("main.conf", "\ninclude \"bad.conf\";\n"),
+        ("bad.conf", "range 1.2.3.4;\n"),
+    ]);
+    let got: Vec<_> = d
+        .iter()
+        .map(|d| {
+            (
+                d.location.as_ref().map(|l| l.file.to_string()),
+                d.line(),
+                d.message.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                Some("bad.conf".into()),
+                Some(1),
+                "range declaration not allowed here."
+            ),
+            (Some("main.conf".into()), Some(2), "bad.conf: bad parse."),
+        ]
+    );
+}
+
+const ROUND_TRIP: &str = r#"
+failover peer "fo" {
+  secondary;
+  address 10.0.0.2;
+  peer address 10.0.0.1;
+  port 519;
+  peer port 520;
+  max-response-delay 60;
+  max-unacked-updates 10;
+  load balance max seconds 3;
+  max-lease-misbalance 5;
+  auto-partner-down 30;
+}
+failover peer "fo" state { my state normal; partner state recover at 4 2024/01/02 03:04:05; mclt 5; }
+class "vendor" { lease limit 5; }
+subclass "vendor" "MSFT 5.0";
+subclass "vendor" 1:2:3 { }
+shared-network "net 1" {
+  interface "eth0";
+  subnet 10.0.0.0 netmask 255.255.255.0 {
+    range dynamic-bootp 10.0.0.200;
+  }
+  pool {
+    failover peer "fo";
+    allow members of "vendor";
+    deny unknown clients;
+    allow after 4 2030/01/01 00:00:00;
+    range 10.0.0.10 10.0.0.20;
+  }
+}
+subnet 10.1.0.0 netmask 255.255.0.0 {
+  not authoritative;
+  host h1 {
+    hardware ethernet 00:16:3e:0a:0b:0c;
+    fixed-address 10.1.0.5, printer.example.com;
+    uid "\001abc";
+  }
+}
+group "g" {
+  host h2 { dynamic; hardware token-ring 1:2:3; }
+}
+host h3 { group "g"; }
+authoritative;
+lease-id-format hex;
+server-duid LLT ethernet 1234 00:16:3e:00:00:01;
+"#;
+
+#[test]
+fn print_then_parse_gives_the_same_ast() {
+    let (cfg, d) = parse(ROUND_TRIP);
+    assert!(!d.iter().any(Diagnostic::is_error), "{d:?}");
+    let text = cfg.to_string();
+    let (again, d2) = parse(&text);
+    assert_eq!(d, d2, "{text}");
+    assert_eq!(cfg.statements, again.statements, "{text}");
+    // Printing is canonical: a second round prints the same text.
+    assert_eq!(again.to_string(), text);
+}
+
+#[test]
+fn round_trip_keeps_included_files() {
+    let (cfg, d) = parse_files(&[
+        (
+            "main.conf",
+            "subnet 10.0.0.0 netmask 255.255.255.0 { include \"r.conf\"; }\n",
+        ),
+        ("r.conf", "range 10.0.0.1 10.0.0.2;\n"),
+    ]);
+    assert!(d.is_empty());
+    let files = cfg.render_files();
+    assert_eq!(files.len(), 2);
+    let owned: Vec<(String, String)> = files
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.clone()))
+        .collect();
+    let refs: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let (again, d) = parse_files(&refs);
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(cfg.statements, again.statements);
+    assert!(cfg.to_flat_string().contains("range 10.0.0.1 10.0.0.2;"));
+}
+
+#[test]
+fn garbage_never_panics() {
+    let inputs = [
+        "subnet",
+        "subnet 1.2.3",
+        "range 1.2.3.4",
+        "failover peer",
+        "failover peer x {",
+        "failover peer x { peer peer peer",
+        "failover peer \"x\" { hba 1:2;",
+        "class",
+        "subclass \"a\"",
+        "pool {",
+        "host",
+        "host a {",
+        "group {",
+        "shared-network x {",
+        "include",
+        "include \"x",
+        "subnet 0.0.0.0 netmask 0.0.0.0 { range 0.0.0.0 255.255.255.255; range 1.1.1.1; }",
+        "subnet 10.0.0.0 netmask 255.0.255.0 { range 10.0.0.1 10.0.3.3; range 10.0.0.2; }",
+        "failover peer \"a\" { split -1; load balance max seconds; port; }",
+        "server-duid",
+        "server-duid llt fddi",
+        "lease-id-format",
+        "not",
+        "%",
+        "failover peer \"a\" { }\nfailover peer \"a\" state { my state partner-down at 4 2024/99/99 99:99:99; }",
+    ];
+    for i in inputs {
+        let _ = parse(i);
+        let _ = parse_files(&[("m.conf", &format!("{i}\n}}}}{{{{;;"))]);
+    }
+}
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    const WORDS: &[&str] = &[
+        "subnet",
+        "netmask",
+        "range",
+        "pool",
+        "pool6",
+        "host",
+        "group",
+        "class",
+        "subclass",
+        "shared-network",
+        "failover",
+        "peer",
+        "state",
+        "my",
+        "partner",
+        "at",
+        "primary",
+        "secondary",
+        "address",
+        "port",
+        "split",
+        "hba",
+        "mclt",
+        "load",
+        "balance",
+        "max",
+        "seconds",
+        "allow",
+        "deny",
+        "members",
+        "of",
+        "known",
+        "clients",
+        "after",
+        "no",
+        "include",
+        "hardware",
+        "ethernet",
+        "fixed-address",
+        "fixed-address6",
+        "fixed-prefix6",
+        "authoritative",
+        "not",
+        "interface",
+        "dynamic-bootp",
+        "subnet6",
+        "range6",
+        "prefix6",
+        "temporary",
+        "server-duid",
+        "llt",
+        "ll",
+        "en",
+        "lease-id-format",
+        "lease",
+        "limit",
+        "match",
+        "if",
+        "spawn",
+        "with",
+        "uid",
+        "host-identifier",
+        "deleted",
+        "dynamic",
+        "static",
+        "vendor-class",
+        "user-class",
+        "never",
+        "epoch",
+        "{",
+        "}",
+        ";",
+        "/",
+        ":",
+        ".",
+        ",",
+        "%",
+        "\"x\"",
+        "\"\"",
+        "10",
+        "0",
+        "255",
+        "-1",
+        "300",
+        "1f",
+        "zz",
+        "10.0.0.0",
+        "255.255.255.0",
+        "10.0.0.5",
+        "2001:db8::",
+        "2001:db8::1",
+        "\n",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+        #[test]
+        fn token_soup_never_panics(idx in proptest::collection::vec(0..WORDS.len(), 0..80)) {
+            let text: Vec<&str> = idx.iter().map(|&i| WORDS[i]).collect();
+            let _ = super::parse(&text.join(" "));
+        }
+    }
+}
+
+#[test]
+fn self_include_and_deep_nesting_stop_with_an_error() {
+    let (_, d) = parse_files(&[("self.conf", "include \"self.conf\";\n")]);
+    assert!(
+        d.iter().any(|d| d.message.contains("nested more than")),
+        "{d:?}"
+    );
+    let deep = "group { ".repeat(5000);
+    let (_, d) = parse(&deep);
+    assert!(
+        d.iter().any(|d| d.message.contains("nested more than")),
+        "{d:?}"
+    );
+    let ok = format!("{}{}", "group { ".repeat(20), "} ".repeat(20));
+    assert!(parse(&ok).1.is_empty());
+}
+
+#[test]
+fn nesting_limit_fits_a_small_stack() {
+    // The limit must trip long before a thread's stack runs out (debug builds included).
+    let t = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(|| {
+            let (_, d) = parse_files(&[("self.conf", "include \"self.conf\";\n")]);
+            assert!(d.iter().any(|d| d.message.contains("nested more than")));
+            let (_, d) = parse(&"subnet 10.0.0.0 netmask 255.0.0.0 { pool { group { ".repeat(400));
+            assert!(d.iter().any(|d| d.is_error()));
+        })
+        .expect("thread");
+    assert!(t.join().is_ok());
+}
