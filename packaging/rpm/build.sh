@@ -82,6 +82,9 @@ if [ ! -s "$vendor_cache" ]; then
     tar -C "$work" --owner=0 --group=0 -czf "$vendor_cache.partial" vendor
     mv "$vendor_cache.partial" "$vendor_cache"
     rm -rf "$work"
+    for old in "$CACHE"/vendor-*.tar.gz; do
+        [ "$old" = "$vendor_cache" ] || rm -f "$old"
+    done
 fi
 cp "$vendor_cache" "$TOP/SOURCES/$NAME-$VER-vendor.tar.gz"
 cp packaging/systemd/dhcpd.sysusers "$TOP/SOURCES/"

@@ -7,7 +7,8 @@
 #   bash packaging/rpm/test-install.sh
 #
 # 1. packaging/rpm/build.sh (offline rpmbuild from the vendored tarball; check = unit tests)
-# 2. rpmlint (no errors), the glibc floor (RHEL 9's 2.34 at most), License covers the crates
+# 2. rpmlint (no errors), the glibc floor (RHEL 9's 2.34 at most), License covers the crates,
+#    the man pages render without groff warnings
 # 3. a local createrepo_c repository with: our RPM, a stand-in for Red Hat's dhcp-server and
 #    dhcp-common (packaging/rpm/test/dhcp-standin.spec), and a stub package that Provides the
 #    distribution's capabilities (glibc sonames, shadow-utils, systemd): dnf cannot skip
@@ -19,6 +20,8 @@
 #    dhcpd.conf and sysconfig, a lease, a drop-in; dnf install dhcpd-rs replaces it; the
 #    configuration, the lease, the drop-in and the enabled state survive. Control: erasing
 #    the stand-in alone does disable the unit; dnf install dhcp-server picks dhcpd-rs.
+# 6. upgrade to a release 2 (same files): enabled state, configuration and leases kept;
+#    then erase: unit disabled, edited configuration and leases saved as .rpmsave.
 #
 # Every install root is chrooted into by dnf/rpm only; nothing is started, no network is
 # touched. Needs root. The Debian base root is built once with mmdebstrap (about 20 s, from
@@ -82,7 +85,15 @@ if [ -z "$RPM" ] || [ -z "$SRPM" ]; then
     die "no RPMs in $OUT (run packaging/rpm/build.sh)"
 fi
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/dhcpd-rs-rpmtest.XXXXXX")
+# The install roots (about 400 MB) go to /dev/shm when it is a roomy tmpfs that allows
+# executing programs: unpacking and deleting them on a busy disk costs more than the test.
+work_parent=${TMPDIR:-/tmp}
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ] &&
+    [ "$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }')" -gt 1500000 ] 2>/dev/null &&
+    ! findmnt -no OPTIONS --target /dev/shm 2>/dev/null | grep -qw noexec; then
+    work_parent=/dev/shm
+fi
+WORK=$(mktemp -d "$work_parent/dhcpd-rs-rpmtest.XXXXXX")
 cleanup() {
     if [ "${DHCPD_RS_RPM_KEEP:-0}" = 1 ]; then
         say "kept $WORK"
@@ -140,6 +151,16 @@ check "Provides dhcp-server = 12:4.4.3-1000" grep -qx 'dhcp-server = 12:4.4.3-10
 check "Obsoletes dhcp-server < 12:4.4.3-1000" grep -qx 'dhcp-server < 12:4.4.3-1000' \
     <<<"$(rpm -qp --obsoletes "$RPM")"
 
+# The man pages render without warnings.
+if command -v groff >/dev/null 2>&1; then
+    for m in dhcpd.8 dhcpd.conf.5 dhcpd.leases.5; do
+        warn=$(groff -man -Tutf8 -ww -z "$PKG/man/$m" 2>&1)
+        same "" "$warn" "man page $m renders without groff warnings"
+    done
+else
+    say "groff not found: man pages NOT checked"
+fi
+
 # 3. Fixtures and repositories.
 say "fixtures"
 FTOP=$WORK/fixtures
@@ -176,11 +197,16 @@ createrepo_c -q "$WORK/repo-base" || die "createrepo_c failed"
 createrepo_c -q "$WORK/repo-ours" || die "createrepo_c failed"
 
 # The Debian base root: sh, getent, useradd, systemctl, systemd-analyze.
-base_tar=$CACHE/base-bookworm-systemd.tar
+# (essential + systemd + passwd, without docs: about 130 MB; rebuilt when this name changes)
+base_tar=$CACHE/base-bookworm-essential-systemd.tar
 if [ ! -s "$base_tar" ]; then
     say "building the Debian base root with mmdebstrap (once; cached in $base_tar)"
     mkdir -p "$CACHE"
-    mmdebstrap --quiet --variant=minbase --include=systemd,passwd bookworm "$base_tar.partial.tar" ||
+    rm -f "$CACHE"/base-*.tar
+    mmdebstrap --quiet --variant=essential --include=systemd,passwd \
+        --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
+        --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/info/*' \
+        bookworm "$base_tar.partial.tar" ||
         die "mmdebstrap failed (it needs a Debian mirror; see /etc/apt/sources.list*)"
     mv "$base_tar.partial.tar" "$base_tar"
 fi
@@ -328,6 +354,45 @@ check "no rpm-state left behind" test ! -e "$B/var/lib/rpm-state/dhcpd-rs"
 check "omshell (not shipped by dhcpd-rs) is gone" test ! -e "$B/usr/bin/omshell"
 check "/usr/sbin/dhcpd is dhcpd-rs" grep -q dhcpd-rs <<<"$(chroot "$B" /usr/sbin/dhcpd --version 2>&1)"
 check "installed dhcpd -t accepts the kept configuration" chroot "$B" /usr/sbin/dhcpd -t -q
+
+# 6. Upgrade of our own package (release 1 -> 2) on the replaced root, then erase.
+say "upgrading dhcpd-rs to a next release, then erasing it"
+UTOP=$WORK/upgrade
+mkdir -p "$UTOP"/{BUILDROOT,RPMS,SRPMS,SPECS} "$WORK/repo-ours2"
+sed 's/^Release:.*/Release:        2%{?dist}/' "$PKG/rpm/dhcpd-rs.spec" >"$UTOP/SPECS/dhcpd-rs.spec"
+# Same sources, build directory and cargo target directory as build.sh: nothing recompiles.
+target=${DHCPD_RS_RPM_TARGET:-${CARGO_TARGET_DIR:-$ROOT/target}/rpmbuild}
+[ "${target#/}" = "$target" ] && target=$ROOT/$target
+up_args=(--define "_topdir $UTOP" --define "_sourcedir $OUT/rpmbuild/SOURCES"
+    --define "_builddir $OUT/rpmbuild/BUILD" --define "cargo_target_dir $target" --without check --nodeps)
+[ -n "${DHCPD_RS_RPM_DIST:-}" ] && up_args+=(--define "dist $DHCPD_RS_RPM_DIST")
+if rpmbuild "${up_args[@]}" -bb "$UTOP/SPECS/dhcpd-rs.spec" >"$WORK/upgrade-build.log" 2>&1; then
+    cp "$UTOP"/RPMS/*/dhcpd-rs-*.rpm "$WORK/repo-ours2/"
+    createrepo_c -q "$WORK/repo-ours2" || die "createrepo_c failed"
+    if dnf_in "$B" "$WORK/repo-base" "$WORK/repo-ours2" -- upgrade dhcpd-rs >"$WORK/dnf-upgrade.log" 2>&1; then
+        pass "dnf upgrade dhcpd-rs (release 2)"
+    else
+        fail "dnf upgrade dhcpd-rs (release 2)" "$(tail -n 5 "$WORK/dnf-upgrade.log" | tr '\n' '|')"
+    fi
+    same "2" "$(rpm --root "$B" -q --qf '%{RELEASE}' dhcpd-rs | cut -c1)" "release 2 installed"
+    same "enabled" "$(systemctl --root="$B" is-enabled dhcpd.service 2>&1)" "upgrade: dhcpd.service still enabled"
+    same "$conf_before" "$(sha256sum <"$B/etc/dhcp/dhcpd.conf")" "upgrade: the admin's dhcpd.conf kept"
+    same "$leases_before" "$(sha256sum <"$B/var/lib/dhcpd/dhcpd.leases")" "upgrade: the lease file kept"
+    same "" "$(find "$B/etc" "$B/var/lib/dhcpd" -name '*.rpmnew' -o -name '*.rpmsave' 2>/dev/null)" "upgrade: no .rpmnew or .rpmsave files"
+    check "upgrade: rpm -V --noconfig dhcpd-rs" rpm --root "$B" -V --noconfig dhcpd-rs
+else
+    fail "rpmbuild of release 2" "$(tail -n 5 "$WORK/upgrade-build.log" | tr '\n' '|')"
+fi
+if dnf_in "$B" "$WORK/repo-base" -- remove dhcpd-rs >"$WORK/dnf-remove.log" 2>&1; then
+    pass "dnf remove dhcpd-rs"
+else
+    fail "dnf remove dhcpd-rs" "$(tail -n 5 "$WORK/dnf-remove.log" | tr '\n' '|')"
+fi
+check "erase: dhcpd.service disabled (link removed)" test ! -L "$B/etc/systemd/system/multi-user.target.wants/dhcpd.service"
+check "erase: /usr/sbin/dhcpd removed" test ! -e "$B/usr/sbin/dhcpd"
+same "$conf_before" "$(sha256sum <"$B/etc/dhcp/dhcpd.conf.rpmsave" 2>&1)" "erase: the admin's dhcpd.conf saved as .rpmsave"
+same "$leases_before" "$(sha256sum <"$B/var/lib/dhcpd/dhcpd.leases.rpmsave" 2>&1)" "erase: the lease file saved as .rpmsave (as with dhcp-server)"
+check "erase: user dhcpd stays" grep -q '^dhcpd:x:177:177:' "$B/etc/passwd"
 
 # Control, so that "still enabled" above means something: erasing the stand-in disables
 # the unit (its preun), and "dnf install dhcp-server" then resolves to dhcpd-rs.
