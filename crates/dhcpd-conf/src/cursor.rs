@@ -42,6 +42,35 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// A cursor over a piece of a file that resumes at byte `offset` of `src`, on line `line`
+    /// of the file (see [`Lexer::resume`]).
+    pub fn resume(file: Rc<str>, file_id: u32, src: &'a [u8], offset: usize, line: u32) -> Self {
+        Cursor {
+            file,
+            file_id,
+            lexer: Lexer::resume(src, offset, line),
+            ahead: Vec::new(),
+            head: 0,
+            last: Pos::default(),
+            diags: Vec::new(),
+        }
+    }
+
+    /// Where a new cursor must resume to continue exactly here: the offset and line of the
+    /// first token not consumed yet (a peeked one, or the next one to scan).
+    pub fn resume_point(&self) -> (usize, u32) {
+        match self.ahead.get(self.head) {
+            Some(t) if t.kind != TokKind::Eof => (t.pos.offset as usize, t.pos.line),
+            _ => self.lexer.position(),
+        }
+    }
+
+    /// Whether the lexer has looked at the last byte of the source (a token or comment may
+    /// have been cut there, if the source is a piece of a larger file).
+    pub fn reached_end(&self) -> bool {
+        self.lexer.position().0 >= self.lexer.source().len()
+    }
+
     /// The file's name as the user wrote it.
     pub fn file(&self) -> &Rc<str> {
         &self.file

@@ -311,6 +311,32 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// A lexer over a piece of a file that resumes at byte `offset` of `src`, which is on
+    /// line `line` of the file (for reading a large file piece by piece: positions are then
+    /// offsets into `src`, lines are the file's).
+    pub fn resume(src: &'a [u8], offset: usize, line: u32) -> Self {
+        let offset = offset.min(src.len());
+        let line_start = src[..offset]
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |i| i + 1);
+        Lexer {
+            src,
+            offset,
+            line,
+            line_start,
+            last_pos: Pos::default(),
+            warnings: Vec::new(),
+            escaped: Vec::new(),
+        }
+    }
+
+    /// Where the next token will be scanned from: the byte offset (before any whitespace)
+    /// and its line.
+    pub fn position(&self) -> (usize, u32) {
+        (self.offset, self.line)
+    }
+
     /// The file's bytes.
     pub fn source(&self) -> &'a [u8] {
         self.src
