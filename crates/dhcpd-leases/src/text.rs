@@ -98,6 +98,9 @@ impl DbTimeFormat {
         if t < 0 {
             return None;
         }
+        if self == DbTimeFormat::Default && t <= LAST_4_DIGIT_YEAR {
+            return Some(default_date(t));
+        }
         let utc = DateTime::from_timestamp(t, 0)?;
         match self {
             DbTimeFormat::Default => Some(utc.format("%w %Y/%m/%d %H:%M:%S;").to_string()),
@@ -111,6 +114,49 @@ impl DbTimeFormat {
             }
         }
     }
+}
+
+/// 9999-12-31 23:59:59 UTC: the last time [`default_date`] writes (later ones, with more
+/// than four digits of year, go through chrono).
+const LAST_4_DIGIT_YEAR: i64 = 253_402_300_799;
+
+/// `W YYYY/MM/DD HH:MM:SS;` (UTC) for `0 <= t <= LAST_4_DIGIT_YEAR`, what chrono's
+/// `%w %Y/%m/%d %H:%M:%S;` gives, written by hand (it is on the path of every lease written).
+fn default_date(t: i64) -> String {
+    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+    // 1970-01-01 was a Thursday.
+    let wday = (days + 4).rem_euclid(7);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let mut out = String::with_capacity(22);
+    let mut two = |out: &mut String, v: i64| {
+        out.push(char::from(b'0' + (v / 10 % 10) as u8));
+        out.push(char::from(b'0' + (v % 10) as u8));
+    };
+    out.push(char::from(b'0' + wday as u8));
+    out.push(' ');
+    two(&mut out, year / 100);
+    two(&mut out, year % 100);
+    out.push('/');
+    two(&mut out, month);
+    out.push('/');
+    two(&mut out, day);
+    out.push(' ');
+    two(&mut out, secs / 3600);
+    out.push(':');
+    two(&mut out, secs / 60 % 60);
+    out.push(':');
+    two(&mut out, secs % 60);
+    out.push(';');
+    out
 }
 
 /// `TYPE MAC` as ISC writes a hardware address (`hardware_types[]` and `print_hw_addr`).
@@ -230,6 +276,33 @@ mod tests {
             r#""\001$e\021\331\246\263""#
         );
         assert_eq!(quote(b"a \"b\\"), r#""a \"b\\""#);
+    }
+
+    #[test]
+    fn hand_written_dates_are_chronos() {
+        let chrono = |t: i64| {
+            DateTime::from_timestamp(t, 0)
+                .map(|d| d.format("%w %Y/%m/%d %H:%M:%S;").to_string())
+        };
+        let mut t: i64 = 0;
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        while t <= LAST_4_DIGIT_YEAR {
+            assert_eq!(Some(default_date(t)), chrono(t), "{t}");
+            // Irregular steps through the whole range, and every second around a few dates.
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            t += 1 + (x % 40_000_000) as i64;
+        }
+        for base in [0, 951_782_400, 2_147_483_647, 4_107_542_400, LAST_4_DIGIT_YEAR - 200_000] {
+            for t in base..base + 200_000 {
+                assert_eq!(Some(default_date(t)), chrono(t), "{t}");
+            }
+        }
+        assert_eq!(
+            DbTimeFormat::Default.print(LAST_4_DIGIT_YEAR + 1),
+            chrono(LAST_4_DIGIT_YEAR + 1)
+        );
     }
 
     #[test]
