@@ -331,7 +331,7 @@ impl Reader<'_, '_, '_> {
             ("expected colon separating minute from second.", Some(b':')),
             ("numeric second expected.", None),
         ];
-        let mut nums = Vec::with_capacity(7);
+        let (mut nums, mut n) = ([0i32; 7], 0);
         for (msg, punct) in steps {
             let t = *c.peek();
             let ok = match punct {
@@ -350,7 +350,10 @@ impl Reader<'_, '_, '_> {
             }
             c.skip();
             if punct.is_none() {
-                nums.push(atoi(c.text(&t)) as i32);
+                if let Some(v) = nums.get_mut(n) {
+                    *v = atoi(c.text(&t)) as i32;
+                    n += 1;
+                }
             }
         }
         let mut tzoff = 0i32;
@@ -366,9 +369,7 @@ impl Reader<'_, '_, '_> {
             );
             return 0;
         }
-        let [_, mut year, mon, mday, hour, min, sec] = nums[..] else {
-            return 0;
-        };
+        let [_, mut year, mon, mday, hour, min, sec] = nums;
         if year > 1900 {
             year -= 1900;
         }

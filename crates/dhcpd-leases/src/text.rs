@@ -30,7 +30,10 @@ pub fn escape(data: &[u8]) -> String {
         } else if is_print(c) {
             out.push(c as char);
         } else {
-            out.push_str(&format!("\\{c:03o}"));
+            out.push('\\');
+            for shift in [6, 3, 0] {
+                out.push(char::from(b'0' + (c >> shift & 7)));
+            }
         }
     }
     out
@@ -43,7 +46,9 @@ pub fn colon_hex(data: &[u8]) -> String {
         if i > 0 {
             out.push(':');
         }
-        out.push_str(&format!("{b:02x}"));
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
     }
     out
 }
@@ -137,7 +142,7 @@ fn default_date(t: i64) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     let mut out = String::with_capacity(22);
-    let mut two = |out: &mut String, v: i64| {
+    let two = |out: &mut String, v: i64| {
         out.push(char::from(b'0' + (v / 10 % 10) as u8));
         out.push(char::from(b'0' + (v % 10) as u8));
     };
@@ -223,7 +228,10 @@ fn pretty_escape(data: &[u8]) -> String {
     for (i, &c) in data.iter().enumerate() {
         if !is_print(c) {
             if !(i + 1 == data.len() && c == 0) {
-                out.push_str(&format!("\\{c:03o}"));
+                out.push('\\');
+                for shift in [6, 3, 0] {
+                    out.push(char::from(b'0' + (c >> shift & 7)));
+                }
             }
         } else if matches!(c, b'"' | b'\'' | b'$' | b'`' | b'\\' | b'|' | b'&') {
             out.push('\\');
@@ -281,8 +289,7 @@ mod tests {
     #[test]
     fn hand_written_dates_are_chronos() {
         let chrono = |t: i64| {
-            DateTime::from_timestamp(t, 0)
-                .map(|d| d.format("%w %Y/%m/%d %H:%M:%S;").to_string())
+            DateTime::from_timestamp(t, 0).map(|d| d.format("%w %Y/%m/%d %H:%M:%S;").to_string())
         };
         let mut t: i64 = 0;
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -294,7 +301,13 @@ mod tests {
             x ^= x << 17;
             t += 1 + (x % 40_000_000) as i64;
         }
-        for base in [0, 951_782_400, 2_147_483_647, 4_107_542_400, LAST_4_DIGIT_YEAR - 200_000] {
+        for base in [
+            0,
+            951_782_400,
+            2_147_483_647,
+            4_107_542_400,
+            LAST_4_DIGIT_YEAR - 200_000,
+        ] {
             for t in base..base + 200_000 {
                 assert_eq!(Some(default_date(t)), chrono(t), "{t}");
             }
