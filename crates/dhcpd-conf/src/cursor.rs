@@ -65,6 +65,11 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// Whether a token has been peeked at and not consumed yet.
+    pub fn has_peeked(&self) -> bool {
+        self.head < self.ahead.len()
+    }
+
     /// Whether the lexer has looked at the last byte of the source (a token or comment may
     /// have been cut there, if the source is a piece of a larger file).
     pub fn reached_end(&self) -> bool {

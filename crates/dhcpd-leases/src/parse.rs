@@ -222,7 +222,9 @@ impl Reader<'_, '_, '_> {
     ) -> Piece {
         loop {
             let (at, line) = self.c.resume_point();
-            if !eof && self.src.len() - at < want {
+            // (Not after a peek: a new cursor would scan that token again, and report its
+            // lexer errors again.)
+            if !eof && self.src.len() - at < want && !self.c.has_peeked() {
                 return Piece::Next(at, line);
             }
             let (fatal, byte_order_set) = (self.st.fatal, self.st.byte_order_set);
