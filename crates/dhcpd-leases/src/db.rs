@@ -39,6 +39,25 @@ impl State {
     /// Applies one record, as ISC does when it reads it.
     pub fn apply(&mut self, r: &Record) {
         match r {
+            Record::Lease(l) => {
+                self.leases.insert(l.addr, l.clone());
+            }
+            other => self.apply_other(other),
+        }
+    }
+
+    /// [`apply`](Self::apply), taking the record (a lease is moved in, not copied).
+    pub fn apply_record(&mut self, r: Record) {
+        match r {
+            Record::Lease(l) => {
+                self.leases.insert(l.addr, l);
+            }
+            other => self.apply_other(&other),
+        }
+    }
+
+    fn apply_other(&mut self, r: &Record) {
+        match r {
             Record::AuthoringByteOrder(b) => self.authoring_byte_order = Some(*b),
             Record::ServerDuid(d) => self.server_duid = Some(d.clone()),
             Record::Lease(l) => {

@@ -14,8 +14,8 @@ use dhcpd_core::FailoverEngine;
 use dhcpd_core::engine::failover::setups_from_config;
 use dhcpd_core::engine::{IfaceInfo, Server};
 use dhcpd_core::model::Model;
-use dhcpd_leases::db::LeaseDb;
-use dhcpd_leases::parse::LoadOptions;
+use dhcpd_leases::State;
+use dhcpd_leases::parse::{LoadOptions, parse_stream};
 use dhcpd_server::event_loop::{self, Exit, Io, ServedInterface};
 use dhcpd_server::failover_conn::FailoverNet;
 use dhcpd_server::journal::Journal;
@@ -162,22 +162,31 @@ fn engine_for(
         a.port.saturating_add(1),
     )
     .map_err(|e| e.0)?;
-    let src = std::fs::read(lease_path).map_err(|e| format!("{}: {e}", lease_path.display()))?;
+    let file =
+        std::fs::File::open(lease_path).map_err(|e| format!("{}: {e}", lease_path.display()))?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-    let db = LeaseDb::load(
+    // Read record by record into the state (the file itself is not held in memory).
+    let mut state = State::default();
+    parse_stream(
         &lease_path.display().to_string(),
-        &src,
+        std::io::BufReader::new(file),
         &LoadOptions {
             now,
             ..LoadOptions::default()
         },
-    );
-    srv.load_leases(&db.state);
+        |_, record| {
+            if let Some(r) = record {
+                state.apply_record(r);
+            }
+        },
+    )
+    .map_err(|e| format!("{}: {e}", lease_path.display()))?;
+    srv.load_leases(&state);
     let setups = setups_from_config(&out.config)?;
     if !setups.is_empty() {
-        srv.enable_failover(setups, &db.state.failover, std::time::SystemTime::now())?;
+        srv.enable_failover(setups, &state.failover, std::time::SystemTime::now())?;
     }
     Ok((srv, log))
 }
