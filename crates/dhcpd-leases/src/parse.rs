@@ -1708,7 +1708,7 @@ mod stream_tests {
         for f in &files {
             let Ok(src) = std::fs::read(f) else { continue };
             let whole = read(&src, src.len() + 1);
-            for piece in [1, 5, 64, 4096] {
+            for piece in [1, 2, 3, 5, 7, 13, 64, 4096] {
                 let got = read(&src, piece);
                 assert_eq!(got.0, whole.0, "{} records, pieces of {piece}", f.display());
                 assert_eq!(
