@@ -331,6 +331,25 @@ server-duid LLT ethernet 1234 00:16:3e:00:00:01;
 "#;
 
 #[test]
+fn key_without_algorithm_or_secret_stops_reading() {
+    // ISC 4.4.3 dies (SIGSEGV) when it registers such a key: earlier errors are printed,
+    // nothing after the key is read, and the run fails without a positional message.
+    assert_eq!(
+        msgs("key k1 { secret \"c2VjcmV0\"; }\nfoo bar;\n"),
+        vec![m(0, "key k1: no algorithm")]
+    );
+    assert_eq!(
+        msgs("default-lease-time x;\ngroup { key \"k2\" { algorithm hmac-sha256; }; }\nfoo;\n"),
+        vec![
+            m(1, "Bogus number x: digit 33 not in base 10"),
+            m(0, "key k2: no secret")
+        ]
+    );
+    // Both present: the key is accepted, however short its secret.
+    assert!(msgs("key k3 { algorithm hmac-md5; secret \"\"; }\n").is_empty());
+}
+
+#[test]
 fn print_then_parse_gives_the_same_ast() {
     let (cfg, d) = parse(ROUND_TRIP);
     assert!(!d.iter().any(Diagnostic::is_error), "{d:?}");

@@ -1018,6 +1018,23 @@ impl Parser<'_> {
         if c.peek_is(b';') {
             c.skip();
         }
+        if key.algorithm.is_none() || key.secret.is_none() {
+            // ISC registers the key at once and, building its TSIG form, dereferences the
+            // missing algorithm or secret: 4.4.3 dies of SIGSEGV here, before reading on.
+            let missing = if key.algorithm.is_none() {
+                "algorithm"
+            } else {
+                "secret"
+            };
+            c.push(
+                crate::diag::Diagnostic::error(format!("key {}: no {missing}", key.name))
+                    .with_help(
+                        "ISC dhcpd 4.4.3 crashes on a key without both `algorithm` and `secret`; give both",
+                    ),
+            );
+            self.aborted = true;
+            return None;
+        }
         self.opts.keys.insert(key.name.clone());
         Some(key)
     }
