@@ -1322,6 +1322,24 @@ impl Parser<'_> {
             let Stmt::Exec(_, e) = s else {
                 continue;
             };
+            if let Executable::Log {
+                priority: Some(crate::exec::LogPriority::Fatal),
+                expr,
+            } = &**e
+            {
+                // ISC runs the top-level statements once the file is read: `log (fatal, …)`
+                // there ends the run (nested scopes and `on` blocks are not run).
+                let text = match expr {
+                    Expr::ConstData { bytes, hex: false } => {
+                        String::from_utf8_lossy(bytes).into_owned()
+                    }
+                    _ => "log (fatal, …) at the top level".to_string(),
+                };
+                diags.push(Diagnostic::error(text).with_help(
+                    "ISC dhcpd runs top-level statements at start-up, and a fatal log there stops it",
+                ));
+                return true;
+            }
             let Executable::Option { name, value, .. } = &**e else {
                 continue;
             };

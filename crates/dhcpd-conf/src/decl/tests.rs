@@ -350,6 +350,22 @@ fn key_without_algorithm_or_secret_stops_reading() {
 }
 
 #[test]
+fn fatal_log_at_the_top_level_stops_the_run() {
+    // ISC runs the top-level statements after reading the file; nested ones wait for clients.
+    assert_eq!(
+        msgs("authoritative;\nlog (fatal, \"stop here\");\n"),
+        vec![m(0, "stop here")]
+    );
+    assert!(msgs("group { log (fatal, \"x\"); }\non commit { log (fatal, \"y\"); }\n").is_empty());
+    assert!(msgs("log (info, \"x\");\nlog (\"y\");\n").is_empty());
+    // A parse error comes first: ISC never gets to run anything.
+    assert_eq!(
+        msgs("log (fatal, \"x\");\nfoo bar;\n"),
+        vec![m(2, "semicolon expected.")]
+    );
+}
+
+#[test]
 fn print_then_parse_gives_the_same_ast() {
     let (cfg, d) = parse(ROUND_TRIP);
     assert!(!d.iter().any(Diagnostic::is_error), "{d:?}");
