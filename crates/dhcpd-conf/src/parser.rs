@@ -140,6 +140,11 @@ impl<'l> Parser<'l> {
                 self.files.push((path.into(), bytes.clone()));
                 Ok((id, bytes))
             }
+            // ISC's open(2) succeeds on a directory and its read(2) fails: another message.
+            Err(e) if e == "Is a directory" => Err(Diagnostic::error(format!(
+                "Can't read in {path}: {e}"
+            ))
+            .with_help("name a file, not a directory")),
             Err(e) => Err(Diagnostic::error(format!("Can't open {path}: {e}")).with_help(
                 "check the path: relative include paths are resolved against the directory dhcpd was started in",
             )),

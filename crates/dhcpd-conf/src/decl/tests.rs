@@ -331,6 +331,22 @@ server-duid LLT ethernet 1234 00:16:3e:00:00:01;
 "#;
 
 #[test]
+fn including_a_directory_fails_to_read_not_to_open() {
+    struct DirLoader;
+    impl crate::Loader for DirLoader {
+        fn load(&mut self, path: &str) -> Result<Vec<u8>, String> {
+            match path {
+                "main.conf" => Ok(b"include \"conf.d\";\n".to_vec()),
+                _ => Err("Is a directory".to_string()),
+            }
+        }
+    }
+    let out = parse_config("main.conf", &mut DirLoader, ParseOptions::default());
+    let got: Vec<_> = out.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(got, vec!["Can't read in conf.d: Is a directory"]);
+}
+
+#[test]
 fn key_without_algorithm_or_secret_stops_reading() {
     // ISC 4.4.3 dies (SIGSEGV) when it registers such a key: earlier errors are printed,
     // nothing after the key is read, and the run fails without a positional message.
