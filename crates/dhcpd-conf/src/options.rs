@@ -1340,6 +1340,17 @@ impl Parser<'_> {
                 ));
                 return true;
             }
+            if let Executable::Add(class) = &**e {
+                // Run at start-up without a client, `add` dereferences the missing packet:
+                // ISC 4.4.3 dies of SIGSEGV.
+                diags.push(
+                    Diagnostic::error(format!("add \"{class}\": no client to classify at start-up"))
+                        .with_help(
+                            "ISC dhcpd 4.4.3 crashes on `add` at the top level; put it in a class, pool or `on` block",
+                        ),
+                );
+                return true;
+            }
             let Executable::Option { name, value, .. } = &**e else {
                 continue;
             };

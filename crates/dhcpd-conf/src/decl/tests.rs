@@ -366,7 +366,7 @@ fn key_without_algorithm_or_secret_stops_reading() {
 }
 
 #[test]
-fn fatal_log_at_the_top_level_stops_the_run() {
+fn top_level_statements_run_at_start_up() {
     // ISC runs the top-level statements after reading the file; nested ones wait for clients.
     assert_eq!(
         msgs("authoritative;\nlog (fatal, \"stop here\");\n"),
@@ -374,6 +374,12 @@ fn fatal_log_at_the_top_level_stops_the_run() {
     );
     assert!(msgs("group { log (fatal, \"x\"); }\non commit { log (fatal, \"y\"); }\n").is_empty());
     assert!(msgs("log (info, \"x\");\nlog (\"y\");\n").is_empty());
+    // `add` run without a client: ISC crashes; nested, it waits for a client.
+    assert_eq!(
+        msgs("class \"c\" { }\nadd \"c\";\n"),
+        vec![m(0, "add \"c\": no client to classify at start-up")]
+    );
+    assert!(msgs("class \"c\" { }\ngroup { add \"c\"; }\nif known { add \"c\"; }\n").is_empty());
     // A parse error comes first: ISC never gets to run anything.
     assert_eq!(
         msgs("log (fatal, \"x\");\nfoo bar;\n"),
