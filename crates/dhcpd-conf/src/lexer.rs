@@ -26,6 +26,12 @@ use crate::keywords::Kw;
 /// ISC's token buffer size: longer strings and names are cut with a warning.
 pub const TOKEN_BUFFER: usize = 1500;
 
+/// The byte ISC's lexer takes for end of file: it reads the file through a signed `char`,
+/// so 0xFF becomes -1, its `EOF`. Unlike the real end, reading goes on after it: it ends a
+/// comment or (with an error) a string, vanishes after a name or number, and elsewhere is
+/// an end-of-file token. A UTF-16 file (byte order mark FF FE) is thus an empty file to ISC.
+pub const ISC_EOF_BYTE: u8 = 0xff;
+
 /// What kind of token this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokKind {
@@ -192,7 +198,9 @@ struct StrScan {
 fn string_body(i: &[u8]) -> StrScan {
     // Fast path: no escape before the closing quote and short enough, so the value is the
     // raw text between the quotes and nothing needs to be copied.
-    if let Some(k) = i.iter().position(|&c| c == b'"' || c == b'\\')
+    if let Some(k) = i
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c == ISC_EOF_BYTE)
         && i[k] == b'"'
         && k < TOKEN_BUFFER
     {
@@ -213,6 +221,11 @@ fn string_body(i: &[u8]) -> StrScan {
         match c {
             b'"' => {
                 closed = true;
+                break;
+            }
+            ISC_EOF_BYTE => {
+                // Consumed; the value stops before it.
+                escaped = true;
                 break;
             }
             b'\\' => {
@@ -349,11 +362,16 @@ impl<'a> Lexer<'a> {
             } else if is_space(c) {
                 i += 1;
             } else if c == b'#' {
-                // To the end of the line; the newline itself is counted above.
-                i += self.src[i..]
+                // To the end of the line; the newline itself is counted above. ISC's end of
+                // file byte ends the comment too, and is consumed.
+                match self.src[i..]
                     .iter()
-                    .position(|&c| c == b'\n')
-                    .unwrap_or(self.src.len() - i);
+                    .position(|&c| c == b'\n' || c == ISC_EOF_BYTE)
+                {
+                    Some(k) if self.src[i + k] == ISC_EOF_BYTE => i += k + 1,
+                    Some(k) => i += k,
+                    None => i = self.src.len(),
+                }
             } else {
                 break;
             }
@@ -381,6 +399,16 @@ impl<'a> Lexer<'a> {
                 escaped: 0,
             };
         };
+        if c == ISC_EOF_BYTE {
+            self.offset = start + 1;
+            return Token {
+                kind: TokKind::Eof,
+                pos: self.last_pos,
+                end: start as u32,
+                space_before: skipped > 0,
+                escaped: 0,
+            };
+        }
         let mut escaped = 0;
         let (len, kind) = if c == b'"' {
             let scan = string_body(&rest[1..]);
@@ -421,6 +449,13 @@ impl<'a> Lexer<'a> {
         } else {
             // Only a string can hold a newline.
             self.offset = start + len;
+            // ISC's end-of-file byte right after a name or number vanishes (ISC cannot put
+            // its EOF back).
+            if !matches!(kind, TokKind::Punct(_))
+                && self.src.get(self.offset) == Some(&ISC_EOF_BYTE)
+            {
+                self.offset += 1;
+            }
         }
         self.last_pos = pos;
         Token {
@@ -557,6 +592,50 @@ mod tests {
         assert_eq!(t.kind, TokKind::Str);
         assert_eq!(l.text(&t), b"abc");
         assert_eq!(l.take_warnings()[0].message, "eof in string constant");
+    }
+
+    /// Every token up to the real end of the input, `Eof` tokens from 0xFF included.
+    fn lex_bytes(src: &[u8]) -> (Vec<(TokKind, Vec<u8>)>, Vec<String>) {
+        let mut l = Lexer::new(src);
+        let mut v = Vec::new();
+        loop {
+            let t = l.next_token();
+            if t.is_eof() && l.offset >= src.len() {
+                let w = l.take_warnings().into_iter().map(|w| w.message).collect();
+                return (v, w);
+            }
+            v.push((t.kind, l.text(&t).to_vec()));
+        }
+    }
+
+    #[test]
+    fn byte_ff_is_isc_end_of_file_but_reading_goes_on() {
+        use TokKind::*;
+        // Between tokens: an end-of-file token, then the rest of the file.
+        let (t, _) = lex_bytes(b"xx \xff yy");
+        assert_eq!(
+            t,
+            vec![
+                (Name, b"xx".to_vec()),
+                (Eof, vec![]),
+                (Name, b"yy".to_vec())
+            ]
+        );
+        // Right after a name or number: gone.
+        let (t, _) = lex_bytes(b"ab\xffcd 12\xff;");
+        let kinds: Vec<_> = t.iter().map(|t| t.0).collect();
+        assert_eq!(kinds, vec![NumberOrName, NumberOrName, Number, Punct(b';')]);
+        // In a comment: the comment ends there.
+        let (t, _) = lex_bytes(b"# caf\xff xx\nyy");
+        assert_eq!(t, vec![(Name, b"xx".to_vec()), (Name, b"yy".to_vec())]);
+        // In a string: ISC's "eof in string constant", and the string ends there.
+        let (t, w) = lex_bytes(b"\"ab\xffc zz");
+        assert_eq!(t[0], (Str, b"ab".to_vec()));
+        assert_eq!(t[1], (NumberOrName, b"c".to_vec()));
+        assert_eq!(w, vec!["eof in string constant".to_string()]);
+        // A UTF-16 file starts with FF FE: to ISC, an end of file first.
+        let (t, _) = lex_bytes(b"\xff\xfes\0");
+        assert_eq!(t[0].0, Eof);
     }
 
     #[test]

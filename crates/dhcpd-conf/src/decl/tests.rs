@@ -620,3 +620,25 @@ fn name_set_inserts_removes_and_tells_duplicates() {
         assert!(!set.insert(&format!("h{n}")), "h{n}");
     }
 }
+
+#[test]
+fn byte_ff_reads_as_isc_end_of_file() {
+    let run = |src: &[u8]| {
+        let mut l = MemLoader::default();
+        l.files.insert("t.conf".into(), src.to_vec());
+        parse_config("t.conf", &mut l, ParseOptions::default())
+            .diagnostics
+            .iter()
+            .map(|d| (d.line().unwrap_or(0), d.message.clone()))
+            .collect::<Vec<_>>()
+    };
+    // A UTF-16 file: ISC stops at its first byte and accepts an empty configuration.
+    assert!(run(b"\xff\xfes\0u\0b\0").is_empty());
+    // Latin-1 `ÿ` in a comment ends the comment: the rest of the line is read.
+    assert_eq!(
+        run(b"# caf\xff foo bar\n"),
+        vec![m(1, "semicolon expected.")]
+    );
+    // Between top-level statements it ends the configuration.
+    assert!(run(b"authoritative;\n\xff garbage garbage\n").is_empty());
+}
