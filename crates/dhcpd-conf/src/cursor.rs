@@ -24,6 +24,9 @@ pub struct Cursor<'a> {
     head: usize,
     last: Pos,
     diags: Vec<Diagnostic>,
+    /// How many diagnostics there were when the lexer hit a fatal error (ISC exits there:
+    /// nothing reported later counts).
+    fatal_at: Option<usize>,
 }
 
 #[allow(clippy::should_implement_trait)]
@@ -39,6 +42,7 @@ impl<'a> Cursor<'a> {
             head: 0,
             last: Pos::default(),
             diags: Vec::new(),
+            fatal_at: None,
         }
     }
 
@@ -64,6 +68,9 @@ impl<'a> Cursor<'a> {
             for w in self.lexer.take_warnings() {
                 let loc = self.location(w.pos);
                 self.diags.push(Diagnostic::error(w.message).at(loc));
+            }
+            if self.lexer.is_fatal() && self.fatal_at.is_none() {
+                self.fatal_at = Some(self.diags.len());
             }
         }
         tok
@@ -191,7 +198,15 @@ impl<'a> Cursor<'a> {
 
     /// Takes the diagnostics out.
     pub fn take_diagnostics(&mut self) -> Vec<Diagnostic> {
+        if let Some(n) = self.fatal_at {
+            self.diags.truncate(n);
+        }
         std::mem::take(&mut self.diags)
+    }
+
+    /// Whether the lexer hit an error on which ISC exits (the parse must stop).
+    pub fn is_fatal(&self) -> bool {
+        self.fatal_at.is_some()
     }
 
     /// The diagnostics so far.

@@ -130,7 +130,12 @@ pub struct Lexer<'a> {
     warnings: Vec<LexWarning>,
     /// Values of strings that differ from their raw text, indexed by [`Token::escaped`] - 1.
     escaped: Vec<Box<[u8]>>,
+    /// ISC stopped reading (a fatal lexer error); every later token is `Eof`.
+    fatal: bool,
 }
+
+/// ISC reads a run of whitespace into its token buffer and exits when the run fills it.
+pub const WHITESPACE_RUN_LIMIT: usize = TOKEN_BUFFER;
 
 fn is_space(c: u8) -> bool {
     // C's isspace in the "C" locale.
@@ -321,7 +326,13 @@ impl<'a> Lexer<'a> {
             last_pos: Pos::default(),
             warnings: Vec::new(),
             escaped: Vec::new(),
+            fatal: false,
         }
+    }
+
+    /// Whether ISC would have exited while reading (see [`WHITESPACE_RUN_LIMIT`]).
+    pub fn is_fatal(&self) -> bool {
+        self.fatal
     }
 
     /// The file's bytes.
@@ -354,7 +365,28 @@ impl<'a> Lexer<'a> {
     fn skip_trivia(&mut self) -> usize {
         let from = self.offset;
         let mut i = from;
+        // Length of the current run of whitespace, as ISC reads it: a comment consumes the
+        // newline that ends it, so that newline starts no run.
+        let mut run = 0usize;
+        let mut after_comment = false;
         while let Some(&c) = self.src.get(i) {
+            if is_space(c) {
+                if !std::mem::take(&mut after_comment) {
+                    run += 1;
+                    if run >= WHITESPACE_RUN_LIMIT {
+                        self.warnings.push(LexWarning {
+                            pos: self.last_pos,
+                            message: "whitespace too long, buffer overflow.".to_string(),
+                        });
+                        self.fatal = true;
+                        self.offset = self.src.len();
+                        return i - from;
+                    }
+                }
+            } else {
+                run = 0;
+                after_comment = false;
+            }
             if c == b'\n' {
                 i += 1;
                 self.line += 1;
@@ -362,13 +394,17 @@ impl<'a> Lexer<'a> {
             } else if is_space(c) {
                 i += 1;
             } else if c == b'#' {
+                after_comment = true;
                 // To the end of the line; the newline itself is counted above. ISC's end of
                 // file byte ends the comment too, and is consumed.
                 match self.src[i..]
                     .iter()
                     .position(|&c| c == b'\n' || c == ISC_EOF_BYTE)
                 {
-                    Some(k) if self.src[i + k] == ISC_EOF_BYTE => i += k + 1,
+                    Some(k) if self.src[i + k] == ISC_EOF_BYTE => {
+                        i += k + 1;
+                        after_comment = false;
+                    }
                     Some(k) => i += k,
                     None => i = self.src.len(),
                 }
@@ -636,6 +672,24 @@ mod tests {
         // A UTF-16 file starts with FF FE: to ISC, an end of file first.
         let (t, _) = lex_bytes(b"\xff\xfes\0");
         assert_eq!(t[0].0, Eof);
+    }
+
+    #[test]
+    fn whitespace_run_of_a_token_buffer_is_fatal() {
+        let run = |ws: usize, before: &str| {
+            let src = format!("a;{before}{}b", " ".repeat(ws));
+            let mut l = Lexer::new(src.as_bytes());
+            while !l.next_token().is_eof() {}
+            (l.is_fatal(), l.take_warnings())
+        };
+        assert!(!run(TOKEN_BUFFER - 1, "").0);
+        let (fatal, w) = run(TOKEN_BUFFER, "");
+        assert!(fatal);
+        assert_eq!(w[0].message, "whitespace too long, buffer overflow.");
+        assert_eq!(w[0].pos.col, 1, "at the last token read, the `;`");
+        // A comment consumes its newline: that newline is not part of the next run.
+        assert!(!run(TOKEN_BUFFER - 1, "#c\n").0);
+        assert!(run(TOKEN_BUFFER - 1, "#c\n\n").0);
     }
 
     #[test]

@@ -170,6 +170,9 @@ impl<'l> Parser<'l> {
         let name = self.files[id as usize].0.clone();
         let mut c = Cursor::new(name, id, &bytes);
         self.parse_statements_to_eof(&mut c, scope, out);
+        if c.is_fatal() {
+            self.aborted = true;
+        }
         diags.extend(c.take_diagnostics());
     }
 }

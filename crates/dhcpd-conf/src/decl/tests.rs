@@ -642,3 +642,25 @@ fn byte_ff_reads_as_isc_end_of_file() {
     // Between top-level statements it ends the configuration.
     assert!(run(b"authoritative;\n\xff garbage garbage\n").is_empty());
 }
+
+#[test]
+fn whitespace_run_filling_isc_token_buffer_ends_the_parse() {
+    // ISC exits at once: no later error is reported, in this file or the one including it.
+    let text = format!(
+        "subnet 10.0.0.0 netmask 255.0.0.0 {{\n range 10.0.0.1 10.0.0.5;{}}}\nfoo;\n",
+        "\n".repeat(1500)
+    );
+    assert_eq!(
+        msgs(&text),
+        vec![m(2, "whitespace too long, buffer overflow.")]
+    );
+    let (_, d) = parse_files(&[
+        ("main.conf", "include \"ws.conf\";\nfoo;\n"),
+        ("ws.conf", &format!("authoritative;{}", " ".repeat(2000))),
+    ]);
+    let got: Vec<_> = d.iter().map(|d| (d.line(), d.message.as_str())).collect();
+    assert_eq!(
+        got,
+        vec![(Some(1), "whitespace too long, buffer overflow.")]
+    );
+}
