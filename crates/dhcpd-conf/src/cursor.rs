@@ -27,6 +27,8 @@ pub struct Cursor<'a> {
     /// How many diagnostics there were when the lexer hit a fatal error (ISC exits there:
     /// nothing reported later counts).
     fatal_at: Option<usize>,
+    /// The last NUL token a peek returned (see [`Cursor::peek`]).
+    ghost: Token,
 }
 
 #[allow(clippy::should_implement_trait)]
@@ -43,6 +45,13 @@ impl<'a> Cursor<'a> {
             last: Pos::default(),
             diags: Vec::new(),
             fatal_at: None,
+            ghost: Token {
+                kind: TokKind::Eof,
+                pos: Pos::default(),
+                end: 0,
+                space_before: false,
+                escaped: 0,
+            },
         }
     }
 
@@ -84,8 +93,15 @@ impl<'a> Cursor<'a> {
     }
 
     /// Looks at the next token without consuming it (ISC's `peek_token`).
+    ///
+    /// ISC keeps a peeked token in a field where 0 means "none", so the token of a NUL byte
+    /// (value 0) is seen by the peek that reads it and is gone for the next look.
     pub fn peek(&mut self) -> &Token {
         self.fill(0);
+        if self.ahead[self.head].kind == TokKind::Punct(0) {
+            self.ghost = self.ahead.remove(self.head);
+            return &self.ghost;
+        }
         &self.ahead[self.head]
     }
 

@@ -664,3 +664,27 @@ fn whitespace_run_filling_isc_token_buffer_ends_the_parse() {
         vec![(Some(1), "whitespace too long, buffer overflow.")]
     );
 }
+
+#[test]
+fn nul_byte_token_is_gone_after_a_peek() {
+    let run = |src: &[u8]| {
+        let mut l = MemLoader::default();
+        l.files.insert("t.conf".into(), src.to_vec());
+        parse_config("t.conf", &mut l, ParseOptions::default())
+            .diagnostics
+            .iter()
+            .map(|d| (d.line().unwrap_or(0), d.message.clone()))
+            .collect::<Vec<_>>()
+    };
+    // Peeked (between statements, before a number): ISC's token cache drops it.
+    assert!(run(b"\0authoritative;\ndefault-lease-time\0 5;\n").is_empty());
+    assert_eq!(
+        run(b"authoritative;\n\0\nfoo bar;\n"),
+        vec![m(3, "semicolon expected.")]
+    );
+    // Read without a peek (where the `;` must be): it is a token, and a wrong one.
+    assert_eq!(
+        run(b"authoritative\0;\n"),
+        vec![m(1, "semicolon expected.")]
+    );
+}
