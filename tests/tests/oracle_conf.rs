@@ -465,6 +465,21 @@ fn handwritten_quirks_agree_with_isc() {
             vec![("ws.conf", cat(&[b"authoritative;", &long_ws(2000)]))],
         ),
         (
+            "ad-hoc-in-include",
+            b"include \"g.conf\";\n".to_vec(),
+            vec![("g.conf", b"ddns-update-style ad-hoc;\n".to_vec())],
+        ),
+        (
+            "omapi-key-in-include",
+            b"include \"g.conf\";\nkey k { algorithm hmac-md5; secret \"YWJj\"; }\n".to_vec(),
+            vec![("g.conf", b"omapi-key nokey;\n".to_vec())],
+        ),
+        (
+            "fatal-log-in-group-include",
+            b"group { include \"g.conf\"; }\n".to_vec(),
+            vec![("g.conf", b"log (fatal, \"x\");\n".to_vec())],
+        ),
+        (
             "include-directory",
             b"include \"conf.d\";\n".to_vec(),
             vec![("conf.d/x", b"".to_vec())],

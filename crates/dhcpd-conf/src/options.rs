@@ -1318,7 +1318,19 @@ impl Parser<'_> {
         // The last setting at the top level wins, as when ISC executes the statements.
         let mut style = None;
         let mut omapi_key = None;
-        for s in &config.statements {
+        // The top level, with the top level of included files in place (ISC reads them into
+        // the same group).
+        fn flatten<'s>(stmts: &'s [Stmt], out: &mut Vec<&'s Stmt>) {
+            for s in stmts {
+                match s {
+                    Stmt::Include(i) => flatten(&i.statements, out),
+                    _ => out.push(s),
+                }
+            }
+        }
+        let mut top = Vec::new();
+        flatten(&config.statements, &mut top);
+        for s in top {
             let Stmt::Exec(_, e) = s else {
                 continue;
             };

@@ -688,3 +688,22 @@ fn nul_byte_token_is_gone_after_a_peek() {
         vec![m(1, "semicolon expected.")]
     );
 }
+
+#[test]
+fn start_up_checks_see_the_top_level_of_included_files() {
+    let (_, d) = parse_files(&[
+        ("main.conf", "include \"g.conf\";\n"),
+        ("g.conf", "ddns-update-style ad-hoc;\n"),
+    ]);
+    let got: Vec<_> = d.iter().map(|d| (d.line(), d.message.as_str())).collect();
+    assert_eq!(
+        got,
+        vec![(None, "ddns-update-style ad_hoc no longer supported")]
+    );
+    // In a group, an included file's statements are not at the top level.
+    let (_, d) = parse_files(&[
+        ("main.conf", "group { include \"g.conf\"; }\n"),
+        ("g.conf", "log (fatal, \"x\");\n"),
+    ]);
+    assert!(d.is_empty(), "{d:?}");
+}
