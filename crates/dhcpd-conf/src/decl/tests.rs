@@ -363,6 +363,12 @@ fn key_without_algorithm_or_secret_stops_reading() {
     );
     // Both present: the key is accepted, however short its secret.
     assert!(msgs("key k3 { algorithm hmac-md5; secret \"\"; }\n").is_empty());
+    assert!(msgs("key k4 { algorithm HMAC-SHA512.sig-alg.reg.int; secret \"\"; }\n").is_empty());
+    // An algorithm ISC cannot make a TSIG key of: logged, not an error.
+    let (_, d) = parse("key k5 { algorithm hmac-sha256.; secret \"YWJj\"; }\n");
+    assert_eq!(d.len(), 1);
+    assert!(!d[0].is_error());
+    assert_eq!(d[0].message, "Unable to create tsec structure for k5");
 }
 
 #[test]
