@@ -445,6 +445,21 @@ fn handwritten_quirks_agree_with_isc() {
         ),
         ("nul-read", b"authoritative\0;\n".to_vec(), vec![]),
         (
+            "nul-in-base64",
+            b"key k { algorithm hmac-md5; secret YWJj\0YWJj; }\nfoo bar;\n".to_vec(),
+            vec![],
+        ),
+        (
+            "string-1500",
+            cat(&[b"option domain-name \"", &[b'x'; 1500], b"\";\nfoo;\n"]),
+            vec![],
+        ),
+        (
+            "octal-escape-goes-on",
+            b"option domain-name \"\\1823\\0zn\";\nfoo bar;\n".to_vec(),
+            vec![],
+        ),
+        (
             "ws-1499",
             cat(&[b"authoritative;", &long_ws(1499), b"foo;\n"]),
             vec![],

@@ -215,104 +215,112 @@ fn string_body(i: &[u8]) -> StrScan {
             warnings: Vec::new(),
         };
     }
+    // ISC's read_string, step by step: `slot` is its index into the token buffer. Each
+    // character or finished escape fills a slot; a bad hex or (non-zero) octal digit uses
+    // one without filling it; reading stops when the buffer is full, and the rest of the
+    // string, closing quote included, is read as more tokens.
     let mut out: Vec<u8> = Vec::new();
     let mut warnings = Vec::new();
-    let mut escaped = false;
     let mut k = 0;
+    let mut slot = 0usize;
+    // The slot the last byte of `out` was written to (an octal escape cut short writes a 0
+    // that the next character overwrites).
+    let mut written: Option<usize> = None;
+    let mut write = |out: &mut Vec<u8>, slot: usize, b: u8| {
+        if written == Some(slot) {
+            if let Some(last) = out.last_mut() {
+                *last = b;
+            }
+        } else {
+            out.push(b);
+            written = Some(slot);
+        }
+    };
+    let (mut bs, mut hex, mut value) = (0u8, false, 0u32);
     let mut closed = false;
-    while k < i.len() {
-        let c = i[k];
+    let mut full = false;
+    while slot < TOKEN_BUFFER || {
+        full = true;
+        false
+    } {
+        let Some(&c) = i.get(k) else { break };
         k += 1;
-        match c {
-            b'"' => {
-                closed = true;
-                break;
-            }
-            ISC_EOF_BYTE => {
-                // Consumed; the value stops before it.
-                escaped = true;
-                break;
-            }
-            b'\\' => {
-                escaped = true;
-                let Some(&e) = i.get(k) else { break };
-                k += 1;
-                match e {
-                    b't' => out.push(b'\t'),
-                    b'r' => out.push(b'\r'),
-                    b'n' => out.push(b'\n'),
-                    b'b' => out.push(0x08),
-                    b'0'..=b'3' => {
-                        let mut value = u32::from(e - b'0');
-                        let mut ok = true;
-                        for _ in 0..2 {
-                            match i.get(k) {
-                                Some(&d @ b'0'..=b'7') => {
-                                    value = value * 8 + u32::from(d - b'0');
-                                    k += 1;
-                                }
-                                Some(&d) => {
-                                    k += 1;
-                                    if value != 0 {
-                                        warnings.push(format!("invalid octal digit {d:x}"));
-                                    }
-                                    ok = false;
-                                    break;
-                                }
-                                None => {
-                                    ok = false;
-                                    break;
-                                }
-                            }
-                        }
-                        if ok || value == 0 {
-                            out.push(value as u8);
-                        }
-                    }
-                    b'x' => {
-                        let mut value = 0u32;
-                        let mut ok = true;
-                        for _ in 0..2 {
-                            match i.get(k) {
-                                Some(&d) if d.is_ascii_hexdigit() => {
-                                    value = value * 16 + (d as char).to_digit(16).unwrap_or(0);
-                                    k += 1;
-                                }
-                                Some(&d) => {
-                                    k += 1;
-                                    warnings.push(format!("invalid hex digit: {d:x}"));
-                                    ok = false;
-                                    break;
-                                }
-                                None => {
-                                    ok = false;
-                                    break;
-                                }
-                            }
-                        }
-                        if ok {
-                            out.push(value as u8);
-                        }
-                    }
-                    other => out.push(other),
+        if c == ISC_EOF_BYTE {
+            break;
+        }
+        if bs == 1 {
+            match c {
+                b't' => write(&mut out, slot, b'\t'),
+                b'r' => write(&mut out, slot, b'\r'),
+                b'n' => write(&mut out, slot, b'\n'),
+                b'b' => write(&mut out, slot, 0x08),
+                b'0'..=b'3' => {
+                    (hex, value, bs) = (false, u32::from(c - b'0'), 2);
+                    continue;
                 }
+                b'x' => {
+                    (hex, value, bs) = (true, 0, 2);
+                    continue;
+                }
+                _ => write(&mut out, slot, c),
             }
-            other => out.push(other),
+            bs = 0;
+            slot += 1;
+        } else if bs > 1 {
+            if hex {
+                match (c as char).to_digit(16) {
+                    Some(d) => value = value * 16 + d,
+                    None => {
+                        warnings.push(format!("invalid hex digit: {}", isc_hex(c)));
+                        bs = 0;
+                        slot += 1;
+                        continue;
+                    }
+                }
+            } else if (b'0'..=b'7').contains(&c) {
+                value = value * 8 + u32::from(c - b'0');
+            } else if value != 0 {
+                // The slot is used, and the escape goes on with the next character.
+                warnings.push(format!("invalid octal digit {}", isc_hex(c)));
+                slot += 1;
+                continue;
+            } else {
+                write(&mut out, slot, 0);
+                bs = 0;
+            }
+            bs += 1;
+            if bs == 4 {
+                write(&mut out, slot, value as u8);
+                bs = 0;
+                slot += 1;
+            }
+        } else if c == b'\\' {
+            bs = 1;
+        } else if c == b'"' {
+            closed = true;
+            break;
+        } else {
+            write(&mut out, slot, c);
+            slot += 1;
         }
     }
-    if !closed {
-        warnings.push("eof in string constant".to_string());
-    }
-    if out.len() >= TOKEN_BUFFER {
+    if full {
         warnings.push("string constant larger than internal buffer".to_string());
         out.truncate(TOKEN_BUFFER - 1);
-        escaped = true;
+    } else if !closed {
+        warnings.push("eof in string constant".to_string());
     }
     StrScan {
         len: k + 1,
-        unescaped: escaped.then_some(out),
+        unescaped: Some(out),
         warnings,
     }
+}
+
+/// A character as ISC prints it with `%x`: from a signed `char`, so bytes from 0x80 on are
+/// sign-extended (`ffffffbf`).
+fn isc_hex(c: u8) -> String {
+    format!("{:x}", c as i8 as i32 as u32)
 }
 
 impl<'a> Lexer<'a> {
@@ -522,8 +530,9 @@ pub fn token_text<'t>(src: &'t [u8], escaped: &'t [Box<[u8]>], tok: &Token) -> &
             .get(tok.escaped as usize - 1)
             .map_or(&[][..], |u| &u[..]);
     }
-    if tok.kind == TokKind::Eof {
-        // Its position is the last real token's; its text is empty.
+    if tok.kind == TokKind::Eof || tok.kind == TokKind::Punct(0) {
+        // Its position is the last real token's; its text is empty. A NUL byte's text is
+        // empty too, as ISC's C string of it is.
         return &[];
     }
     let (s, e) = (tok.pos.offset as usize, tok.end as usize);
@@ -690,6 +699,33 @@ mod tests {
         // A comment consumes its newline: that newline is not part of the next run.
         assert!(!run(TOKEN_BUFFER - 1, "#c\n").0);
         assert!(run(TOKEN_BUFFER - 1, "#c\n\n").0);
+    }
+
+    #[test]
+    fn strings_are_read_like_isc_read_string() {
+        // The buffer holds 1,500 slots: a longer string stops there, cut to 1,499 bytes, and
+        // its rest (closing quote included) is read as more tokens.
+        let src = format!("\"{}\";", "x".repeat(1600));
+        let (t, w) = lex_bytes(src.as_bytes());
+        assert_eq!(t[0].0, TokKind::Str);
+        assert_eq!(t[0].1.len(), TOKEN_BUFFER - 1);
+        assert_eq!(t[1], (TokKind::Name, vec![b'x'; 100]));
+        assert_eq!(t[2].0, TokKind::Str, "the closing quote opens a string");
+        assert_eq!(
+            w,
+            vec![
+                "string constant larger than internal buffer".to_string(),
+                "eof in string constant".to_string()
+            ]
+        );
+        // A bad octal digit after a non-zero one uses a slot and the escape goes on (here
+        // `\\1` `8` `2` `3` → 0o123); after `\\0` it writes a 0 that the next character,
+        // read as an escape, replaces.
+        let (t, w) = lex_bytes(b"\"\\1823\\0zn\"");
+        assert_eq!(t[0], (TokKind::Str, b"S\n".to_vec()));
+        assert_eq!(w, vec!["invalid octal digit 38".to_string()]);
+        let (_, w) = lex_bytes(b"\"\\1\xbf23\"");
+        assert_eq!(w, vec!["invalid octal digit ffffffbf".to_string()]);
     }
 
     #[test]

@@ -688,6 +688,8 @@ fn nul_byte_token_is_gone_after_a_peek() {
         run(b"authoritative;\n\0\nfoo bar;\n"),
         vec![m(3, "semicolon expected.")]
     );
+    // Peeked as the next piece of a base64 secret: its (empty) text does not end it.
+    assert!(run(b"key k { algorithm hmac-md5; secret YWJj\0YWJj; }\n").is_empty());
     // Read without a peek (where the `;` must be): it is a token, and a wrong one.
     assert_eq!(
         run(b"authoritative\0;\n"),
