@@ -24,6 +24,11 @@ pub struct Cursor<'a> {
     head: usize,
     last: Pos,
     diags: Vec<Diagnostic>,
+    /// How many diagnostics there were when the lexer hit a fatal error (ISC exits there:
+    /// nothing reported later counts).
+    fatal_at: Option<usize>,
+    /// The last NUL token a peek returned (see [`Cursor::peek`]).
+    ghost: Token,
 }
 
 #[allow(clippy::should_implement_trait)]
@@ -31,15 +36,7 @@ impl<'a> Cursor<'a> {
     /// A cursor over `src`, which is the file called `file` (as the user named it).
     /// `file_id` is the caller's index for this file; it is stored in spans.
     pub fn new(file: Rc<str>, file_id: u32, src: &'a [u8]) -> Self {
-        Cursor {
-            file,
-            file_id,
-            lexer: Lexer::new(src),
-            ahead: Vec::new(),
-            head: 0,
-            last: Pos::default(),
-            diags: Vec::new(),
-        }
+        Cursor::resume(file, file_id, src, 0, 1)
     }
 
     /// A cursor over a piece of a file that resumes at byte `offset` of `src`, on line `line`
@@ -53,6 +50,14 @@ impl<'a> Cursor<'a> {
             head: 0,
             last: Pos::default(),
             diags: Vec::new(),
+            fatal_at: None,
+            ghost: Token {
+                kind: TokKind::Eof,
+                pos: Pos::default(),
+                end: 0,
+                space_before: false,
+                escaped: 0,
+            },
         }
     }
 
@@ -70,10 +75,14 @@ impl<'a> Cursor<'a> {
         self.head < self.ahead.len()
     }
 
-    /// Whether the lexer has looked at the last byte of the source (a token or comment may
-    /// have been cut there, if the source is a piece of a larger file).
+    /// Whether the lexer has reached the last line of the source: if the source is a piece
+    /// of a larger file, a token or comment may have been cut at its end, and so may the
+    /// line a diagnostic echoes (the lexer can stop short of the end, e.g. at ISC's
+    /// end-of-file byte 0xFF inside a string, with the rest of the line beyond the piece).
     pub fn reached_end(&self) -> bool {
-        self.lexer.position().0 >= self.lexer.source().len()
+        let (at, _) = self.lexer.position();
+        let src = self.lexer.source();
+        src.get(at..).is_none_or(|rest| !rest.contains(&b'\n'))
     }
 
     /// The file's name as the user wrote it.
@@ -99,6 +108,9 @@ impl<'a> Cursor<'a> {
                 let loc = self.location(w.pos);
                 self.diags.push(Diagnostic::error(w.message).at(loc));
             }
+            if self.lexer.is_fatal() && self.fatal_at.is_none() {
+                self.fatal_at = Some(self.diags.len());
+            }
         }
         tok
     }
@@ -111,8 +123,15 @@ impl<'a> Cursor<'a> {
     }
 
     /// Looks at the next token without consuming it (ISC's `peek_token`).
+    ///
+    /// ISC keeps a peeked token in a field where 0 means "none", so the token of a NUL byte
+    /// (value 0) is seen by the peek that reads it and is gone for the next look.
     pub fn peek(&mut self) -> &Token {
         self.fill(0);
+        if self.ahead[self.head].kind == TokKind::Punct(0) {
+            self.ghost = self.ahead.remove(self.head);
+            return &self.ghost;
+        }
         &self.ahead[self.head]
     }
 
@@ -225,7 +244,15 @@ impl<'a> Cursor<'a> {
 
     /// Takes the diagnostics out.
     pub fn take_diagnostics(&mut self) -> Vec<Diagnostic> {
+        if let Some(n) = self.fatal_at {
+            self.diags.truncate(n);
+        }
         std::mem::take(&mut self.diags)
+    }
+
+    /// Whether the lexer hit an error on which ISC exits (the parse must stop).
+    pub fn is_fatal(&self) -> bool {
+        self.fatal_at.is_some()
     }
 
     /// The diagnostics so far.

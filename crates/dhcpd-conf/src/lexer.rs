@@ -26,6 +26,12 @@ use crate::keywords::Kw;
 /// ISC's token buffer size: longer strings and names are cut with a warning.
 pub const TOKEN_BUFFER: usize = 1500;
 
+/// The byte ISC's lexer takes for end of file: it reads the file through a signed `char`,
+/// so 0xFF becomes -1, its `EOF`. Unlike the real end, reading goes on after it: it ends a
+/// comment or (with an error) a string, vanishes after a name or number, and elsewhere is
+/// an end-of-file token. A UTF-16 file (byte order mark FF FE) is thus an empty file to ISC.
+pub const ISC_EOF_BYTE: u8 = 0xff;
+
 /// What kind of token this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokKind {
@@ -124,7 +130,12 @@ pub struct Lexer<'a> {
     warnings: Vec<LexWarning>,
     /// Values of strings that differ from their raw text, indexed by [`Token::escaped`] - 1.
     escaped: Vec<Box<[u8]>>,
+    /// ISC stopped reading (a fatal lexer error); every later token is `Eof`.
+    fatal: bool,
 }
+
+/// ISC reads a run of whitespace into its token buffer and exits when the run fills it.
+pub const WHITESPACE_RUN_LIMIT: usize = TOKEN_BUFFER;
 
 fn is_space(c: u8) -> bool {
     // C's isspace in the "C" locale.
@@ -192,7 +203,9 @@ struct StrScan {
 fn string_body(i: &[u8]) -> StrScan {
     // Fast path: no escape before the closing quote and short enough, so the value is the
     // raw text between the quotes and nothing needs to be copied.
-    if let Some(k) = i.iter().position(|&c| c == b'"' || c == b'\\')
+    if let Some(k) = i
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c == ISC_EOF_BYTE)
         && i[k] == b'"'
         && k < TOKEN_BUFFER
     {
@@ -202,113 +215,118 @@ fn string_body(i: &[u8]) -> StrScan {
             warnings: Vec::new(),
         };
     }
+    // ISC's read_string, step by step: `slot` is its index into the token buffer. Each
+    // character or finished escape fills a slot; a bad hex or (non-zero) octal digit uses
+    // one without filling it; reading stops when the buffer is full, and the rest of the
+    // string, closing quote included, is read as more tokens.
     let mut out: Vec<u8> = Vec::new();
     let mut warnings = Vec::new();
-    let mut escaped = false;
     let mut k = 0;
+    let mut slot = 0usize;
+    // The slot the last byte of `out` was written to (an octal escape cut short writes a 0
+    // that the next character overwrites).
+    let mut written: Option<usize> = None;
+    let mut write = |out: &mut Vec<u8>, slot: usize, b: u8| {
+        if written == Some(slot) {
+            if let Some(last) = out.last_mut() {
+                *last = b;
+            }
+        } else {
+            out.push(b);
+            written = Some(slot);
+        }
+    };
+    let (mut bs, mut hex, mut value) = (0u8, false, 0u32);
     let mut closed = false;
-    while k < i.len() {
-        let c = i[k];
+    let mut full = false;
+    while slot < TOKEN_BUFFER || {
+        full = true;
+        false
+    } {
+        let Some(&c) = i.get(k) else { break };
         k += 1;
-        match c {
-            b'"' => {
-                closed = true;
-                break;
-            }
-            b'\\' => {
-                escaped = true;
-                let Some(&e) = i.get(k) else { break };
-                k += 1;
-                match e {
-                    b't' => out.push(b'\t'),
-                    b'r' => out.push(b'\r'),
-                    b'n' => out.push(b'\n'),
-                    b'b' => out.push(0x08),
-                    b'0'..=b'3' => {
-                        let mut value = u32::from(e - b'0');
-                        let mut ok = true;
-                        for _ in 0..2 {
-                            match i.get(k) {
-                                Some(&d @ b'0'..=b'7') => {
-                                    value = value * 8 + u32::from(d - b'0');
-                                    k += 1;
-                                }
-                                Some(&d) => {
-                                    k += 1;
-                                    if value != 0 {
-                                        warnings.push(format!("invalid octal digit {d:x}"));
-                                    }
-                                    ok = false;
-                                    break;
-                                }
-                                None => {
-                                    ok = false;
-                                    break;
-                                }
-                            }
-                        }
-                        if ok || value == 0 {
-                            out.push(value as u8);
-                        }
-                    }
-                    b'x' => {
-                        let mut value = 0u32;
-                        let mut ok = true;
-                        for _ in 0..2 {
-                            match i.get(k) {
-                                Some(&d) if d.is_ascii_hexdigit() => {
-                                    value = value * 16 + (d as char).to_digit(16).unwrap_or(0);
-                                    k += 1;
-                                }
-                                Some(&d) => {
-                                    k += 1;
-                                    warnings.push(format!("invalid hex digit: {d:x}"));
-                                    ok = false;
-                                    break;
-                                }
-                                None => {
-                                    ok = false;
-                                    break;
-                                }
-                            }
-                        }
-                        if ok {
-                            out.push(value as u8);
-                        }
-                    }
-                    other => out.push(other),
+        if c == ISC_EOF_BYTE {
+            break;
+        }
+        if bs == 1 {
+            match c {
+                b't' => write(&mut out, slot, b'\t'),
+                b'r' => write(&mut out, slot, b'\r'),
+                b'n' => write(&mut out, slot, b'\n'),
+                b'b' => write(&mut out, slot, 0x08),
+                b'0'..=b'3' => {
+                    (hex, value, bs) = (false, u32::from(c - b'0'), 2);
+                    continue;
                 }
+                b'x' => {
+                    (hex, value, bs) = (true, 0, 2);
+                    continue;
+                }
+                _ => write(&mut out, slot, c),
             }
-            other => out.push(other),
+            bs = 0;
+            slot += 1;
+        } else if bs > 1 {
+            if hex {
+                match (c as char).to_digit(16) {
+                    Some(d) => value = value * 16 + d,
+                    None => {
+                        warnings.push(format!("invalid hex digit: {}", isc_hex(c)));
+                        bs = 0;
+                        slot += 1;
+                        continue;
+                    }
+                }
+            } else if (b'0'..=b'7').contains(&c) {
+                value = value * 8 + u32::from(c - b'0');
+            } else if value != 0 {
+                // The slot is used, and the escape goes on with the next character.
+                warnings.push(format!("invalid octal digit {}", isc_hex(c)));
+                slot += 1;
+                continue;
+            } else {
+                write(&mut out, slot, 0);
+                bs = 0;
+            }
+            bs += 1;
+            if bs == 4 {
+                write(&mut out, slot, value as u8);
+                bs = 0;
+                slot += 1;
+            }
+        } else if c == b'\\' {
+            bs = 1;
+        } else if c == b'"' {
+            closed = true;
+            break;
+        } else {
+            write(&mut out, slot, c);
+            slot += 1;
         }
     }
-    if !closed {
-        warnings.push("eof in string constant".to_string());
-    }
-    if out.len() >= TOKEN_BUFFER {
+    if full {
         warnings.push("string constant larger than internal buffer".to_string());
         out.truncate(TOKEN_BUFFER - 1);
-        escaped = true;
+    } else if !closed {
+        warnings.push("eof in string constant".to_string());
     }
     StrScan {
         len: k + 1,
-        unescaped: escaped.then_some(out),
+        unescaped: Some(out),
         warnings,
     }
+}
+
+/// A character as ISC prints it with `%x`: from a signed `char`, so bytes from 0x80 on are
+/// sign-extended (`ffffffbf`).
+fn isc_hex(c: u8) -> String {
+    format!("{:x}", c as i8 as i32 as u32)
 }
 
 impl<'a> Lexer<'a> {
     /// A lexer over one file's bytes.
     pub fn new(src: &'a [u8]) -> Self {
-        Lexer {
-            src,
-            offset: 0,
-            line: 1,
-            line_start: 0,
-            last_pos: Pos::default(),
-            warnings: Vec::new(),
-            escaped: Vec::new(),
-        }
+        Lexer::resume(src, 0, 1)
     }
 
     /// A lexer over a piece of a file that resumes at byte `offset` of `src`, which is on
@@ -328,6 +346,7 @@ impl<'a> Lexer<'a> {
             last_pos: Pos::default(),
             warnings: Vec::new(),
             escaped: Vec::new(),
+            fatal: false,
         }
     }
 
@@ -335,6 +354,11 @@ impl<'a> Lexer<'a> {
     /// and its line.
     pub fn position(&self) -> (usize, u32) {
         (self.offset, self.line)
+    }
+
+    /// Whether ISC would have exited while reading (see [`WHITESPACE_RUN_LIMIT`]).
+    pub fn is_fatal(&self) -> bool {
+        self.fatal
     }
 
     /// The file's bytes.
@@ -367,7 +391,28 @@ impl<'a> Lexer<'a> {
     fn skip_trivia(&mut self) -> usize {
         let from = self.offset;
         let mut i = from;
+        // Length of the current run of whitespace, as ISC reads it: a comment consumes the
+        // newline that ends it, so that newline starts no run.
+        let mut run = 0usize;
+        let mut after_comment = false;
         while let Some(&c) = self.src.get(i) {
+            if is_space(c) {
+                if !std::mem::take(&mut after_comment) {
+                    run += 1;
+                    if run >= WHITESPACE_RUN_LIMIT {
+                        self.warnings.push(LexWarning {
+                            pos: self.last_pos,
+                            message: "whitespace too long, buffer overflow.".to_string(),
+                        });
+                        self.fatal = true;
+                        self.offset = self.src.len();
+                        return i - from;
+                    }
+                }
+            } else {
+                run = 0;
+                after_comment = false;
+            }
             if c == b'\n' {
                 i += 1;
                 self.line += 1;
@@ -375,11 +420,20 @@ impl<'a> Lexer<'a> {
             } else if is_space(c) {
                 i += 1;
             } else if c == b'#' {
-                // To the end of the line; the newline itself is counted above.
-                i += self.src[i..]
+                after_comment = true;
+                // To the end of the line; the newline itself is counted above. ISC's end of
+                // file byte ends the comment too, and is consumed.
+                match self.src[i..]
                     .iter()
-                    .position(|&c| c == b'\n')
-                    .unwrap_or(self.src.len() - i);
+                    .position(|&c| c == b'\n' || c == ISC_EOF_BYTE)
+                {
+                    Some(k) if self.src[i + k] == ISC_EOF_BYTE => {
+                        i += k + 1;
+                        after_comment = false;
+                    }
+                    Some(k) => i += k,
+                    None => i = self.src.len(),
+                }
             } else {
                 break;
             }
@@ -407,6 +461,16 @@ impl<'a> Lexer<'a> {
                 escaped: 0,
             };
         };
+        if c == ISC_EOF_BYTE {
+            self.offset = start + 1;
+            return Token {
+                kind: TokKind::Eof,
+                pos: self.last_pos,
+                end: start as u32,
+                space_before: skipped > 0,
+                escaped: 0,
+            };
+        }
         let mut escaped = 0;
         let (len, kind) = if c == b'"' {
             let scan = string_body(&rest[1..]);
@@ -447,6 +511,13 @@ impl<'a> Lexer<'a> {
         } else {
             // Only a string can hold a newline.
             self.offset = start + len;
+            // ISC's end-of-file byte right after a name or number vanishes (ISC cannot put
+            // its EOF back).
+            if !matches!(kind, TokKind::Punct(_))
+                && self.src.get(self.offset) == Some(&ISC_EOF_BYTE)
+            {
+                self.offset += 1;
+            }
         }
         self.last_pos = pos;
         Token {
@@ -477,8 +548,9 @@ pub fn token_text<'t>(src: &'t [u8], escaped: &'t [Box<[u8]>], tok: &Token) -> &
             .get(tok.escaped as usize - 1)
             .map_or(&[][..], |u| &u[..]);
     }
-    if tok.kind == TokKind::Eof {
-        // Its position is the last real token's; its text is empty.
+    if tok.kind == TokKind::Eof || tok.kind == TokKind::Punct(0) {
+        // Its position is the last real token's; its text is empty. A NUL byte's text is
+        // empty too, as ISC's C string of it is.
         return &[];
     }
     let (s, e) = (tok.pos.offset as usize, tok.end as usize);
@@ -583,6 +655,95 @@ mod tests {
         assert_eq!(t.kind, TokKind::Str);
         assert_eq!(l.text(&t), b"abc");
         assert_eq!(l.take_warnings()[0].message, "eof in string constant");
+    }
+
+    /// Every token up to the real end of the input, `Eof` tokens from 0xFF included.
+    fn lex_bytes(src: &[u8]) -> (Vec<(TokKind, Vec<u8>)>, Vec<String>) {
+        let mut l = Lexer::new(src);
+        let mut v = Vec::new();
+        loop {
+            let t = l.next_token();
+            if t.is_eof() && l.offset >= src.len() {
+                let w = l.take_warnings().into_iter().map(|w| w.message).collect();
+                return (v, w);
+            }
+            v.push((t.kind, l.text(&t).to_vec()));
+        }
+    }
+
+    #[test]
+    fn byte_ff_is_isc_end_of_file_but_reading_goes_on() {
+        use TokKind::*;
+        // Between tokens: an end-of-file token, then the rest of the file.
+        let (t, _) = lex_bytes(b"xx \xff yy");
+        assert_eq!(
+            t,
+            vec![
+                (Name, b"xx".to_vec()),
+                (Eof, vec![]),
+                (Name, b"yy".to_vec())
+            ]
+        );
+        // Right after a name or number: gone.
+        let (t, _) = lex_bytes(b"ab\xffcd 12\xff;");
+        let kinds: Vec<_> = t.iter().map(|t| t.0).collect();
+        assert_eq!(kinds, vec![NumberOrName, NumberOrName, Number, Punct(b';')]);
+        // In a comment: the comment ends there.
+        let (t, _) = lex_bytes(b"# caf\xff xx\nyy");
+        assert_eq!(t, vec![(Name, b"xx".to_vec()), (Name, b"yy".to_vec())]);
+        // In a string: ISC's "eof in string constant", and the string ends there.
+        let (t, w) = lex_bytes(b"\"ab\xffc zz");
+        assert_eq!(t[0], (Str, b"ab".to_vec()));
+        assert_eq!(t[1], (NumberOrName, b"c".to_vec()));
+        assert_eq!(w, vec!["eof in string constant".to_string()]);
+        // A UTF-16 file starts with FF FE: to ISC, an end of file first.
+        let (t, _) = lex_bytes(b"\xff\xfes\0");
+        assert_eq!(t[0].0, Eof);
+    }
+
+    #[test]
+    fn whitespace_run_of_a_token_buffer_is_fatal() {
+        let run = |ws: usize, before: &str| {
+            let src = format!("a;{before}{}b", " ".repeat(ws));
+            let mut l = Lexer::new(src.as_bytes());
+            while !l.next_token().is_eof() {}
+            (l.is_fatal(), l.take_warnings())
+        };
+        assert!(!run(TOKEN_BUFFER - 1, "").0);
+        let (fatal, w) = run(TOKEN_BUFFER, "");
+        assert!(fatal);
+        assert_eq!(w[0].message, "whitespace too long, buffer overflow.");
+        assert_eq!(w[0].pos.col, 1, "at the last token read, the `;`");
+        // A comment consumes its newline: that newline is not part of the next run.
+        assert!(!run(TOKEN_BUFFER - 1, "#c\n").0);
+        assert!(run(TOKEN_BUFFER - 1, "#c\n\n").0);
+    }
+
+    #[test]
+    fn strings_are_read_like_isc_read_string() {
+        // The buffer holds 1,500 slots: a longer string stops there, cut to 1,499 bytes, and
+        // its rest (closing quote included) is read as more tokens.
+        let src = format!("\"{}\";", "x".repeat(1600));
+        let (t, w) = lex_bytes(src.as_bytes());
+        assert_eq!(t[0].0, TokKind::Str);
+        assert_eq!(t[0].1.len(), TOKEN_BUFFER - 1);
+        assert_eq!(t[1], (TokKind::Name, vec![b'x'; 100]));
+        assert_eq!(t[2].0, TokKind::Str, "the closing quote opens a string");
+        assert_eq!(
+            w,
+            vec![
+                "string constant larger than internal buffer".to_string(),
+                "eof in string constant".to_string()
+            ]
+        );
+        // A bad octal digit after a non-zero one uses a slot and the escape goes on (here
+        // `\\1` `8` `2` `3` → 0o123); after `\\0` it writes a 0 that the next character,
+        // read as an escape, replaces.
+        let (t, w) = lex_bytes(b"\"\\1823\\0zn\"");
+        assert_eq!(t[0], (TokKind::Str, b"S\n".to_vec()));
+        assert_eq!(w, vec!["invalid octal digit 38".to_string()]);
+        let (_, w) = lex_bytes(b"\"\\1\xbf23\"");
+        assert_eq!(w, vec!["invalid octal digit ffffffbf".to_string()]);
     }
 
     #[test]

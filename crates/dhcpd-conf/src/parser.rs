@@ -140,6 +140,11 @@ impl<'l> Parser<'l> {
                 self.files.push((path.into(), bytes.clone()));
                 Ok((id, bytes))
             }
+            // ISC's open(2) succeeds on a directory and its read(2) fails: another message.
+            Err(e) if e == "Is a directory" => Err(Diagnostic::error(format!(
+                "Can't read in {path}: {e}"
+            ))
+            .with_help("name a file, not a directory")),
             Err(e) => Err(Diagnostic::error(format!("Can't open {path}: {e}")).with_help(
                 "check the path: relative include paths are resolved against the directory dhcpd was started in",
             )),
@@ -165,6 +170,9 @@ impl<'l> Parser<'l> {
         let name = self.files[id as usize].0.clone();
         let mut c = Cursor::new(name, id, &bytes);
         self.parse_statements_to_eof(&mut c, scope, out);
+        if c.is_fatal() {
+            self.aborted = true;
+        }
         diags.extend(c.take_diagnostics());
     }
 }

@@ -205,9 +205,16 @@ impl Parser<'_> {
         out: &mut Vec<Stmt>,
     ) -> bool {
         if self.decls.depth >= MAX_DEPTH {
-            c.error_help(
-                format!("declarations or includes nested more than {MAX_DEPTH} deep"),
-                "this limit is ours (ISC recurses until it crashes); check for an include that includes itself",
+            // Without a position: the case met in practice, a file including itself, makes
+            // ISC 4.4.3 die (SIGSEGV) with no positional message.
+            let file = c.file().to_string();
+            c.push(
+                Diagnostic::error(format!(
+                    "declarations or includes nested more than {MAX_DEPTH} deep (in {file})"
+                ))
+                .with_help(
+                    "this limit is ours (ISC crashes on an include that includes itself); check for one",
+                ),
             );
             self.aborted = true;
             return declaration;
