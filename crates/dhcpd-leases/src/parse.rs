@@ -1696,12 +1696,17 @@ mod stream_tests {
     fn pieces_read_like_the_whole_file() {
         let mut files: Vec<std::path::PathBuf> = Vec::new();
         for dir in [
-            std::path::PathBuf::from("/work/shared/corpus/leases"),
+            std::env::var_os("DHCPD_RS_CORPUS")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| {
+                    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+                })
+                .join("leases"),
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-findings"),
         ] {
-            if let Ok(rd) = std::fs::read_dir(&dir) {
-                files.extend(rd.filter_map(Result::ok).map(|e| e.path()));
-            }
+            let rd = std::fs::read_dir(&dir)
+                .unwrap_or_else(|e| panic!("{}: {e} (set DHCPD_RS_CORPUS)", dir.display()));
+            files.extend(rd.filter_map(Result::ok).map(|e| e.path()));
         }
         files.sort();
         let mut checked = 0;
