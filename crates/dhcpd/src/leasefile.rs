@@ -460,6 +460,13 @@ fn queue_for(l: &dhcpd_leases::Lease) -> QueueKind {
 /// The file's bytes are taken by value and freed as soon as they are read: the records own
 /// their data, and the new file need not coexist with the old one in memory.
 pub fn rewrite(layout: &Layout, name: &str, src: Vec<u8>, now: i64) -> Rewrite {
+    rewrite_with(layout, name, src, now, true)
+}
+
+/// [`rewrite`], with the start-up expiry (`pool_timer`) only when `startup` is set: the
+/// hourly rewrite of a running server writes the leases as they are (the engine expires
+/// leases itself and journals each expiry).
+pub fn rewrite_with(layout: &Layout, name: &str, src: Vec<u8>, now: i64, startup: bool) -> Rewrite {
     let mut out = Rewrite::default();
     let opts = layout.load_options(now);
     let parsed = parse_file(name, &src, &opts);
@@ -647,7 +654,12 @@ pub fn rewrite(layout: &Layout, name: &str, src: Vec<u8>, now: i64) -> Rewrite {
         class_statements: layout.authoritative,
         ..WriteOptions::default()
     };
-    for pool in 0..layout.pools.len() as u32 {
+    let timer_pools = if startup {
+        layout.pools.len() as u32
+    } else {
+        0
+    };
+    for pool in 0..timer_pools {
         let peer = has_peer(pool);
         for qk in [
             QueueKind::Free,
@@ -934,6 +946,42 @@ pub fn startup(
     }))
 }
 
+/// The hourly rewrite of a running server (ISC's `commit_leases` → `new_lease_file`): the
+/// lease file as it is on disk, rewritten with ISC's order and without the start-up expiry,
+/// written to `FILE.new`, fsynced, `FILE~` hard-linked to the old file, renamed over `FILE`,
+/// the directory fsynced.
+#[derive(Debug)]
+pub struct Periodic {
+    /// The configuration's pools and peers.
+    pub layout: Layout,
+    /// The lease file.
+    pub path: PathBuf,
+}
+
+impl dhcpd_server::rewrite::LeaseFileRewriter for Periodic {
+    fn rewrite(&mut self, now: i64) -> Result<(AppendFile, Vec<String>), String> {
+        let shown = self.path.display().to_string();
+        let src = std::fs::read(&self.path)
+            .map_err(|e| format!("Can't open lease database {shown}: {}", os_message(&e)))?;
+        let rw = rewrite_with(&self.layout, &shown, src, now, false);
+        if rw.fatal {
+            let mut m = rw.log.join("\n");
+            m.push_str("\nlease database not rewritten");
+            return Err(m);
+        }
+        let mut backup = self.path.as_os_str().to_owned();
+        backup.push("~");
+        let file = durable::replace(&self.path, rw.contents.as_bytes(), Some(Path::new(&backup)))
+            .map_err(|e| {
+            format!(
+                "Can't install new lease database {shown}: {}",
+                os_message(&e)
+            )
+        })?;
+        Ok((file, rw.log))
+    }
+}
+
 /// `dhcpd -T`: runs [`startup`] in test mode and exits as ISC does (0 after a successful check,
 /// 1 after a fatal error). Without `test` (a caller that does not serve) it rewrites the file
 /// and exits 1 saying serving is not available; the server itself calls [`startup`].
@@ -956,5 +1004,81 @@ pub fn run(inv: &Invocation<'_>, config: &Config, err: &mut impl Write) -> ExitC
                  in this version of dhcpd-rs. See docs/compatibility.md.",
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dhcpd_server::rewrite::LeaseFileRewriter;
+
+    const CONF: &str =
+        "subnet 198.51.100.0 netmask 255.255.255.0 {\n  range 198.51.100.10 198.51.100.12;\n}\n";
+
+    fn lease(addr: &str, state: &str, ends: &str, mac: &str) -> String {
+        format!(
+            "lease {addr} {{\n  starts 4 2026/11/26 10:00:00;\n  ends {ends};\n  cltt 4 2026/11/26 10:00:00;\n  binding state {state};\n  next binding state free;\n  rewind binding state free;\n  hardware ethernet {mac};\n}}\n"
+        )
+    }
+
+    #[test]
+    fn periodic_rewrite_keeps_the_newest_record_of_each_lease_and_no_expiry() {
+        let dir = std::env::temp_dir().join(format!("dhcpd-periodic-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("dhcpd.leases");
+        let out = dhcpd_conf::parse_config(
+            "dhcpd.conf",
+            &mut dhcpd_conf::MemLoader::single("dhcpd.conf", CONF),
+            dhcpd_conf::ParseOptions::default(),
+        );
+        assert!(!out.has_errors());
+        // A journal: the same lease committed three times, another once; the second lease
+        // ended long ago but the running server has not expired it yet.
+        let mut journal = String::new();
+        for h in ["11", "12", "13"] {
+            journal.push_str(&lease(
+                "198.51.100.10",
+                "active",
+                &format!("4 2036/11/26 {h}:00:00"),
+                "00:00:5e:00:53:01",
+            ));
+        }
+        journal.push_str(&lease(
+            "198.51.100.11",
+            "active",
+            "4 2026/11/26 11:00:00",
+            "00:00:5e:00:53:02",
+        ));
+        std::fs::write(&path, &journal).expect("write");
+        let mut p = Periodic {
+            layout: Layout::from_config(&out.config),
+            path: path.clone(),
+        };
+        let now = 1_900_000_000; // 2030, after the second lease's end
+        let (mut file, log) = p.rewrite(now).expect("rewrite");
+        assert_eq!(log, vec!["Wrote 2 leases to leases file.".to_string()]);
+        let new = std::fs::read_to_string(&path).expect("new");
+        assert_eq!(new.matches("lease 198.51.100.10 {").count(), 1);
+        assert!(new.contains("2036/11/26 13:00:00;"), "{new}");
+        assert!(!new.contains("2036/11/26 11:00:00"));
+        // Not expired by the rewrite: that is the engine's job (and journal's record).
+        let l11 = &new[new.find("lease 198.51.100.11 {").expect("kept")..];
+        assert!(l11.contains("binding state active;"), "{l11}");
+        assert!(new.starts_with("# The format of this file is documented"));
+        assert_eq!(
+            std::fs::read_to_string(dir.join("dhcpd.leases~")).expect("backup"),
+            journal
+        );
+        // The returned file appends to the new one.
+        file.append(b"# appended\n").expect("append");
+        file.sync().expect("sync");
+        let after = std::fs::read_to_string(&path).expect("after");
+        assert_eq!(after, format!("{new}# appended\n"));
+        // And the start-up rewrite of the same file does expire the old lease.
+        let start = rewrite(&p.layout, "x", journal.into_bytes(), now);
+        let l11 = &start.contents[start.contents.find("lease 198.51.100.11 {").expect("kept")..];
+        assert!(l11.contains("binding state free;"), "{l11}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -19,6 +19,7 @@ use dhcpd_leases::parse::LoadOptions;
 use dhcpd_server::event_loop::{self, Exit, Io, ServedInterface};
 use dhcpd_server::failover_conn::FailoverNet;
 use dhcpd_server::journal::Journal;
+use dhcpd_server::rewrite::PeriodicRewrite;
 use dhcpd_sys::packet::PacketSocket;
 use dhcpd_sys::{iface, notify, privs, signals, syslog, udp};
 
@@ -137,6 +138,12 @@ fn host_interfaces() -> Vec<IfaceInfo> {
             })
         })
         .collect()
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
 }
 
 /// A fatal error: logged (the logger copies it to standard error during start-up, as ISC
@@ -285,6 +292,13 @@ pub fn serve(
         control,
         icmp,
         children: dhcpd_sys::spawn::Children::new(),
+        rewrite: Some(PeriodicRewrite::new(
+            unix_now(),
+            Box::new(leasefile::Periodic {
+                layout: leasefile::Layout::from_config(&out.config),
+                path: started.path.clone(),
+            }),
+        )),
     };
     notify::ready("serving");
     log::info!("Server starting service.");
@@ -310,7 +324,15 @@ pub fn serve(
                     notify::reloading(true);
                     continue;
                 }
-                reload(a, loader, &started.path, &mut engine);
+                if let Some(config) = reload(a, loader, &started.path, &mut engine) {
+                    // The hourly rewrite follows the new configuration's pools.
+                    if let Some(r) = io.rewrite.as_mut() {
+                        r.rewriter = Box::new(leasefile::Periodic {
+                            layout: leasefile::Layout::from_config(&config),
+                            path: started.path.clone(),
+                        });
+                    }
+                }
                 notify::reloading(true);
             }
             Err(e) => return fatal(err, &format!("event loop: {e}")),
@@ -319,7 +341,13 @@ pub fn serve(
 }
 
 /// SIGHUP: read the configuration again; keep serving the old one if it has any error.
-fn reload(a: &ServeArgs<'_>, loader: &mut dyn Loader, lease_path: &Path, engine: &mut Server) {
+/// Returns the new configuration when it was taken.
+fn reload(
+    a: &ServeArgs<'_>,
+    loader: &mut dyn Loader,
+    lease_path: &Path,
+    engine: &mut Server,
+) -> Option<dhcpd_conf::ast::Config> {
     log::info!("Reloading configuration {} (SIGHUP).", a.conf);
     let out = parse_config(a.conf, loader, ParseOptions::default());
     if out.has_errors() {
@@ -327,7 +355,7 @@ fn reload(a: &ServeArgs<'_>, loader: &mut dyn Loader, lease_path: &Path, engine:
             log::error!("{d}");
         }
         log::error!("Configuration file errors encountered -- keeping the running configuration");
-        return;
+        return None;
     }
     match engine_for(&out, a, lease_path) {
         Ok((new, lines)) => {
@@ -335,14 +363,18 @@ fn reload(a: &ServeArgs<'_>, loader: &mut dyn Loader, lease_path: &Path, engine:
                 log::error!(
                     "The new configuration serves other interfaces; a restart is needed for that -- keeping the running configuration"
                 );
-                return;
+                return None;
             }
             for l in lines {
                 log::info!("{l}");
             }
             *engine = new;
             log::info!("Configuration reloaded.");
+            Some(out.config)
         }
-        Err(m) => log::error!("{m} -- keeping the running configuration"),
+        Err(m) => {
+            log::error!("{m} -- keeping the running configuration");
+            None
+        }
     }
 }
