@@ -48,6 +48,16 @@ class "limited" {
   spawn with option agent.circuit-id;
   lease limit 1;
 }
+class "olpc" {
+  match if option vendor-class-identifier = "olpc";
+  one-lease-per-client true;
+  on release {
+    log (info, concat ("olpc release ", binary-to-ascii (10, 8, ".", leased-address)));
+  }
+  on commit {
+    log (info, concat ("olpc commit ", binary-to-ascii (10, 8, ".", leased-address)));
+  }
+}
 
 subnet 198.51.100.0 netmask 255.255.255.0 {
   authoritative;
@@ -454,6 +464,72 @@ fn rows() -> Vec<Row> {
                 .addr(50, ip(52))
                 .opt(60, b"short"),
         ),
+        row(
+            "one-lease-per-client: first lease",
+            Pkt::dhcp(mac(0x17, 1), Request, xid())
+                .addr(50, ip(101))
+                .opt(60, b"olpc"),
+        ),
+        row(
+            "one-lease-per-client: init-reboot into a never-used address elsewhere",
+            Pkt::dhcp(mac(0x17, 1), Request, xid())
+                .addr(50, Ipv4Addr::new(203, 0, 113, 15))
+                .opt(60, b"olpc")
+                .relayed(NEAR),
+        ),
+        row(
+            "one-lease-per-client: the first lease was kept",
+            Pkt::dhcp(mac(0x17, 2), Request, xid()).addr(50, ip(101)),
+        ),
+        row(
+            "one-lease-per-client: renewing the second lease",
+            Pkt::dhcp(mac(0x17, 1), Request, xid())
+                .addr(50, Ipv4Addr::new(203, 0, 113, 15))
+                .opt(60, b"olpc")
+                .relayed(NEAR),
+        ),
+        row(
+            "one-lease-per-client: the first address is free now",
+            Pkt::dhcp(mac(0x17, 2), Request, xid()).addr(50, ip(101)),
+        ),
+        row(
+            "one-lease-per-client: another client's first lease",
+            Pkt::dhcp(mac(0x17, 5), Request, xid())
+                .addr(50, ip(103))
+                .opt(60, b"olpc"),
+        ),
+        row(
+            "one-lease-per-client: discover elsewhere",
+            Pkt::dhcp(mac(0x17, 5), Discover, xid())
+                .addr(50, Ipv4Addr::new(203, 0, 113, 17))
+                .opt(60, b"olpc")
+                .relayed(NEAR),
+        ),
+        row(
+            "one-lease-per-client: request elsewhere",
+            sid(Pkt::dhcp(mac(0x17, 5), Request, xid())
+                .addr(50, Ipv4Addr::new(203, 0, 113, 17))
+                .opt(60, b"olpc")
+                .relayed(NEAR)),
+        ),
+        row(
+            "one-lease-per-client: that first address is free now",
+            Pkt::dhcp(mac(0x17, 6), Request, xid()).addr(50, ip(103)),
+        ),
+        row(
+            "two leases allowed: first lease",
+            Pkt::dhcp(mac(0x17, 3), Request, xid()).addr(50, ip(102)),
+        ),
+        row(
+            "two leases allowed: a lease on another subnet",
+            Pkt::dhcp(mac(0x17, 3), Request, xid())
+                .addr(50, Ipv4Addr::new(203, 0, 113, 16))
+                .relayed(NEAR),
+        ),
+        row(
+            "two leases allowed: the first address is still taken",
+            Pkt::dhcp(mac(0x17, 4), Request, xid()).addr(50, ip(102)),
+        ),
     ]
 }
 
@@ -583,6 +659,9 @@ fn run_all(
         out.push(replies.iter().map(seen).collect());
     }
     let log = run.log();
+    if std::env::var("DIFF_DEBUG").is_ok() {
+        eprintln!("--- {} log ---\n{log}", program.display());
+    }
     lab.stop(run.pid);
     (out, when, log)
 }
@@ -619,7 +698,7 @@ fn ours_answers_scripted_clients_as_isc_does() {
         "203.0.113.1/25".into(),
         "203.0.113.129/25".into(),
     ];
-    for d in (9..=11).chain([30]).chain(50..=74) {
+    for d in (9..=11).chain([30]).chain(50..=74).chain(100..=109) {
         addrs.push(format!("198.51.100.{d}/32"));
     }
     let refs: Vec<&str> = addrs.iter().map(String::as_str).collect();

@@ -1289,7 +1289,6 @@ impl Server {
         }
         let shared = packet_net.unwrap_or(0);
         if let Some((addr, subnet)) = fixed {
-            self.log(Level::Info, msg);
             let at = Place {
                 shared,
                 subnet: Some(subnet),
@@ -1297,7 +1296,7 @@ impl Server {
                 host,
                 classes: &classes,
             };
-            self.ack(req, iface, &c, addr, &at, now);
+            self.ack(req, iface, &c, addr, &at, msg, now);
             return;
         }
         if lease_addr.is_none() && ours {
@@ -1313,7 +1312,6 @@ impl Server {
                 if !self.bill(req, addr, false, &msg, now) {
                     return;
                 }
-                self.log(Level::Info, msg);
                 let at = Place {
                     shared,
                     subnet: Some(subnet),
@@ -1321,12 +1319,16 @@ impl Server {
                     host,
                     classes: &classes,
                 };
-                self.ack(req, iface, &c, addr, &at, now);
+                self.ack(req, iface, &c, addr, &at, msg, now);
             }
             None => self.log(Level::Info, format!("{msg}: unknown lease {cip}.")),
         }
     }
 
+    /// ISC's `ack_lease` for a DHCPREQUEST. `msg` is the `DHCPREQUEST for …` line, logged
+    /// where ISC logs it: after the statements run at the ACK (the releases of
+    /// `one-lease-per-client`, `on commit`), before `DHCPACK on …`.
+    #[allow(clippy::too_many_arguments)]
     fn ack(
         &mut self,
         req: &Message,
@@ -1334,6 +1336,7 @@ impl Server {
         c: &Client,
         addr: Ipv4Addr,
         at: &Place<'_>,
+        msg: String,
         now: i64,
     ) {
         let (subnet, pool) = (at.subnet, at.pool);
@@ -1341,6 +1344,11 @@ impl Server {
             .and_then(|_| self.leases.get(addr))
             .map(|e| e.lease.clone());
         let (set, effects) = self.options_and_effects(req, old.as_ref(), at, now);
+        if req.message_type() == Some(MessageType::Request)
+            && set.server_flag(&self.registry, "one-lease-per-client") == Some(true)
+        {
+            self.one_lease_per_client(old.as_ref(), addr, at, &set, req, now);
+        }
         let OnBodies {
             commit: on_commit,
             expiry: on_expiry,
@@ -1359,6 +1367,7 @@ impl Server {
         let sid = self.server_id(&set, iface);
         let Some(payload) = self.reply(req, MessageType::Ack, addr, &set, Some(t), subnet, sid)
         else {
+            self.log(Level::Info, msg);
             return;
         };
         let route = self.route(req, iface, MessageType::Ack, addr);
@@ -1376,7 +1385,6 @@ impl Server {
         let (Some(pool), Some(subnet), Some(mut lease), None) = (pool, subnet, old.clone(), reuse)
         else {
             // A fixed address, or a reused lease: nothing to record.
-            self.log(Level::Info, logline);
             let lease = old.unwrap_or_else(|| {
                 let mut l = Lease::new(addr);
                 l.starts = now;
@@ -1395,6 +1403,8 @@ impl Server {
             if let Some(body) = on_commit {
                 self.run_hook(&body, &lease, Some(req), Some(at), now);
             }
+            self.log(Level::Info, msg);
+            self.log(Level::Info, logline);
             self.actions.push_back(Action::Send(tx));
             return;
         };
@@ -1417,21 +1427,21 @@ impl Server {
             was,
         };
         self.fo_committing(pool, &mut lease, change, now); // FAILOVER hook
+        if let Some(body) = on_commit {
+            self.run_hook(&body, &lease, Some(req), Some(at), now);
+        }
         let record = dhcpd_leases::write::write_lease(&lease, now);
-        let committed = on_commit.as_ref().map(|_| lease.clone());
         self.leases.put(Entry {
             lease,
             pool,
             subnet,
         });
+        self.log(Level::Info, msg);
         self.log(Level::Info, logline);
         self.actions.push_back(Action::Commit {
             record,
             then: Some(tx),
         });
-        if let (Some(body), Some(lease)) = (on_commit, committed) {
-            self.run_hook(&body, &lease, Some(req), Some(at), now);
-        }
     }
 
     fn release(&mut self, req: &Message, iface: &Served, now: i64) {
@@ -1452,19 +1462,100 @@ impl Server {
                 if found { "" } else { "not " }
             ),
         );
-        if let (true, Some(mut e)) = (found, entry) {
-            self.run_stored_hook(&mut e.lease, true, Some(req), now);
-            e.lease.ends = now;
-            e.lease.binding_state = BindingState::Free;
-            e.lease.next_binding_state = BindingState::Free;
-            e.lease.rewind_binding_state = BindingState::Free;
-            e.lease.tstp = 0;
-            self.fo_committing(e.pool, &mut e.lease, failover::FoChange::Release, now); // FAILOVER hook
-            let record = dhcpd_leases::write::write_lease(&e.lease, now);
-            self.billed.remove(&cip);
-            self.leases.update(e);
-            self.actions
-                .push_back(Action::Commit { record, then: None });
+        if let (true, Some(e)) = (found, entry) {
+            self.release_lease(e, req, now);
+        }
+    }
+
+    /// ISC's `release_lease`: the lease's `on release` body runs, the lease becomes free
+    /// (ends now) and is committed.
+    fn release_lease(&mut self, mut e: Entry, req: &Message, now: i64) {
+        let addr = e.lease.addr;
+        self.run_stored_hook(&mut e.lease, true, Some(req), now);
+        e.lease.ends = now;
+        e.lease.binding_state = BindingState::Free;
+        e.lease.next_binding_state = BindingState::Free;
+        e.lease.rewind_binding_state = BindingState::Free;
+        e.lease.tstp = 0;
+        self.fo_committing(e.pool, &mut e.lease, failover::FoChange::Release, now); // FAILOVER hook
+        let record = dhcpd_leases::write::write_lease(&e.lease, now);
+        self.billed.remove(&addr);
+        self.leases.update(e);
+        self.actions
+            .push_back(Action::Commit { record, then: None });
+    }
+
+    /// `one-lease-per-client` (ISC's `ack_lease`, on a DHCPREQUEST, before the lease is
+    /// committed): the client's other leases that are in use (any state but free, backup,
+    /// released, expired and reset) are released. They are found by the lease's client
+    /// identifier, and by its hardware address when it has none — or when the client's host
+    /// declaration has no client identifier and `duplicates` is off. As in ISC, these are the
+    /// identifier and hardware address the lease being ACKed carries *before* the ACK: the
+    /// client's after an OFFER of it (or when it is the client's lease already), the previous
+    /// holder's — or none — when a client INIT-REBOOTs straight into an address it was never
+    /// offered. The lease of a fixed address carries its host's identifier and hardware
+    /// address, as ISC's `mockup_lease`.
+    fn one_lease_per_client(
+        &mut self,
+        old: Option<&Lease>,
+        addr: Ipv4Addr,
+        at: &Place<'_>,
+        set: &OptionSet,
+        req: &Message,
+        now: i64,
+    ) {
+        let host = at.host.and_then(|h| self.model.hosts.get(h));
+        let (uid, hw_key) = match (at.pool, host) {
+            (None, Some(h)) => (
+                h.uid.clone().unwrap_or_default(),
+                h.hardware.as_ref().map_or_else(Vec::new, hw_key_of),
+            ),
+            _ => match old {
+                Some(l) => (
+                    l.uid.clone(),
+                    l.hardware.as_ref().map_or_else(Vec::new, hw_key_of),
+                ),
+                None => (Vec::new(), Vec::new()),
+            },
+        };
+        let in_use = |e: &&Entry| {
+            e.lease.addr != addr
+                && !matches!(
+                    e.lease.binding_state,
+                    BindingState::Free
+                        | BindingState::Backup
+                        | BindingState::Released
+                        | BindingState::Expired
+                        | BindingState::Reset
+                )
+        };
+        let mut others: Vec<Ipv4Addr> = Vec::new();
+        if !uid.is_empty() {
+            others.extend(
+                self.leases
+                    .by_uid(&uid)
+                    .filter(in_use)
+                    .map(|e| e.lease.addr),
+            );
+        }
+        let no_duplicates = host.is_some_and(|h| h.uid.is_none())
+            && set.server_flag(&self.registry, "duplicates") == Some(false);
+        if (uid.is_empty() || no_duplicates) && !hw_key.is_empty() {
+            others.extend(
+                self.leases
+                    .by_hw(&hw_key)
+                    .filter(in_use)
+                    .map(|e| e.lease.addr),
+            );
+        }
+        let mut done = std::collections::HashSet::new();
+        for a in others {
+            if !done.insert(a) {
+                continue;
+            }
+            if let Some(e) = self.leases.get(a).cloned() {
+                self.release_lease(e, req, now);
+            }
         }
     }
 
@@ -1797,6 +1888,13 @@ impl Server {
 }
 
 /// The ICMP identifier of a ping to `addr` (ISC folds the address into the id).
+/// A hardware address as the lease table keys it: type byte, then the address.
+fn hw_key_of(hw: &HardwareAddr) -> Vec<u8> {
+    let mut k = vec![hw.htype];
+    k.extend_from_slice(&hw.addr);
+    k
+}
+
 fn ping_id(addr: Ipv4Addr) -> u16 {
     let v = u32::from(addr);
     (v ^ (v >> 16)) as u16
