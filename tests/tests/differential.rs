@@ -108,6 +108,14 @@ host byid {
   option dhcp-client-identifier "client-3";
   fixed-address 198.51.100.10;
 }
+host by-circuit {
+  host-identifier option agent.circuit-id "port-7";
+  fixed-address 203.0.113.5;
+  option host-name "by-circuit";
+}
+host by-circuit-dynamic {
+  host-identifier option agent.circuit-id "port-8";
+}
 host boot1 {
   hardware ethernet 02:00:00:00:20:04;
   fixed-address 198.51.100.11;
@@ -515,6 +523,32 @@ fn rows() -> Vec<Row> {
         row(
             "one-lease-per-client: that first address is free now",
             Pkt::dhcp(mac(0x17, 6), Request, xid()).addr(50, ip(103)),
+        ),
+        row(
+            "host-identifier agent.circuit-id: discover",
+            Pkt::dhcp(mac(0x18, 1), Discover, xid())
+                .relayed(NEAR)
+                .opt(55, &[1, 3, 12])
+                .opt(82, &[1, 6, b'p', b'o', b'r', b't', b'-', b'7']),
+        ),
+        row(
+            "host-identifier agent.circuit-id: request",
+            sid(Pkt::dhcp(mac(0x18, 1), Request, xid())
+                .addr(50, Ipv4Addr::new(203, 0, 113, 5))
+                .relayed(NEAR)
+                .opt(55, &[1, 3, 12])
+                .opt(82, &[1, 6, b'p', b'o', b'r', b't', b'-', b'7'])),
+        ),
+        row(
+            "host-identifier: another circuit is not that host",
+            Pkt::dhcp(mac(0x18, 2), Discover, xid())
+                .relayed(NEAR)
+                .opt(82, &[1, 6, b'p', b'o', b'r', b't', b'-', b'9']),
+        ),
+        row(
+            "host-identifier: a known client without fixed address (known-clients pool)",
+            Pkt::dhcp(mac(0x18, 3), Discover, xid())
+                .opt(82, &[1, 6, b'p', b'o', b'r', b't', b'-', b'8']),
         ),
         row(
             "two leases allowed: first lease",

@@ -153,6 +153,8 @@ fn secs(t: SystemTime) -> i64 {
 /// The engine.
 #[derive(Debug)]
 pub struct Server {
+    /// `host-identifier option` lookups, as ISC's `host_id_info` list (see [`HostIdInfo`]).
+    host_ids: Vec<HostIdInfo>,
     model: Model,
     registry: Registry,
     leases: LeaseTable,
@@ -293,9 +295,11 @@ impl Server {
         }
         log.push("Sending on   Socket/fallback/fallback-net".to_string());
         let leases = LeaseTable::new(&model);
+        let host_ids = host_id_info(&model, &registry);
         Ok((
             Server {
                 model,
+                host_ids,
                 registry,
                 leases,
                 served,
@@ -375,6 +379,37 @@ impl Server {
             .hosts
             .iter()
             .position(|h| h.hardware.as_ref() == Some(&c.hw))
+    }
+
+    /// ISC's `find_hosts_by_option`: the host whose `host-identifier option` value the
+    /// packet carries (options of encapsulated spaces such as `agent.*` included), trying the
+    /// options newest first. ISC uses it for DISCOVER and REQUEST when neither the client
+    /// identifier nor the hardware address found a host.
+    fn host_by_identifier(&self, req: &Message, now: i64) -> Option<usize> {
+        if self.host_ids.is_empty() {
+            return None;
+        }
+        let ctx = EvalCtx {
+            now,
+            model: &self.model,
+            registry: &self.registry,
+            packet: Some(req),
+            lease: None,
+            host: None,
+            classes: &[],
+        };
+        let mut env = crate::eval::Env::new();
+        let mut effects = Vec::new();
+        let mut m = crate::eval::Machine {
+            ctx: &ctx,
+            env: &mut env,
+            out: None,
+            effects: &mut effects,
+        };
+        self.host_ids.iter().find_map(|e| {
+            let got = m.data(&dhcpd_conf::exec::Expr::Option(e.option.clone()))?;
+            e.values.iter().find(|(v, _)| *v == got).map(|&(_, h)| h)
+        })
     }
 
     /// A host's fixed address on a shared network.
@@ -922,7 +957,9 @@ impl Server {
             );
             return;
         };
-        let host = self.host_for(&c);
+        let host = self
+            .host_for(&c)
+            .or_else(|| self.host_by_identifier(req, now));
         let classes = self.classes_of(req, now);
         // A host's fixed address on this network comes first.
         if let Some((addr, subnet)) = host.and_then(|h| self.fixed_address(h, shared)) {
@@ -1223,7 +1260,9 @@ impl Server {
         let cip = c.requested.unwrap_or(req.ciaddr);
         let subnet = self.model.subnet_for(cip);
         let packet_net = self.locate(iface, req);
-        let host = self.host_for(&c);
+        let host = self
+            .host_for(&c)
+            .or_else(|| self.host_by_identifier(req, now));
         let classes = self.classes_of(req, now);
         let cip_net = subnet.map(|s| self.model.subnets[s].shared);
         let fixed = match (host, cip_net) {
@@ -1888,6 +1927,56 @@ impl Server {
 }
 
 /// The ICMP identifier of a ping to `addr` (ISC folds the address into the id).
+/// One entry of ISC's `host_id_info` list: the hosts identified by one option (ISC keys the
+/// entries by option code and relay count, the first host's option naming the entry), with
+/// each value's first host.
+#[derive(Debug, Clone)]
+struct HostIdInfo {
+    option: dhcpd_conf::options::OptionName,
+    values: Vec<(Vec<u8>, usize)>,
+}
+
+/// ISC's `enter_host` for the host identifiers: entries newest first, a value's first host
+/// kept. A `v6relopt` count other than 0 never matches a DHCPv4 packet, so those are left out.
+fn host_id_info(model: &Model, registry: &Registry) -> Vec<HostIdInfo> {
+    let mut list: Vec<HostIdInfo> = Vec::new();
+    for (h, host) in model.hosts.iter().enumerate() {
+        let Some(id) = &host.identifier else { continue };
+        if id.relays.is_some_and(|r| r != 0) {
+            continue;
+        }
+        let def = registry
+            .lookup_name(&id.option.space, &id.option.name)
+            .or_else(|| registry.lookup_code(&id.option.space, id.option.code));
+        let Some(def) = def else { continue };
+        let value = match &id.value {
+            dhcpd_conf::options::OptionValue::Values(groups) => {
+                crate::scope::encode_values(def.format(), groups)
+            }
+            other => crate::scope::constant_value(other),
+        };
+        let Some(value) = value else { continue };
+        let code = def.code();
+        let entry = match list.iter().position(|e| e.option.code == code) {
+            Some(i) => i,
+            None => {
+                list.insert(
+                    0,
+                    HostIdInfo {
+                        option: id.option.clone(),
+                        values: Vec::new(),
+                    },
+                );
+                0
+            }
+        };
+        if !list[entry].values.iter().any(|(v, _)| *v == value) {
+            list[entry].values.push((value, h));
+        }
+    }
+    list
+}
+
 /// A hardware address as the lease table keys it: type byte, then the address.
 fn hw_key_of(hw: &HardwareAddr) -> Vec<u8> {
     let mut k = vec![hw.htype];
