@@ -88,6 +88,9 @@ subnet 203.0.113.0 netmask 255.255.255.128 {
   authoritative;
   option routers 203.0.113.1;
   range 203.0.113.10 203.0.113.20;
+  if option agent.circuit-id = "stash-1" {
+    option domain-name "stashed.lab.example";
+  }
 }
 
 subnet 203.0.113.128 netmask 255.255.255.128 {
@@ -551,6 +554,32 @@ fn rows() -> Vec<Row> {
                 .opt(82, &[1, 6, b'p', b'o', b'r', b't', b'-', b'8']),
         ),
         row(
+            "stash-agent-options: relayed discover with option 82",
+            Pkt::dhcp(mac(0x19, 1), Discover, xid())
+                .addr(50, Ipv4Addr::new(203, 0, 113, 18))
+                .relayed(NEAR)
+                .opt(82, &[1, 7, b's', b't', b'a', b's', b'h', b'-', b'1']),
+        ),
+        row(
+            "stash-agent-options: relayed request with option 82",
+            sid(Pkt::dhcp(mac(0x19, 1), Request, xid())
+                .addr(50, Ipv4Addr::new(203, 0, 113, 18))
+                .relayed(NEAR)
+                .opt(82, &[1, 7, b's', b't', b'a', b's', b'h', b'-', b'1'])),
+        ),
+        Row {
+            name: "stash-agent-options: unicast renewal without option 82",
+            pkt: Pkt::dhcp(mac(0x19, 1), Request, xid()).ciaddr(Ipv4Addr::new(203, 0, 113, 18)),
+            unicast: true,
+            delay_ms: 0,
+        },
+        Row {
+            name: "stash-agent-options: another client renewing that address gets nothing stashed",
+            pkt: Pkt::dhcp(mac(0x19, 2), Request, xid()).ciaddr(Ipv4Addr::new(203, 0, 113, 18)),
+            unicast: true,
+            delay_ms: 0,
+        },
+        row(
             "two leases allowed: first lease",
             Pkt::dhcp(mac(0x17, 3), Request, xid()).addr(50, ip(102)),
         ),
@@ -792,6 +821,33 @@ fn ours_answers_scripted_clients_as_isc_does() {
         );
     }
     println!("{table}");
+    // Rows whose point is an option ISC sends (or does not): check ISC's reply, so that the
+    // row tests what its name says.
+    let expect: [(&str, u8, Option<&[u8]>); 3] = [
+        (
+            "stash-agent-options: unicast renewal without option 82",
+            15,
+            Some(b"stashed.lab.example"),
+        ),
+        (
+            "stash-agent-options: unicast renewal without option 82",
+            82,
+            None,
+        ),
+        (
+            "stash-agent-options: relayed request with option 82",
+            15,
+            Some(b"stashed.lab.example"),
+        ),
+    ];
+    for (name, code, want) in expect {
+        let i = names.iter().position(|n| *n == name).expect("row");
+        let got = theirs[i]
+            .first()
+            .and_then(|r| r.options.iter().find(|o| o.0 == code))
+            .map(|o| o.1.as_slice());
+        assert_eq!(got, want, "ISC's reply to row {name:?}, option {code}");
+    }
     println!(
         "{} rows, {} identical, {differing} different ({} accepted in docs/compatibility.md)",
         names.len(),

@@ -172,6 +172,9 @@ pub struct Server {
     billed: HashMap<Ipv4Addr, Member>,
     /// DHCPINFORMs refused as not authoritative (ISC explains why on the first of every 101).
     inform_warnings: u32,
+    /// The packet being handled carries relay agent options stashed on its lease: they are
+    /// not echoed and not stashed again (ISC's `agent_options_stashed`).
+    agent_stashed: bool,
 }
 
 /// The `on` bodies the scope statements left in force for a lease being acknowledged.
@@ -310,6 +313,7 @@ impl Server {
                 clock: UNIX_EPOCH,
                 billed: HashMap::new(),
                 inform_warnings: 0,
+                agent_stashed: false,
             },
             log,
         ))
@@ -825,7 +829,7 @@ impl Server {
                 push(&mut options, code, v.to_vec());
             }
         }
-        if let Some(agent) = req.option(82) {
+        if let Some(agent) = req.option(82).filter(|_| !self.agent_stashed) {
             push(&mut options, 82, agent);
         }
         let prl = req.option(55);
@@ -1254,7 +1258,50 @@ impl Server {
         }));
     }
 
-    fn request(&mut self, req: &Message, iface: &Served, now: i64) {
+    /// ISC's use of the relay agent options stashed on a lease: a DHCPREQUEST with `ciaddr`,
+    /// no `giaddr` and no option 82, for a lease that has agent options, has not ended, and
+    /// belongs to this client (its client identifier if the lease has one, else its hardware
+    /// address), is handled as if it carried them. Returns that packet.
+    fn stashed_agent_options(&self, req: &Message, now: i64) -> Option<Message> {
+        if req.ciaddr == Ipv4Addr::UNSPECIFIED
+            || req.giaddr != Ipv4Addr::UNSPECIFIED
+            || req.option(82).is_some()
+        {
+            return None;
+        }
+        let l = &self.leases.get(req.ciaddr)?.lease;
+        if l.agent_options.is_empty() || l.ends < now {
+            return None;
+        }
+        if !l.uid.is_empty() {
+            if req.option(61).as_deref() != Some(l.uid.as_slice()) {
+                return None;
+            }
+        } else {
+            let hlen = usize::from(req.hlen);
+            let hw = l.hardware.as_ref()?;
+            if hw.htype != req.htype || req.chaddr.get(..hlen) != Some(hw.addr.as_slice()) {
+                return None;
+            }
+        }
+        let mut agent = Vec::new();
+        for o in &l.agent_options {
+            let len = u8::try_from(o.data.len()).ok()?;
+            agent.push(o.code);
+            agent.push(len);
+            agent.extend_from_slice(&o.data);
+        }
+        let list = req.option_list()?;
+        let mut m = req.clone();
+        m.vendor = dhcpd_wire::message::Vendor::Options(dhcpd_wire::message::OptionList::with_end(
+            list.options()
+                .cloned()
+                .chain(dhcpd_wire::message::RawOption::new(82, agent).ok()),
+        ));
+        Some(m)
+    }
+
+    fn request(&mut self, req: &Message, iface: &Served, classes: Vec<usize>, now: i64) {
         let c = Client::of(req);
         let have_requested = c.requested.is_some();
         let cip = c.requested.unwrap_or(req.ciaddr);
@@ -1263,7 +1310,6 @@ impl Server {
         let host = self
             .host_for(&c)
             .or_else(|| self.host_by_identifier(req, now));
-        let classes = self.classes_of(req, now);
         let cip_net = subnet.map(|s| self.model.subnets[s].shared);
         let fixed = match (host, cip_net) {
             (Some(h), Some(net)) => self.fixed_address(h, net).filter(|(a, _)| *a == cip),
@@ -1460,6 +1506,16 @@ impl Server {
         lease.client_hostname = c.hostname.clone();
         lease.on_expiry = on_expiry;
         lease.on_release = on_release;
+        // Relay agent options: the lease keeps those it has, or takes the packet's
+        // (`stash-agent-options`, on unless set false, as in ISC), unless they came from
+        // the lease in the first place.
+        if !self.agent_stashed
+            && set.server_flag(&self.registry, "stash-agent-options") != Some(false)
+        {
+            if let Some(agent) = req.option(82).and_then(|v| agent_sub_options(&v)) {
+                lease.agent_options = agent;
+            }
+        }
         let change = failover::FoChange::Ack {
             desired,
             given: t,
@@ -1511,6 +1567,7 @@ impl Server {
     fn release_lease(&mut self, mut e: Entry, req: &Message, now: i64) {
         let addr = e.lease.addr;
         self.run_stored_hook(&mut e.lease, true, Some(req), now);
+        e.lease.agent_options.clear();
         e.lease.ends = now;
         e.lease.binding_state = BindingState::Free;
         e.lease.next_binding_state = BindingState::Free;
@@ -1913,6 +1970,8 @@ impl Server {
                 continue;
             };
             self.run_stored_hook(&mut e.lease, false, None, now);
+            // ISC's make_binding_state_transition drops the stashed relay agent options.
+            e.lease.agent_options.clear();
             e.lease.binding_state = BindingState::Free;
             e.lease.next_binding_state = BindingState::Free;
             e.lease.rewind_binding_state = BindingState::Free;
@@ -1926,7 +1985,6 @@ impl Server {
     }
 }
 
-/// The ICMP identifier of a ping to `addr` (ISC folds the address into the id).
 /// One entry of ISC's `host_id_info` list: the hosts identified by one option (ISC keys the
 /// entries by option code and relay count, the first host's option naming the entry), with
 /// each value's first host.
@@ -1977,6 +2035,22 @@ fn host_id_info(model: &Model, registry: &Registry) -> Vec<HostIdInfo> {
     list
 }
 
+/// The sub-options of a relay agent information option (`None` when they do not parse).
+fn agent_sub_options(v: &[u8]) -> Option<Vec<dhcpd_leases::AgentOption>> {
+    let mut out = Vec::new();
+    let mut rest = v;
+    while let [code, len, tail @ ..] = rest {
+        let n = usize::from(*len);
+        let data = tail.get(..n)?;
+        out.push(dhcpd_leases::AgentOption {
+            code: *code,
+            data: data.to_vec(),
+        });
+        rest = &tail[n..];
+    }
+    rest.is_empty().then_some(out)
+}
+
 /// A hardware address as the lease table keys it: type byte, then the address.
 fn hw_key_of(hw: &HardwareAddr) -> Vec<u8> {
     let mut k = vec![hw.htype];
@@ -1984,6 +2058,7 @@ fn hw_key_of(hw: &HardwareAddr) -> Vec<u8> {
     k
 }
 
+/// The ICMP identifier of a ping to `addr` (ISC folds the address into the id).
 fn ping_id(addr: Ipv4Addr) -> u16 {
     let v = u32::from(addr);
     (v ^ (v >> 16)) as u16
@@ -2024,7 +2099,16 @@ impl Engine for Server {
         };
         match msg.message_type() {
             Some(MessageType::Discover) => self.discover(&msg, &iface, now),
-            Some(MessageType::Request) => self.request(&msg, &iface, now),
+            Some(MessageType::Request) => {
+                // A renewing client's packet without relay agent options takes those stashed
+                // on its lease (ISC's `dhcp()`); classification has already seen the packet
+                // as it came.
+                let classes = self.classes_of(&msg, now);
+                let stashed = self.stashed_agent_options(&msg, now);
+                self.agent_stashed = stashed.is_some();
+                self.request(stashed.as_ref().unwrap_or(&msg), &iface, classes, now);
+                self.agent_stashed = false;
+            }
             Some(MessageType::Release) => self.release(&msg, &iface, now),
             Some(MessageType::Decline) => self.decline(&msg, &iface, now),
             Some(MessageType::Inform) => self.inform(&msg, &iface, now, rx.src_ip),
