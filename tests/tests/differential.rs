@@ -37,11 +37,16 @@ option domain-name-servers 198.51.100.53;
 class "vendor-a" {
   match if substring (option vendor-class-identifier, 0, 7) = "vendorA";
   option domain-name "a.lab.example";
+  set seen-as = "vendor-a";
 }
 class "short" {
   match if option vendor-class-identifier = "short";
   default-lease-time 2;
   min-lease-time 2;
+  on expiry {
+    set lapsed = "yes";
+    unset vendor-class-identifier;
+  }
 }
 class "limited" {
   match if substring (option vendor-class-identifier, 0, 7) = "limited";
@@ -51,11 +56,15 @@ class "limited" {
 class "olpc" {
   match if option vendor-class-identifier = "olpc";
   one-lease-per-client true;
+  set doomed = "x";
   on release {
     log (info, concat ("olpc release ", binary-to-ascii (10, 8, ".", leased-address)));
   }
   on commit {
     log (info, concat ("olpc commit ", binary-to-ascii (10, 8, ".", leased-address)));
+    set olpc-committed = binary-to-ascii (10, 8, ".", leased-address);
+    set commits = "one";
+    unset doomed;
   }
 }
 
@@ -691,7 +700,7 @@ fn run_all(
     srv_mac: &str,
     program: &std::path::Path,
     dir: &std::path::Path,
-) -> (Vec<Vec<Seen>>, Vec<f64>, String) {
+) -> (Vec<Vec<Seen>>, Vec<f64>, String, String) {
     let run = start_server(lab, srv, program, dir, CONF, &["eth0"], &[]);
     let mut out = Vec::new();
     let mut when = Vec::new();
@@ -722,11 +731,34 @@ fn run_all(
         out.push(replies.iter().map(seen).collect());
     }
     let log = run.log();
+    let leases = run.leases();
     if std::env::var("DIFF_DEBUG").is_ok() {
         eprintln!("--- {} log ---\n{log}", program.display());
     }
     lab.stop(run.pid);
-    (out, when, log)
+    (out, when, log, leases)
+}
+
+/// The variables (`set` lines) of each lease's last record in a lease file.
+fn lease_variables(text: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut current: Option<(String, Vec<String>)> = None;
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("lease ") {
+            let addr = rest.trim_end_matches(" {").to_string();
+            current = Some((addr, Vec::new()));
+        } else if line.starts_with('}') {
+            if let Some((a, v)) = current.take() {
+                out.insert(a, v);
+            }
+        } else if let Some((_, v)) = current.as_mut() {
+            let t = line.trim();
+            if t.starts_with("set ") {
+                v.push(t.to_string());
+            }
+        }
+    }
+    out
 }
 
 /// Rows docs/compatibility.md accepts as different, with the reason.
@@ -781,8 +813,9 @@ fn ours_answers_scripted_clients_as_isc_does() {
 
     let d_isc = TempDir::new("diff-isc").expect("tmp");
     let d_ours = TempDir::new("diff-ours").expect("tmp");
-    let (theirs, t_isc, log_isc) = run_all(&mut lab, &srv, &cli, &srv_mac, &isc, d_isc.path());
-    let (ours, t_ours, log_ours) =
+    let (theirs, t_isc, log_isc, leases_isc) =
+        run_all(&mut lab, &srv, &cli, &srv_mac, &isc, d_isc.path());
+    let (ours, t_ours, log_ours, leases_ours) =
         run_all(&mut lab, &srv, &cli, &srv_mac, &our_dhcpd(), d_ours.path());
 
     let ok_list = accepted();
@@ -882,6 +915,27 @@ fn ours_answers_scripted_clients_as_isc_does() {
     } else {
         println!("log lines: {} identical to ISC's", li.len());
     }
+    // The lease variables written to the lease file (`set` of the scopes, of `on commit`,
+    // the client's vendor class), lease by lease.
+    let (vi, vo) = (lease_variables(&leases_isc), lease_variables(&leases_ours));
+    let with_vars = vi.values().filter(|v| !v.is_empty()).count();
+    if std::env::var("DIFF_DEBUG").is_ok() {
+        eprintln!("ISC's lease variables: {vi:#?}");
+    }
+    if vi != vo {
+        for a in vi.keys().chain(vo.keys()) {
+            if vi.get(a) != vo.get(a) {
+                failures.push(format!(
+                    "lease {a}: variables differ:\n  ISC:  {:?}\n  ours: {:?}",
+                    vi.get(a),
+                    vo.get(a)
+                ));
+            }
+        }
+    } else {
+        println!("lease variables: identical to ISC's ({with_vars} leases with variables)");
+    }
+    assert!(with_vars >= 3, "ISC wrote too few variables:\n{leases_isc}");
     assert!(
         failures.is_empty(),
         "{table}\n{}\n--- ISC log ---\n{log_isc}\n--- our log ---\n{log_ours}",

@@ -659,6 +659,9 @@ impl Server {
 
     /// Runs a stored `on` body with `lease` in context and turns what it asks for into
     /// actions: `log` lines (ISC's priority) and `execute` commands.
+    /// Returns the body's `set`/`unset` effects, in order, for the caller to apply to the
+    /// lease's bindings ([`apply_bindings`]).
+    #[must_use]
     fn run_hook(
         &mut self,
         body: &[Executable],
@@ -666,7 +669,7 @@ impl Server {
         packet: Option<&Message>,
         at: Option<&Place<'_>>,
         now: i64,
-    ) {
+    ) -> Vec<Effect> {
         let ctx = EvalCtx {
             now,
             model: &self.model,
@@ -679,8 +682,10 @@ impl Server {
         let mut scratch = OptionSet::default();
         let mut effects = Vec::new();
         execute(&ctx, body, &mut scratch, &mut effects);
+        let mut bindings = Vec::new();
         for e in effects {
             match e {
+                e @ (Effect::Set(..) | Effect::Bind { .. } | Effect::Unset(_)) => bindings.push(e),
                 Effect::Log(p, text) => {
                     let level = match p.as_str() {
                         "fatal" | "error" => Level::Error,
@@ -706,6 +711,7 @@ impl Server {
                 _ => {}
             }
         }
+        bindings
     }
 
     /// Runs and forgets the `on expiry` (or, with `release`, `on release`) statements stored
@@ -727,7 +733,8 @@ impl Server {
         };
         if let Some(b) = body {
             let snapshot = lease.clone();
-            self.run_hook(&b.stmts, &snapshot, packet, None, now);
+            let set = self.run_hook(&b.stmts, &snapshot, packet, None, now);
+            apply_bindings(&mut lease.bindings, &set);
         }
     }
 
@@ -1486,7 +1493,9 @@ impl Server {
                 self.leases.update(e);
             }
             if let Some(body) = on_commit {
-                self.run_hook(&body, &lease, Some(req), Some(at), now);
+                // Not written: a fixed address has no lease record, a reused lease is not
+                // rewritten (as in ISC).
+                let _ = self.run_hook(&body, &lease, Some(req), Some(at), now);
             }
             self.log(Level::Info, msg);
             self.log(Level::Info, logline);
@@ -1522,8 +1531,19 @@ impl Server {
             was,
         };
         self.fo_committing(pool, &mut lease, change, now); // FAILOVER hook
+        // The lease's variables (ISC's `lease->scope`): `set`/`unset` of the scopes run for
+        // this ACK, the client's vendor class (ISC keeps it for DHCPLEASEQUERY), then
+        // whatever `on commit` sets.
+        apply_bindings(&mut lease.bindings, &effects);
+        if let Some(vci) = req.option(60).filter(|v| !v.is_empty()) {
+            apply_bindings(
+                &mut lease.bindings,
+                &[Effect::Set("vendor-class-identifier".to_string(), vci)],
+            );
+        }
         if let Some(body) = on_commit {
-            self.run_hook(&body, &lease, Some(req), Some(at), now);
+            let set = self.run_hook(&body, &lease, Some(req), Some(at), now);
+            apply_bindings(&mut lease.bindings, &set);
         }
         let record = dhcpd_leases::write::write_lease(&lease, now);
         self.leases.put(Entry {
@@ -1568,6 +1588,8 @@ impl Server {
         let addr = e.lease.addr;
         self.run_stored_hook(&mut e.lease, true, Some(req), now);
         e.lease.agent_options.clear();
+        // ISC's release_lease blows away the lease's variables.
+        e.lease.bindings.clear();
         e.lease.ends = now;
         e.lease.binding_state = BindingState::Free;
         e.lease.next_binding_state = BindingState::Free;
@@ -2033,6 +2055,38 @@ fn host_id_info(model: &Model, registry: &Registry) -> Vec<HostIdInfo> {
         }
     }
     list
+}
+
+/// Applies `set`/`unset` effects to a lease's variables as ISC's binding scope takes them: a
+/// variable already bound (names compared without case) keeps its place and takes the new
+/// value, a new one goes first (ISC's list, written newest first). `unset` removes the
+/// variable (ISC keeps it without a value, which its writer skips).
+fn apply_bindings(bindings: &mut Vec<dhcpd_leases::Binding>, effects: &[Effect]) {
+    for e in effects {
+        let (name, value) = match e {
+            Effect::Set(n, v) => (n, Some(dhcpd_leases::BindingValue::Data(v.clone()))),
+            Effect::Bind { name, value } => (name, Some(value.clone())),
+            Effect::Unset(n) => (n, None),
+            _ => continue,
+        };
+        let at = bindings
+            .iter()
+            .position(|b| b.name.eq_ignore_ascii_case(name));
+        match (at, value) {
+            (Some(i), Some(v)) => bindings[i].value = v,
+            (None, Some(v)) => bindings.insert(
+                0,
+                dhcpd_leases::Binding {
+                    name: name.clone(),
+                    value: v,
+                },
+            ),
+            (Some(i), None) => {
+                bindings.remove(i);
+            }
+            (None, None) => {}
+        }
+    }
 }
 
 /// The sub-options of a relay agent information option (`None` when they do not parse).
