@@ -659,8 +659,10 @@ impl Server {
 
     /// Runs a stored `on` body with `lease` in context and turns what it asks for into
     /// actions: `log` lines (ISC's priority) and `execute` commands.
-    /// Returns the body's `set`/`unset` effects, in order, for the caller to apply to the
-    /// lease's bindings ([`apply_bindings`]).
+    /// Runs a stored `on` body with `lease` in context and turns what it asks for into
+    /// actions: `log` lines (ISC's priority) and `execute` commands. Returns the body's
+    /// `set`/`unset` effects, in order, for the caller to apply to the lease's bindings
+    /// ([`apply_bindings`]).
     #[must_use]
     fn run_hook(
         &mut self,
@@ -679,43 +681,11 @@ impl Server {
             host: at.and_then(|p| p.host).map(|h| &self.model.hosts[h]),
             classes: at.map_or(&[], |p| p.classes),
         };
-        let mut scratch = OptionSet::default();
-        let mut effects = Vec::new();
-        execute(&ctx, body, &mut scratch, &mut effects);
-        let mut bindings = Vec::new();
-        for e in effects {
-            match e {
-                e @ (Effect::Set(..) | Effect::Bind { .. } | Effect::Unset(_)) => bindings.push(e),
-                Effect::Log(p, text) => {
-                    let level = match p.as_str() {
-                        "fatal" | "error" => Level::Error,
-                        "info" => Level::Info,
-                        _ => Level::Debug,
-                    };
-                    self.actions.push_back(Action::Log(level, text));
-                }
-                Effect::Execute { command, args } => {
-                    // ISC's debug trace of the argument vector.
-                    let argv = std::iter::once(&command).chain(&args);
-                    for (i, a) in argv.enumerate() {
-                        self.actions.push_back(Action::Log(
-                            Level::Debug,
-                            format!(
-                                "execute_statement argv[{i}] = {}",
-                                String::from_utf8_lossy(a)
-                            ),
-                        ));
-                    }
-                    self.actions.push_back(Action::Execute { command, args });
-                }
-                _ => {}
-            }
-        }
+        let (actions, bindings) = hook_actions(&ctx, body);
+        self.actions.extend(actions);
         bindings
     }
 
-    /// Runs and forgets the `on expiry` (or, with `release`, `on release`) statements stored
-    /// on `lease` (ISC drops both once either event happened).
     fn run_stored_hook(
         &mut self,
         lease: &mut Lease,
@@ -2103,6 +2073,81 @@ fn agent_sub_options(v: &[u8]) -> Option<Vec<dhcpd_leases::AgentOption>> {
         rest = &tail[n..];
     }
     rest.is_empty().then_some(out)
+}
+
+/// Runs an `on` body in `ctx`: its `log` lines (ISC's priority) and `execute` commands (with
+/// ISC's debug trace of the argument vector) as actions, and its `set`/`unset` effects.
+fn hook_actions(ctx: &EvalCtx<'_>, body: &[Executable]) -> (Vec<Action>, Vec<Effect>) {
+    let mut scratch = OptionSet::default();
+    let mut effects = Vec::new();
+    execute(ctx, body, &mut scratch, &mut effects);
+    let (mut actions, mut bindings) = (Vec::new(), Vec::new());
+    for e in effects {
+        match e {
+            e @ (Effect::Set(..) | Effect::Bind { .. } | Effect::Unset(_)) => bindings.push(e),
+            Effect::Log(p, text) => {
+                let level = match p.as_str() {
+                    "fatal" | "error" => Level::Error,
+                    "info" => Level::Info,
+                    _ => Level::Debug,
+                };
+                actions.push(Action::Log(level, text));
+            }
+            Effect::Execute { command, args } => {
+                let argv = std::iter::once(&command).chain(&args);
+                for (i, a) in argv.enumerate() {
+                    actions.push(Action::Log(
+                        Level::Debug,
+                        format!(
+                            "execute_statement argv[{i}] = {}",
+                            String::from_utf8_lossy(a)
+                        ),
+                    ));
+                }
+                actions.push(Action::Execute { command, args });
+            }
+            _ => {}
+        }
+    }
+    (actions, bindings)
+}
+
+/// ISC's `make_binding_state_transition` hooks for a lease outside the running engine (the
+/// start-up expiry of the lease file): when `release` is false the lease's `on expiry` body
+/// runs, else its `on release` body (or `on expiry` when the two were written as one);
+/// both are taken off the lease, its variables take the body's `set`/`unset`, and the
+/// body's `log` lines and `execute` commands come back as actions, in order.
+pub fn run_lease_hook(
+    model: &Model,
+    registry: &Registry,
+    lease: &mut Lease,
+    release: bool,
+    now: i64,
+) -> Vec<Action> {
+    let expiry = lease.on_expiry.take();
+    let on_release = std::mem::take(&mut lease.on_release);
+    let body = match (release, on_release) {
+        (false, _) => expiry,
+        (true, OnRelease::SameAsExpiry) => expiry,
+        (true, OnRelease::Own(b)) => Some(b),
+        (true, OnRelease::None) => None,
+    };
+    let Some(body) = body else {
+        return Vec::new();
+    };
+    let snapshot = lease.clone();
+    let ctx = EvalCtx {
+        now,
+        model,
+        registry,
+        packet: None,
+        lease: Some(&snapshot),
+        host: None,
+        classes: &[],
+    };
+    let (actions, bindings) = hook_actions(&ctx, &body.stmts);
+    apply_bindings(&mut lease.bindings, &bindings);
+    actions
 }
 
 /// A hardware address as the lease table keys it: type byte, then the address.

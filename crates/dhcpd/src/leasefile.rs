@@ -439,6 +439,9 @@ pub struct Rewrite {
     pub contents: String,
     /// Number of leases written.
     pub leases_written: usize,
+    /// `execute` commands of the `on expiry` / `on release` bodies run by the start-up
+    /// expiry (command, arguments), in order.
+    pub executes: Vec<(Vec<u8>, Vec<Vec<u8>>)>,
 }
 
 fn queue_for(l: &dhcpd_leases::Lease) -> QueueKind {
@@ -453,20 +456,39 @@ fn queue_for(l: &dhcpd_leases::Lease) -> QueueKind {
     }
 }
 
+/// What the start-up expiry needs to run the `on expiry` / `on release` bodies of the leases
+/// it expires, as ISC does: the configuration's model (for `config-option` and friends) and
+/// option definitions.
+pub struct Hooks {
+    /// The configuration, as the engine sees it.
+    pub model: dhcpd_core::model::Model,
+    /// The option definitions.
+    pub registry: dhcpd_wire::options::Registry,
+}
+
 /// Everything ISC does with the lease file between reading the configuration and serving,
 /// without touching a file: `src` is the lease file's contents, `name` its name for messages,
 /// `now` the time. Sans-IO; [`startup`] and [`check`] do the file work.
 ///
 /// The file's bytes are taken by value and freed as soon as they are read: the records own
 /// their data, and the new file need not coexist with the old one in memory.
-pub fn rewrite(layout: &Layout, name: &str, src: Vec<u8>, now: i64) -> Rewrite {
-    rewrite_with(layout, name, src, now, true)
-}
-
-/// [`rewrite`], with the start-up expiry (`pool_timer`) only when `startup` is set: the
+///
+/// The start-up expiry (`pool_timer`) is done only when `startup` is set: the
 /// hourly rewrite of a running server writes the leases as they are (the engine expires
-/// leases itself and journals each expiry).
-pub fn rewrite_with(layout: &Layout, name: &str, src: Vec<u8>, now: i64, startup: bool) -> Rewrite {
+/// leases itself and journals each expiry). With `hooks`, the start-up expiry runs the
+/// expired leases' `on expiry` (or, for a release, `on release`) bodies as ISC does: their
+/// `set`/`unset` change the lease written, their `log` lines (every level, with ISC's
+/// `execute_statement argv[N]` trace) go to
+/// [`Rewrite::log`] and their `execute` commands to [`Rewrite::executes`]; without, the
+/// bodies are dropped unrun.
+pub fn rewrite_with(
+    layout: &Layout,
+    name: &str,
+    src: Vec<u8>,
+    now: i64,
+    startup: bool,
+    hooks: Option<&Hooks>,
+) -> Rewrite {
     let mut out = Rewrite::default();
     let opts = layout.load_options(now);
     let parsed = parse_file(name, &src, &opts);
@@ -696,6 +718,28 @@ pub fn rewrite_with(layout: &Layout, name: &str, src: Vec<u8>, now: i64, startup
                 // supersede_lease(lease, NULL, commit, propagate, …): out of the queue,
                 // atsfp cleared, the state transition, back on a queue, written.
                 l.atsfp = 0;
+                if let Some(h) = hooks {
+                    let (expiry, release) = transition_kind(l, peer);
+                    if expiry || release {
+                        let acts = dhcpd_core::engine::run_lease_hook(
+                            &h.model,
+                            &h.registry,
+                            l,
+                            release && !expiry,
+                            now,
+                        );
+                        for a in acts {
+                            match a {
+                                // ISC prints every level while it starts.
+                                dhcpd_core::Action::Log(_, text) => out.log.push(text),
+                                dhcpd_core::Action::Execute { command, args } => {
+                                    out.executes.push((command, args))
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
                 transition(l, peer, partner_down(pool));
                 let q = queue_for(l);
                 let key = match (q, partner_down(pool)) {
@@ -789,6 +833,34 @@ pub fn rewrite_with(layout: &Layout, name: &str, src: Vec<u8>, now: i64, startup
 /// `on release` statements are dropped, not run: see docs/compatibility.md).
 fn transition(l: &mut dhcpd_leases::Lease, peer: bool, partner_down: Option<(i64, i64)>) {
     use BindingState as B;
+    let (expiry, release) = transition_kind(l, peer);
+    if expiry || release {
+        l.on_expiry = None;
+        l.on_release = OnRelease::None;
+        l.billing = None;
+        l.agent_options.clear();
+        l.client_hostname = None;
+        l.tstp = l.ends;
+    }
+    let next = l.next_binding_state;
+    l.binding_state = next;
+    l.next_binding_state = match next {
+        B::Active if peer => B::Expired,
+        B::Active => B::Free,
+        B::Expired | B::Released | B::Abandoned | B::Reset => {
+            if let Some((stos, mclt)) = partner_down {
+                l.tsfp = stos + mclt;
+            }
+            B::Free
+        }
+        B::Free | B::Backup => next,
+    };
+}
+
+/// Whether the transition `make_binding_state_transition` is about to make is an expiry or a
+/// release (the two whose `on` bodies ISC runs).
+fn transition_kind(l: &dhcpd_leases::Lease, peer: bool) -> (bool, bool) {
+    use BindingState as B;
     let (bs, next) = (l.binding_state, l.next_binding_state);
     let expiry = next != bs
         && if peer {
@@ -802,26 +874,7 @@ fn transition(l: &mut dhcpd_leases::Lease, peer: bool, partner_down: Option<(i64
         } else {
             bs == B::Active && next == B::Released
         };
-    if expiry || release {
-        l.on_expiry = None;
-        l.on_release = OnRelease::None;
-        l.billing = None;
-        l.agent_options.clear();
-        l.client_hostname = None;
-        l.tstp = l.ends;
-    }
-    l.binding_state = next;
-    l.next_binding_state = match next {
-        B::Active if peer => B::Expired,
-        B::Active => B::Free,
-        B::Expired | B::Released | B::Abandoned | B::Reset => {
-            if let Some((stos, mclt)) = partner_down {
-                l.tsfp = stos + mclt;
-            }
-            B::Free
-        }
-        B::Free | B::Backup => next,
-    };
+    (expiry, release)
 }
 
 /// How the lease file is named and what to do with it.
@@ -873,6 +926,7 @@ pub struct Started {
 pub fn startup(
     inv: &Invocation<'_>,
     config: &Config,
+    registry: &dhcpd_wire::options::Registry,
     err: &mut impl Write,
 ) -> Result<Option<Started>, String> {
     let mut path = PathBuf::from(inv.leases);
@@ -903,9 +957,20 @@ pub fn startup(
     })?;
     let layout = Layout::from_config(config);
     let t = now();
-    let rw = rewrite(&layout, &shown, src, t);
+    let hooks = Hooks {
+        model: dhcpd_core::model::Model::from_config(config),
+        registry: registry.clone(),
+    };
+    let rw = rewrite_with(&layout, &shown, src, t, true, Some(&hooks));
     for l in &rw.log {
         let _ = writeln!(err, "{l}");
+    }
+    // ISC runs (and waits for) the `execute` commands of the expired leases' bodies; a
+    // check (`-T`) does not run them here.
+    if !inv.test {
+        for (command, args) in &rw.executes {
+            run_execute(command, args, err);
+        }
     }
     if rw.fatal {
         return Err(String::new());
@@ -963,7 +1028,7 @@ impl dhcpd_server::rewrite::LeaseFileRewriter for Periodic {
         let shown = self.path.display().to_string();
         let src = std::fs::read(&self.path)
             .map_err(|e| format!("Can't open lease database {shown}: {}", os_message(&e)))?;
-        let rw = rewrite_with(&self.layout, &shown, src, now, false);
+        let rw = rewrite_with(&self.layout, &shown, src, now, false, None);
         if rw.fatal {
             let mut m = rw.log.join("\n");
             m.push_str("\nlease database not rewritten");
@@ -982,10 +1047,43 @@ impl dhcpd_server::rewrite::LeaseFileRewriter for Periodic {
     }
 }
 
+/// ISC's `execute` outside the event loop: runs the command and waits for it, reporting a
+/// failure in ISC's words.
+fn run_execute(command: &[u8], args: &[Vec<u8>], err: &mut impl Write) {
+    use std::os::unix::ffi::OsStrExt;
+    let shown = String::from_utf8_lossy(command).into_owned();
+    let status = std::process::Command::new(std::ffi::OsStr::from_bytes(command))
+        .args(args.iter().map(|a| std::ffi::OsStr::from_bytes(a)))
+        .stdin(std::process::Stdio::null())
+        .status();
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => {
+            let _ = writeln!(
+                err,
+                "execute: {shown} exit status {}",
+                s.code().unwrap_or(-1)
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "Unable to execute {shown}: {}",
+                dhcpd_sys::spawn::strerror(&e)
+            );
+        }
+    }
+}
+
 /// `dhcpd -T`: runs [`startup`] in test mode and exits as ISC does (0 after a successful check,
 /// 1 after a fatal error). Without `test` (a caller that does not serve) it rewrites the file
 /// and exits 1 saying serving is not available; the server itself calls [`startup`].
-pub fn run(inv: &Invocation<'_>, config: &Config, err: &mut impl Write) -> ExitCode {
+pub fn run(
+    inv: &Invocation<'_>,
+    config: &Config,
+    registry: &dhcpd_wire::options::Registry,
+    err: &mut impl Write,
+) -> ExitCode {
     let fail = |err: &mut dyn Write, msg: &str| {
         if !msg.is_empty() {
             let _ = writeln!(err, "{msg}");
@@ -993,7 +1091,7 @@ pub fn run(inv: &Invocation<'_>, config: &Config, err: &mut impl Write) -> ExitC
         let _ = writeln!(err, "\nexiting.");
         ExitCode::from(1)
     };
-    match startup(inv, config, err) {
+    match startup(inv, config, registry, err) {
         Err(msg) => fail(err, &msg),
         Ok(None) => ExitCode::SUCCESS,
         Ok(Some(started)) => {
@@ -1076,7 +1174,7 @@ mod tests {
         let after = std::fs::read_to_string(&path).expect("after");
         assert_eq!(after, format!("{new}# appended\n"));
         // And the start-up rewrite of the same file does expire the old lease.
-        let start = rewrite(&p.layout, "x", journal.into_bytes(), now);
+        let start = rewrite_with(&p.layout, "x", journal.into_bytes(), now, true, None);
         let l11 = &start.contents[start.contents.find("lease 198.51.100.11 {").expect("kept")..];
         assert!(l11.contains("binding state free;"), "{l11}");
         let _ = std::fs::remove_dir_all(&dir);

@@ -223,6 +223,7 @@ fn run() -> ExitCode {
                 test: args.test_leases,
             },
             &out.config,
+            &out.registry,
             &mut err,
         );
     }

@@ -214,7 +214,7 @@ pub fn serve(
         quiet: a.quiet,
         test: false,
     };
-    let started = match leasefile::startup(&inv, &out.config, err) {
+    let started = match leasefile::startup(&inv, &out.config, &out.registry, err) {
         Ok(Some(s)) => s,
         Ok(None) => return ExitCode::SUCCESS,
         Err(m) => return fatal(err, &m),
