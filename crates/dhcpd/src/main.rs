@@ -5,6 +5,7 @@
 
 mod cli;
 mod leasefile;
+mod names;
 mod serve;
 
 use std::io::Write;

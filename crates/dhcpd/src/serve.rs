@@ -160,7 +160,12 @@ fn engine_for(
     a: &ServeArgs<'_>,
     lease_path: &Path,
 ) -> Result<(Server, Vec<String>), String> {
-    let model = Model::from_config(&out.config);
+    // Host names where addresses go are looked up now (ISC: when used; see names.rs).
+    let mut config = out.config.clone();
+    for l in crate::names::resolve(&mut config.statements, &mut crate::names::system_lookup) {
+        log::error!("{l}");
+    }
+    let model = Model::from_config(&config);
     let (mut srv, log) = Server::new(
         model,
         out.registry.clone(),
