@@ -1,8 +1,9 @@
 //! The periodic lease-file rewrite: without it the journal would grow forever.
 //!
 //! ISC dhcpd 4.4.3's rule (`commit_leases` in `server/db.c`): each time it commits lease
-//! records to disk, if at least one record was written since the last rewrite and **more
-//! than** an hour (3600 s) has passed since then, it rewrites the whole lease file: a new file
+//! records to disk (so only when something was written since the last rewrite), if **more
+//! than** an hour (3600 s) has passed since the last rewrite, it rewrites the whole lease
+//! file: a new file
 //! with every lease, `dhcpd.leases~` made a hard link to the old one, the new one renamed over
 //! `dhcpd.leases`. The hour starts when the server starts (after its start-up rewrite), and
 //! the clock is reset when a rewrite is *started*, whether it succeeds or not (a failed
@@ -23,16 +24,14 @@ use crate::journal::Journal;
 /// ISC's `LEASE_REWRITE_PERIOD`, in seconds.
 pub const LEASE_REWRITE_PERIOD: i64 = 3600;
 
-/// ISC's rule for when to rewrite: records written since the last rewrite, and more than
-/// `period` seconds since it.
+/// ISC's rule for when to rewrite: at a commit, more than `period` seconds after the last
+/// rewrite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RewritePolicy {
     /// Seconds between rewrites ([`LEASE_REWRITE_PERIOD`]).
     pub period: i64,
     /// When the last rewrite started (ISC's `write_time`), Unix seconds.
     pub write_time: i64,
-    /// The journal's durable-record counter at the last rewrite.
-    pub records_at_rewrite: u64,
 }
 
 impl RewritePolicy {
@@ -41,22 +40,20 @@ impl RewritePolicy {
         RewritePolicy {
             period: LEASE_REWRITE_PERIOD,
             write_time: now,
-            records_at_rewrite: 0,
         }
     }
 
-    /// Whether a commit at `now` rewrites the file, given how many records the journal has
-    /// made durable so far (`records`) and whether more are staged or in flight.
-    pub fn due(&self, now: i64, records: u64, more: bool) -> bool {
-        let written = records > self.records_at_rewrite || more;
-        written && now.saturating_sub(self.write_time) > self.period
+    /// Whether records being committed at `now` (`committing`: the journal has records staged
+    /// or on their way to disk) call for a rewrite. Turns without a commit never do, as in
+    /// ISC, where only `commit_leases` checks the rule.
+    pub fn due(&self, now: i64, committing: bool) -> bool {
+        committing && now.saturating_sub(self.write_time) > self.period
     }
 
-    /// A rewrite starts at `now` with the journal's counter at `records` (ISC resets its
-    /// clock and count before it knows whether the rewrite works).
-    pub fn started(&mut self, now: i64, records: u64) {
+    /// A rewrite starts at `now` (ISC resets its clock before it knows whether the rewrite
+    /// works).
+    pub fn started(&mut self, now: i64) {
         self.write_time = now;
-        self.records_at_rewrite = records;
     }
 }
 
@@ -95,11 +92,8 @@ impl PeriodicRewrite {
 
     /// Whether the journal's commits at `now` call for a rewrite.
     pub fn due<W>(&self, journal: &Journal<W>, now: i64) -> bool {
-        self.policy.due(
-            now,
-            journal.stats().records,
-            journal.has_pending() || journal.in_flight(),
-        )
+        self.policy
+            .due(now, journal.has_pending() || journal.in_flight())
     }
 
     /// Rewrites the file and moves the journal onto the new one. The caller must have
@@ -110,7 +104,7 @@ impl PeriodicRewrite {
         if journal.has_pending() || journal.in_flight() {
             return Err("lease file rewrite skipped: records not yet on disk".to_string());
         }
-        self.policy.started(now, journal.stats().records);
+        self.policy.started(now);
         let (file, log) = self.rewriter.rewrite(now)?;
         journal.reopen(file);
         Ok(log)
@@ -122,22 +116,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn isc_rule_more_than_an_hour_and_something_written() {
+    fn isc_rule_a_commit_more_than_an_hour_after_the_last_rewrite() {
         let mut p = RewritePolicy::new(1_000);
-        // Nothing written: never.
-        assert!(!p.due(1_000 + 10_000, 0, false));
-        // Written, but exactly an hour is not more than an hour.
-        assert!(!p.due(1_000 + 3_600, 5, false));
-        assert!(p.due(1_000 + 3_601, 5, false));
-        // Records staged but not yet durable count as written (ISC counts at write time).
-        assert!(p.due(1_000 + 3_601, 0, true));
-        p.started(4_601, 5);
-        // The clock and the count restart.
-        assert!(!p.due(4_601 + 3_601, 5, false));
-        assert!(p.due(4_601 + 3_601, 6, false));
-        assert!(!p.due(4_601 + 3_600, 6, false));
+        // No commit: never.
+        assert!(!p.due(1_000 + 10_000, false));
+        // A commit, but exactly an hour is not more than an hour.
+        assert!(!p.due(1_000 + 3_600, true));
+        assert!(p.due(1_000 + 3_601, true));
+        p.started(4_601);
+        // The clock restarts.
+        assert!(!p.due(4_601 + 3_600, true));
+        assert!(p.due(4_601 + 3_601, true));
         // A clock stepped backwards never triggers.
-        assert!(!p.due(0, 6, false));
+        assert!(!p.due(0, true));
     }
 
     struct Fake {
@@ -194,13 +185,14 @@ mod tests {
         );
         // Later records go to the new file.
         j.stage(b"lease 3\n", 3).expect("stage");
+        assert!(!rw.due(&j, 3_701 + 3_600));
+        assert!(rw.due(&j, 3_701 + 3_601));
         assert_eq!(j.flush().expect("flush"), vec![3]);
         assert_eq!(
             std::fs::read_to_string(&path).expect("new"),
             "compacted 3\nlease 3\n"
         );
-        assert!(!rw.due(&j, 3_701 + 3_600));
-        assert!(rw.due(&j, 3_701 + 3_601));
+        assert!(!rw.due(&j, 3_701 + 3_601), "nothing being committed");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -218,11 +210,11 @@ mod tests {
         };
         let mut rw = PeriodicRewrite::new(0, Box::new(fake));
         j.stage(b"lease 0\n", 0).expect("stage");
-        j.flush().expect("flush");
         assert!(rw.due(&j, 4_000));
+        j.flush().expect("flush");
         assert!(rw.run(&mut j, 4_000).is_err());
-        assert!(!rw.due(&j, 4_001), "the clock restarted");
         j.stage(b"lease 1\n", 1).expect("stage");
+        assert!(!rw.due(&j, 4_001), "the clock restarted");
         assert_eq!(j.flush().expect("flush"), vec![1]);
         assert_eq!(
             std::fs::read_to_string(&path).expect("old"),

@@ -98,12 +98,14 @@ fn journal_child() {
             j.stage(record(n).as_bytes(), n).expect("stage");
             n += 1;
         }
+        // As the event loop: a turn that commits checks the rule, flushes, then rewrites.
+        clock += 1801;
+        let due = rewrite.due(&j, clock);
         for done in j.flush().expect("flush") {
             writeln!(out, "{done}").expect("report");
         }
         out.flush().expect("report");
-        clock += 1801;
-        if rewrite.due(&j, clock) {
+        if due {
             rewrite.run(&mut j, clock).expect("periodic rewrite");
         }
         batch = batch % 64 + 1;

@@ -119,9 +119,7 @@ impl Resolver<'_, '_> {
                 ..
             } => self.values(groups),
             Executable::If(i) => self.if_stmt(i),
-            Executable::Switch { body, .. } | Executable::Function { body, .. } => {
-                self.execs(body)
-            }
+            Executable::Switch { body, .. } | Executable::Function { body, .. } => self.execs(body),
             Executable::On {
                 body: Some(body), ..
             } => self.execs(body),
@@ -234,7 +232,10 @@ group {
             "{text}"
         );
         // Unknown names stay (the engine then has no address from them).
-        assert!(text.contains("option routers nowhere.lab.example;"), "{text}");
+        assert!(
+            text.contains("option routers nowhere.lab.example;"),
+            "{text}"
+        );
         assert!(
             text.contains("fixed-address 198.51.100.9, nowhere.lab.example;"),
             "{text}"
@@ -247,11 +248,7 @@ group {
         let mut c = config(CONF);
         resolve(&mut c.statements, &mut hosts);
         let m = Model::from_config(&c);
-        let h = m
-            .hosts
-            .iter()
-            .find(|h| h.name == "printer")
-            .expect("host");
+        let h = m.hosts.iter().find(|h| h.name == "printer").expect("host");
         assert_eq!(
             h.fixed.first(),
             Some(&AddrOrName::Addr(Ipv4Addr::new(198, 51, 100, 9)))

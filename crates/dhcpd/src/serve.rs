@@ -146,6 +146,29 @@ fn unix_now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
 }
 
+/// Environment variable that shortens ISC's one-hour lease-file rewrite period (seconds),
+/// for tests only: ISC has no such setting.
+pub const REWRITE_PERIOD_ENV: &str = "DHCPD_RS_LEASE_REWRITE_PERIOD";
+
+/// ISC's hourly lease-file rewrite for this configuration and lease file.
+fn periodic_rewrite(config: &dhcpd_conf::ast::Config, path: &Path) -> PeriodicRewrite {
+    let mut r = PeriodicRewrite::new(
+        unix_now(),
+        Box::new(leasefile::Periodic {
+            layout: leasefile::Layout::from_config(config),
+            path: path.to_path_buf(),
+        }),
+    );
+    if let Some(p) = std::env::var(REWRITE_PERIOD_ENV)
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|p| *p >= 0)
+    {
+        r.policy.period = p;
+    }
+    r
+}
+
 /// A fatal error: logged (the logger copies it to standard error during start-up, as ISC
 /// does), then ISC's last line.
 fn fatal(err: &mut impl Write, msg: &str) -> ExitCode {
@@ -297,13 +320,7 @@ pub fn serve(
         control,
         icmp,
         children: dhcpd_sys::spawn::Children::new(),
-        rewrite: Some(PeriodicRewrite::new(
-            unix_now(),
-            Box::new(leasefile::Periodic {
-                layout: leasefile::Layout::from_config(&out.config),
-                path: started.path.clone(),
-            }),
-        )),
+        rewrite: Some(periodic_rewrite(&out.config, &started.path)),
     };
     notify::ready("serving");
     log::info!("Server starting service.");
