@@ -88,6 +88,8 @@ pub struct Io {
     pub control: Option<UnixListener>,
     /// `execute` commands started and not yet reaped.
     pub children: Children,
+    /// The hourly lease-file rewrite (`None`: the journal only appends).
+    pub rewrite: Option<crate::rewrite::PeriodicRewrite>,
 }
 
 /// What waits for a journal record.
@@ -190,6 +192,29 @@ impl Io {
         self.released(engine, r);
     }
 
+    /// ISC's hourly rewrite: when it is due, everything staged is made durable in the old
+    /// file first (and what waited for it sent), then the file is rewritten and the journal
+    /// moves to the new one.
+    fn rewrite_if_due<E: FailoverEngine>(&mut self, engine: &mut E) {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        if !self
+            .rewrite
+            .as_ref()
+            .is_some_and(|r| r.due(&self.journal, now))
+        {
+            return;
+        }
+        self.commit(engine);
+        if let Some(r) = self.rewrite.as_mut() {
+            match r.run(&mut self.journal, now) {
+                Ok(lines) => lines.iter().for_each(|l| log::info!("{l}")),
+                Err(e) => log::error!("{e}"),
+            }
+        }
+    }
+
     /// Sends the replies of the batch the writer thread finished, if it has, and hands it
     /// everything staged since.
     fn pipeline<E: FailoverEngine>(&mut self, engine: &mut E, waker: &Arc<Waker>) {
@@ -281,6 +306,8 @@ fn settle<E: Engine + FailoverEngine>(
     poll: &Poll,
     waker: &Arc<Waker>,
 ) {
+    io.drain(engine);
+    io.rewrite_if_due(engine);
     for _ in 0..64 {
         io.drain(engine);
         let held = match io.failover.as_mut() {

@@ -5,7 +5,8 @@
 //!   moment, 200 times, appending to the same file each time. After every kill every lease the
 //!   child reported is in the file, and the file is whole records plus at most one torn record
 //!   at the end. Each child starts as the server does: it reads the file and rewrites it
-//!   atomically (so a kill during that rewrite is tested too) before appending.
+//!   atomically (so a kill during that rewrite is tested too) before appending, and it
+//!   rewrites the file again whenever the hourly rule (on a fast clock) says so.
 //! * Full disk: the journal on a tiny tmpfs; when the disk fills up, the batch is not confirmed,
 //!   the journal stops, and every lease confirmed before is intact.
 
@@ -16,6 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dhcpd_server::journal::{Journal, JournalError};
+use dhcpd_server::rewrite::{LeaseFileRewriter, PeriodicRewrite};
 
 const CHILD_ENV: &str = "DHCPD_JOURNAL_CRASH_CHILD";
 
@@ -82,16 +84,54 @@ fn journal_child() {
     let mut j: Journal<u64> = Journal::from_file(file);
     let mut out = std::io::stdout().lock();
     let mut batch = 1u64;
+    // The hourly rewrite on a fast clock: 1801 s pass per batch, so every second
+    // batch is followed by a rewrite (a kill during one is tested too).
+    let mut clock = 0i64;
+    let mut rewrite = PeriodicRewrite::new(
+        clock,
+        Box::new(Compact {
+            path: PathBuf::from(path),
+        }),
+    );
     loop {
         for _ in 0..batch {
             j.stage(record(n).as_bytes(), n).expect("stage");
             n += 1;
         }
+        // As the event loop: a turn that commits checks the rule, flushes, then rewrites.
+        clock += 1801;
+        let due = rewrite.due(&j, clock);
         for done in j.flush().expect("flush") {
             writeln!(out, "{done}").expect("report");
         }
         out.flush().expect("report");
+        if due {
+            rewrite.run(&mut j, clock).expect("periodic rewrite");
+        }
         batch = batch % 64 + 1;
+    }
+}
+
+/// The child's periodic rewrite: every complete record of the file, in number order.
+struct Compact {
+    path: PathBuf,
+}
+
+impl LeaseFileRewriter for Compact {
+    fn rewrite(
+        &mut self,
+        _now: i64,
+    ) -> Result<(dhcpd_sys::durable::AppendFile, Vec<String>), String> {
+        let (complete, _torn) = read_back(&self.path);
+        let mut keep: Vec<u64> = complete.into_iter().collect();
+        keep.sort_unstable();
+        let text: String = keep.iter().map(|&k| record(k)).collect();
+        let mut backup = self.path.as_os_str().to_owned();
+        backup.push("~");
+        let file =
+            dhcpd_sys::durable::replace(&self.path, text.as_bytes(), Some(Path::new(&backup)))
+                .map_err(|e| e.to_string())?;
+        Ok((file, Vec::new()))
     }
 }
 

@@ -615,6 +615,9 @@ pub struct Rewrite {
     pub fatal: bool,
     /// Number of leases written.
     pub leases_written: usize,
+    /// `execute` commands of the `on expiry` / `on release` bodies run by the start-up
+    /// expiry (command, arguments), in order.
+    pub executes: Vec<(Vec<u8>, Vec<Vec<u8>>)>,
 }
 
 /// Where [`rewrite`] puts what it makes.
@@ -653,17 +656,39 @@ fn queue_of(binding: BindingState, reserved: bool) -> QueueKind {
 /// How much of the new file is gathered before it is handed to [`Sinks::new_file`].
 const WRITE_PIECE: usize = 1 << 20;
 
-/// Everything ISC does with the lease file between reading the configuration and serving:
-/// `src` is the lease file, `name` its name for messages, `now` the time. Sans-IO: the file
-/// is read from `src` record by record (only the last lease of each address is kept, in a
-/// compact form), and the new file goes to `sinks.new_file` in pieces; [`startup`] does the
-/// file work. Nothing is written to `sinks.new_file` or `sinks.expired` when reading the file
-/// is fatal.
+/// What the start-up expiry needs to run the `on expiry` / `on release` bodies of the leases
+/// it expires, as ISC does: the configuration's model (for `config-option` and friends) and
+/// option definitions.
+pub struct Hooks {
+    /// The configuration, as the engine sees it.
+    pub model: dhcpd_core::model::Model,
+    /// The option definitions.
+    pub registry: dhcpd_wire::options::Registry,
+}
+
+/// Everything ISC does with the lease file between reading the configuration and serving
+/// (`startup`), or when a running server rewrites it (not `startup`): `src` is the lease
+/// file, `name` its name for messages, `now` the time. Sans-IO: the file is read from `src`
+/// record by record (only the last lease of each address is kept, in a compact form), and
+/// the new file goes to `sinks.new_file` in pieces; [`startup`] and [`Periodic`] do the file
+/// work. Nothing is written to `sinks.new_file` or `sinks.expired` when reading the file is
+/// fatal.
+///
+/// The start-up expiry (`pool_timer`) is done only when `startup` is set: the hourly rewrite
+/// of a running server writes the leases as they are (the engine expires leases itself and
+/// journals each expiry), and writes nothing to `sinks.expired`. With `hooks`, the start-up
+/// expiry runs the expired leases' `on expiry` (or, for a release, `on release`) bodies as
+/// ISC does: their `set`/`unset` change the lease written, their `log` lines (every level,
+/// with ISC's `execute_statement argv[N]` trace) go to `sinks.log` as they come and their
+/// `execute` commands to [`Rewrite::executes`]; without, the bodies are dropped unrun. A
+/// lease with such a body is never kept in the compact form, so the body is there to run.
 pub fn rewrite(
     layout: &Layout,
     name: &str,
     src: impl std::io::Read,
     now: i64,
+    startup: bool,
+    hooks: Option<&Hooks>,
     sinks: Sinks<'_>,
 ) -> Result<Rewrite, RewriteError> {
     let Sinks {
@@ -868,7 +893,9 @@ pub fn rewrite(
         class_statements: layout.authoritative,
         ..WriteOptions::default()
     };
-    for pool in 0..layout.pools.len() as u32 {
+    // Not on a running server's rewrite (see above).
+    let timer_pools = if startup { layout.pools.len() } else { 0 };
+    for pool in 0..timer_pools as u32 {
         let (peer, pdown) = pool_info[pool as usize];
         for qk in [
             QueueKind::Free,
@@ -907,6 +934,28 @@ pub fn rewrite(
                 // atsfp cleared, the state transition, back on a queue, written.
                 let mut l = stored.lease(s.addr);
                 l.atsfp = 0;
+                if let Some(h) = hooks {
+                    let (expiry, release) = transition_kind(&l, peer);
+                    if expiry || release {
+                        let acts = dhcpd_core::engine::run_lease_hook(
+                            &h.model,
+                            &h.registry,
+                            &mut l,
+                            release && !expiry,
+                            now,
+                        );
+                        for a in acts {
+                            match a {
+                                // ISC prints every level while it starts.
+                                dhcpd_core::Action::Log(_, text) => log(&text),
+                                dhcpd_core::Action::Execute { command, args } => {
+                                    out.executes.push((command, args))
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
                 transition(&mut l, peer, pdown);
                 expired
                     .write_all(wopts.lease(&l, now).as_bytes())
@@ -997,8 +1046,37 @@ pub fn rewrite(
 }
 
 /// ISC's `make_binding_state_transition` for a lease read from the file (the `on expiry` and
-/// `on release` statements are dropped, not run: see docs/compatibility.md).
+/// `on release` statements are dropped: [`rewrite`] has run them before when given
+/// [`Hooks`]).
 fn transition(l: &mut dhcpd_leases::Lease, peer: bool, partner_down: Option<(i64, i64)>) {
+    use BindingState as B;
+    let (expiry, release) = transition_kind(l, peer);
+    if expiry || release {
+        l.on_expiry = None;
+        l.on_release = OnRelease::None;
+        l.billing = None;
+        l.agent_options.clear();
+        l.client_hostname = None;
+        l.tstp = l.ends;
+    }
+    let next = l.next_binding_state;
+    l.binding_state = next;
+    l.next_binding_state = match next {
+        B::Active if peer => B::Expired,
+        B::Active => B::Free,
+        B::Expired | B::Released | B::Abandoned | B::Reset => {
+            if let Some((stos, mclt)) = partner_down {
+                l.tsfp = stos + mclt;
+            }
+            B::Free
+        }
+        B::Free | B::Backup => next,
+    };
+}
+
+/// Whether the transition `make_binding_state_transition` is about to make is an expiry or a
+/// release (the two whose `on` bodies ISC runs).
+fn transition_kind(l: &dhcpd_leases::Lease, peer: bool) -> (bool, bool) {
     use BindingState as B;
     let (bs, next) = (l.binding_state, l.next_binding_state);
     let expiry = next != bs
@@ -1013,26 +1091,7 @@ fn transition(l: &mut dhcpd_leases::Lease, peer: bool, partner_down: Option<(i64
         } else {
             bs == B::Active && next == B::Released
         };
-    if expiry || release {
-        l.on_expiry = None;
-        l.on_release = OnRelease::None;
-        l.billing = None;
-        l.agent_options.clear();
-        l.client_hostname = None;
-        l.tstp = l.ends;
-    }
-    l.binding_state = next;
-    l.next_binding_state = match next {
-        B::Active if peer => B::Expired,
-        B::Active => B::Free,
-        B::Expired | B::Released | B::Abandoned | B::Reset => {
-            if let Some((stos, mclt)) = partner_down {
-                l.tsfp = stos + mclt;
-            }
-            B::Free
-        }
-        B::Free | B::Backup => next,
-    };
+    (expiry, release)
 }
 
 /// How the lease file is named and what to do with it.
@@ -1084,6 +1143,7 @@ pub struct Started {
 pub fn startup(
     inv: &Invocation<'_>,
     config: &Config,
+    registry: &dhcpd_wire::options::Registry,
     err: &mut impl Write,
 ) -> Result<Option<Started>, String> {
     let mut path = PathBuf::from(inv.leases);
@@ -1114,6 +1174,10 @@ pub fn startup(
     })?;
     let layout = Layout::from_config(config);
     let t = now();
+    let hooks = Hooks {
+        model: dhcpd_core::model::Model::from_config(config),
+        registry: registry.clone(),
+    };
     // ISC writes the whole file to FILE.<time> and removes it (-T), or appends the expired
     // leases to the old file and replaces it. Files are made when the first byte is written:
     // none when reading the lease file is fatal.
@@ -1139,8 +1203,10 @@ pub fn startup(
                 new_file: &mut new_file,
             }
         };
-        rewrite(&layout, &shown, std::io::BufReader::new(src), t, sinks)
+        let src = std::io::BufReader::new(src);
+        rewrite(&layout, &shown, src, t, true, Some(&hooks), sinks)
     };
+    drop(hooks);
     let rw = result.map_err(|e| match e {
         RewriteError::Read(e) => format!("Can't read lease database {shown}: {}", os_message(&e)),
         RewriteError::Expired(e) => format!("Can't write {shown}: {}", os_message(&e)),
@@ -1152,6 +1218,13 @@ pub fn startup(
             os_message(&e)
         ),
     })?;
+    // ISC runs (and waits for) the `execute` commands of the expired leases' bodies; a
+    // check (`-T`) does not run them here.
+    if !inv.test {
+        for (command, args) in &rw.executes {
+            run_execute(command, args, err);
+        }
+    }
     if rw.fatal {
         return Err(String::new());
     }
@@ -1173,19 +1246,12 @@ pub fn startup(
             .map_err(|e| format!("Can't write {shown}: {}", os_message(&e)))?;
     }
     drop(old_file);
-    let mut backup = path.as_os_str().to_owned();
-    backup.push("~");
-    let install = |e: std::io::Error| {
+    let file = install(&path, new_file).map_err(|e| {
         format!(
             "Can't install new lease database {shown}: {}",
             os_message(&e)
         )
-    };
-    new_file.get().map_err(install)?;
-    let file = match new_file.inner.take() {
-        Some(n) => n.commit(Some(Path::new(&backup))).map_err(install)?,
-        None => return Err(install(std::io::Error::other("not written"))),
-    };
+    })?;
     Ok(Some(Started {
         file,
         path,
@@ -1227,10 +1293,112 @@ impl<T: Write, F: FnMut() -> std::io::Result<T>> Write for Lazy<T, F> {
     }
 }
 
+/// Puts the new file written through `new_file` (created by the first write, or now for an
+/// empty one) in place of `path`, the old file kept as `FILE~` (see
+/// [`durable::NewFile::commit`]). Returns the new file open for appending.
+fn install<F: FnMut() -> std::io::Result<durable::NewFile>>(
+    path: &Path,
+    mut new_file: Lazy<durable::NewFile, F>,
+) -> std::io::Result<AppendFile> {
+    new_file.get()?;
+    let mut backup = path.as_os_str().to_owned();
+    backup.push("~");
+    match new_file.inner.take() {
+        Some(n) => n.commit(Some(Path::new(&backup))),
+        None => Err(std::io::Error::other("not written")),
+    }
+}
+
+/// The hourly rewrite of a running server (ISC's `commit_leases` → `new_lease_file`): the
+/// lease file as it is on disk, read record by record and rewritten with ISC's order and
+/// without the start-up expiry ([`rewrite`] without `startup`), written in pieces to
+/// `FILE.new`, fsynced, `FILE~` hard-linked to the old file, renamed over `FILE`, the
+/// directory fsynced.
+#[derive(Debug)]
+pub struct Periodic {
+    /// The configuration's pools and peers.
+    pub layout: Layout,
+    /// The lease file.
+    pub path: PathBuf,
+}
+
+impl dhcpd_server::rewrite::LeaseFileRewriter for Periodic {
+    fn rewrite(&mut self, now: i64) -> Result<(AppendFile, Vec<String>), String> {
+        let shown = self.path.display().to_string();
+        let src = std::fs::File::open(&self.path)
+            .map_err(|e| format!("Can't open lease database {shown}: {}", os_message(&e)))?;
+        let path = self.path.clone();
+        let mut new_file = Lazy::new(|| durable::NewFile::create(&path));
+        let mut lines = Vec::new();
+        let result = {
+            let mut log = |l: &str| lines.push(l.to_string());
+            let sinks = Sinks {
+                log: &mut log,
+                expired: &mut std::io::sink(),
+                new_file: &mut new_file,
+            };
+            let src = std::io::BufReader::new(src);
+            rewrite(&self.layout, &shown, src, now, false, None, sinks)
+        };
+        let install_error = |e: std::io::Error| {
+            format!(
+                "Can't install new lease database {shown}: {}",
+                os_message(&e)
+            )
+        };
+        let rw = result.map_err(|e| match e {
+            RewriteError::Read(e) => {
+                format!("Can't read lease database {shown}: {}", os_message(&e))
+            }
+            RewriteError::Expired(e) | RewriteError::NewFile(e) => install_error(e),
+        })?;
+        if rw.fatal {
+            let mut m = lines.join("\n");
+            m.push_str("\nlease database not rewritten");
+            return Err(m);
+        }
+        let file = install(&self.path, new_file).map_err(install_error)?;
+        Ok((file, lines))
+    }
+}
+
+/// ISC's `execute` outside the event loop: runs the command and waits for it, reporting a
+/// failure in ISC's words.
+fn run_execute(command: &[u8], args: &[Vec<u8>], err: &mut impl Write) {
+    use std::os::unix::ffi::OsStrExt;
+    let shown = String::from_utf8_lossy(command).into_owned();
+    let status = std::process::Command::new(std::ffi::OsStr::from_bytes(command))
+        .args(args.iter().map(|a| std::ffi::OsStr::from_bytes(a)))
+        .stdin(std::process::Stdio::null())
+        .status();
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => {
+            let _ = writeln!(
+                err,
+                "execute: {shown} exit status {}",
+                s.code().unwrap_or(-1)
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "Unable to execute {shown}: {}",
+                dhcpd_sys::spawn::strerror(&e)
+            );
+        }
+    }
+}
+
 /// `dhcpd -T`: runs [`startup`] in test mode and exits as ISC does (0 after a successful check,
 /// 1 after a fatal error). Without `test` (a caller that does not serve) it rewrites the file
 /// and exits 1 saying serving is not available; the server itself calls [`startup`].
-pub fn run(inv: &Invocation<'_>, config: &Config, err: &mut impl Write) -> ExitCode {
+pub fn run(
+    inv: &Invocation<'_>,
+    config: &Config,
+    registry: &dhcpd_wire::options::Registry,
+    err: &mut impl Write,
+) -> ExitCode {
     let fail = |err: &mut dyn Write, msg: &str| {
         if !msg.is_empty() {
             let _ = writeln!(err, "{msg}");
@@ -1238,7 +1406,7 @@ pub fn run(inv: &Invocation<'_>, config: &Config, err: &mut impl Write) -> ExitC
         let _ = writeln!(err, "\nexiting.");
         ExitCode::from(1)
     };
-    match startup(inv, config, err) {
+    match startup(inv, config, registry, err) {
         Err(msg) => fail(err, &msg),
         Ok(None) => ExitCode::SUCCESS,
         Ok(Some(started)) => {
@@ -1304,5 +1472,193 @@ mod tests {
             assert_eq!(s.binding(), l.binding_state);
         }
         assert!(std::mem::size_of::<Stored>() <= 96);
+        let mut l = lease(6, 7, Some(3));
+        l.on_expiry = Some(dhcpd_leases::Statements { stmts: Vec::new() });
+        assert!(matches!(Stored::new(l.clone()), Stored::Full(_)));
+        l.on_expiry = None;
+        l.on_release = OnRelease::SameAsExpiry;
+        assert!(matches!(Stored::new(l), Stored::Full(_)));
+    }
+
+    use dhcpd_server::rewrite::LeaseFileRewriter;
+
+    const CONF: &str =
+        "subnet 198.51.100.0 netmask 255.255.255.0 {\n  range 198.51.100.10 198.51.100.12;\n}\n";
+
+    fn lease_text(addr: &str, state: &str, ends: &str, mac: &str) -> String {
+        format!(
+            "lease {addr} {{\n  starts 4 2026/11/26 10:00:00;\n  ends {ends};\n  cltt 4 2026/11/26 10:00:00;\n  binding state {state};\n  next binding state free;\n  rewind binding state free;\n  hardware ethernet {mac};\n}}\n"
+        )
+    }
+
+    #[test]
+    fn periodic_rewrite_keeps_the_newest_record_of_each_lease_and_no_expiry() {
+        let dir = std::env::temp_dir().join(format!("dhcpd-periodic-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("dhcpd.leases");
+        let out = dhcpd_conf::parse_config(
+            "dhcpd.conf",
+            &mut dhcpd_conf::MemLoader::single("dhcpd.conf", CONF),
+            dhcpd_conf::ParseOptions::default(),
+        );
+        assert!(!out.has_errors());
+        // A journal: the same lease committed three times, another once; the second lease
+        // ended long ago but the running server has not expired it yet.
+        let mut journal = String::new();
+        for h in ["11", "12", "13"] {
+            journal.push_str(&lease_text(
+                "198.51.100.10",
+                "active",
+                &format!("4 2036/11/26 {h}:00:00"),
+                "00:00:5e:00:53:01",
+            ));
+        }
+        journal.push_str(&lease_text(
+            "198.51.100.11",
+            "active",
+            "4 2026/11/26 11:00:00",
+            "00:00:5e:00:53:02",
+        ));
+        std::fs::write(&path, &journal).expect("write");
+        let mut p = Periodic {
+            layout: Layout::from_config(&out.config),
+            path: path.clone(),
+        };
+        let now = 1_900_000_000; // 2030, after the second lease's end
+        let (mut file, log) = p.rewrite(now).expect("rewrite");
+        assert_eq!(log, vec!["Wrote 2 leases to leases file.".to_string()]);
+        let new = std::fs::read_to_string(&path).expect("new");
+        assert_eq!(new.matches("lease 198.51.100.10 {").count(), 1);
+        assert!(new.contains("2036/11/26 13:00:00;"), "{new}");
+        assert!(!new.contains("2036/11/26 11:00:00"));
+        // Not expired by the rewrite: that is the engine's job (and journal's record).
+        let l11 = &new[new.find("lease 198.51.100.11 {").expect("kept")..];
+        assert!(l11.contains("binding state active;"), "{l11}");
+        assert!(new.starts_with("# The format of this file is documented"));
+        assert_eq!(
+            std::fs::read_to_string(dir.join("dhcpd.leases~")).expect("backup"),
+            journal
+        );
+        // The returned file appends to the new one.
+        file.append(b"# appended\n").expect("append");
+        file.sync().expect("sync");
+        let after = std::fs::read_to_string(&path).expect("after");
+        assert_eq!(after, format!("{new}# appended\n"));
+        // And the start-up rewrite of the same file does expire the old lease.
+        let start = in_memory(&p.layout, journal.as_bytes(), now, true, None);
+        let l11 = &start.contents[start.contents.find("lease 198.51.100.11 {").expect("kept")..];
+        assert!(l11.contains("binding state free;"), "{l11}");
+        assert!(start.expired.contains("lease 198.51.100.11 {"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// What [`rewrite`] made, gathered in memory.
+    struct Made {
+        rw: Rewrite,
+        log: Vec<String>,
+        expired: String,
+        contents: String,
+    }
+
+    fn in_memory(
+        layout: &Layout,
+        src: &[u8],
+        now: i64,
+        startup: bool,
+        hooks: Option<&Hooks>,
+    ) -> Made {
+        let (mut log, mut expired, mut contents) = (Vec::new(), Vec::new(), Vec::new());
+        let rw = rewrite(
+            layout,
+            "dhcpd.leases",
+            src,
+            now,
+            startup,
+            hooks,
+            Sinks {
+                log: &mut |l: &str| log.push(l.to_string()),
+                expired: &mut expired,
+                new_file: &mut contents,
+            },
+        )
+        .expect("in memory");
+        Made {
+            rw,
+            log,
+            expired: String::from_utf8(expired).expect("utf-8"),
+            contents: String::from_utf8(contents).expect("utf-8"),
+        }
+    }
+
+    const HOOK_LEASE: &str = "lease 198.51.100.10 {\n  starts 4 2020/11/26 10:00:00;\n  \
+        ends 4 2020/11/26 11:00:00;\n  cltt 4 2020/11/26 10:00:00;\n  binding state active;\n  \
+        next binding state free;\n  rewind binding state free;\n  \
+        hardware ethernet 00:00:5e:00:53:01;\n  set kept = \"k\";\n  on expiry {\n    \
+        set lapsed = concat (\"gone-\", binary-to-ascii (10, 8, \".\", leased-address));\n    \
+        unset kept;\n    \
+        log (info, concat (\"hook expired \", binary-to-ascii (10, 8, \".\", leased-address)));\n    \
+        execute (\"/bin/echo\", binary-to-ascii (10, 8, \".\", leased-address));\n  }\n}\n\
+        lease 198.51.100.11 {\n  starts 4 2020/11/26 10:00:00;\n  ends 4 2020/11/26 11:00:00;\n  \
+        cltt 4 2020/11/26 10:00:00;\n  binding state active;\n  next binding state free;\n  \
+        hardware ethernet 00:00:5e:00:53:02;\n}\n";
+
+    /// The start-up expiry runs an expired lease's `on expiry` body (kept in full while the
+    /// file is read): `set`/`unset` reach the lease written to the old and the new file, the
+    /// `log` line comes out before the `Wrote` lines, `execute` is handed back. Without hooks
+    /// or on a running server's rewrite, nothing runs.
+    #[test]
+    fn startup_expiry_runs_on_expiry_bodies_of_streamed_leases() {
+        let out = dhcpd_conf::parse_config(
+            "dhcpd.conf",
+            &mut dhcpd_conf::MemLoader::single("dhcpd.conf", CONF),
+            dhcpd_conf::ParseOptions::default(),
+        );
+        assert!(!out.has_errors());
+        let layout = Layout::from_config(&out.config);
+        let hooks = Hooks {
+            model: dhcpd_core::model::Model::from_config(&out.config),
+            registry: out.registry.clone(),
+        };
+        let now = 1_900_000_000;
+        let m = in_memory(&layout, HOOK_LEASE.as_bytes(), now, true, Some(&hooks));
+        let hook = m
+            .log
+            .iter()
+            .position(|l| l == "hook expired 198.51.100.10")
+            .expect("log line");
+        let wrote = m
+            .log
+            .iter()
+            .position(|l| l == "Wrote 2 leases to leases file.")
+            .expect("wrote");
+        assert!(hook < wrote, "{:?}", m.log);
+        assert_eq!(
+            m.rw.executes,
+            vec![(b"/bin/echo".to_vec(), vec![b"198.51.100.10".to_vec()])]
+        );
+        for text in [&m.expired, &m.contents] {
+            let l10 = &text[text.find("lease 198.51.100.10 {").expect("written")..];
+            let l10 = &l10[..l10.find("}\n").expect("end")];
+            assert!(l10.contains("binding state free;"), "{l10}");
+            assert!(
+                l10.contains("set lapsed = \"gone-198.51.100.10\";"),
+                "{l10}"
+            );
+            assert!(!l10.contains("set kept"), "{l10}");
+            assert!(!l10.contains("on expiry"), "{l10}");
+        }
+        // Without hooks the body is dropped unrun; the lease still expires.
+        let m = in_memory(&layout, HOOK_LEASE.as_bytes(), now, true, None);
+        assert!(m.rw.executes.is_empty());
+        assert!(!m.log.iter().any(|l| l.starts_with("hook")));
+        assert!(!m.contents.contains("set lapsed = \"gone"));
+        assert!(m.contents.contains("set kept = \"k\";"));
+        // A running server's rewrite expires nothing and runs nothing, even with hooks.
+        let m = in_memory(&layout, HOOK_LEASE.as_bytes(), now, false, Some(&hooks));
+        assert!(m.rw.executes.is_empty() && m.expired.is_empty());
+        assert!(m.contents.contains("on expiry"), "{}", m.contents);
+        assert!(!m.contents.contains("set lapsed = \"gone"));
+        assert!(!m.log.iter().any(|l| l.starts_with("hook")));
     }
 }

@@ -5,6 +5,7 @@
 
 mod cli;
 mod leasefile;
+mod names;
 mod serve;
 
 use std::io::Write;
@@ -223,6 +224,7 @@ fn run() -> ExitCode {
                 test: args.test_leases,
             },
             &out.config,
+            &out.registry,
             &mut err,
         );
     }
