@@ -61,6 +61,25 @@ impl std::fmt::Display for HardwareAddr {
     }
 }
 
+/// [`Cursor::convert_num`] of a number with nothing to report: 1 to 8 digits of `base` (10 or
+/// 16; no sign, no prefix) whose value fits in `bits`. `None`: the general path decides.
+fn small_number(text: &[u8], base: u32, bits: u32) -> Option<u32> {
+    if text.is_empty() || text.len() > 8 || !(base == 10 || base == 16) || bits > 32 {
+        return None;
+    }
+    let mut val: u64 = 0;
+    for &c in text {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' if base == 16 => c - b'a' + 10,
+            b'A'..=b'F' if base == 16 => c - b'A' + 10,
+            _ => return None,
+        };
+        val = val * u64::from(base) + u64::from(d);
+    }
+    (val < 1u64 << bits).then_some(val as u32)
+}
+
 /// Characters base64 accepts, mapped to their values (64 = not base64).
 fn from64(c: u8) -> u8 {
     match c {
@@ -127,6 +146,16 @@ impl Cursor<'_> {
     /// the prefix: `0x` hex, `0` octal, else decimal). Bad digits and overflow are reported
     /// (as errors) but a value is still produced, as in ISC. Negative values wrap.
     pub fn convert_num(&mut self, text: &[u8], base: u32, bits: u32) -> u32 {
+        // The common case first: a short decimal or hex number in range (every byte of an
+        // address, most option values). Anything else takes the general path below.
+        if let Some(v) = small_number(text, base, bits) {
+            return v;
+        }
+        self.convert_num_general(text, base, bits)
+    }
+
+    /// [`Cursor::convert_num`] without its fast path.
+    fn convert_num_general(&mut self, text: &[u8], base: u32, bits: u32) -> u32 {
         // Only needed for error messages; built lazily since numbers are everywhere.
         let shown = || String::from_utf8_lossy(text);
         let mut s = text;
@@ -619,6 +648,40 @@ mod tests {
         );
         let mut c = cur("");
         assert_eq!(c.convert_num(b"0x1f", 0, 32), 31);
+        // The fast path agrees with the general one wherever it answers.
+        let mut answered = 0;
+        for text in [
+            &b"0"[..],
+            b"9",
+            b"255",
+            b"256",
+            b"ff",
+            b"FF",
+            b"fg",
+            b"100",
+            b"65535",
+            b"65536",
+            b"4294967295",
+            b"ffffffff",
+            b"fffffffff",
+            b"007",
+            b"1a",
+            b"",
+            b"-1",
+            b"0x10",
+        ] {
+            for base in [0, 8, 10, 16] {
+                for bits in [8, 16, 32] {
+                    if let Some(v) = small_number(text, base, bits) {
+                        answered += 1;
+                        let mut g = Cursor::new("t".into(), 0, b"");
+                        assert_eq!(g.convert_num_general(text, base, bits), v);
+                        assert!(g.diagnostics().is_empty(), "{text:?} {base} {bits}");
+                    }
+                }
+            }
+        }
+        assert!(answered > 20);
         assert!(!c.has_errors());
     }
 

@@ -1,7 +1,8 @@
 //! The dhcpd.conf (and dhcpd.leases) lexer.
 //!
-//! Tokens are recognised with nom over the raw bytes of one file, following the rules of ISC's
-//! lexer exactly, because ISC's grammar depends on them:
+//! Tokens are recognised by hand over the raw bytes of one file (one table lookup per byte
+//! gives its classes), following the rules of ISC's lexer exactly, because ISC's grammar
+//! depends on them:
 //!
 //! * whitespace (ASCII `isspace`) and `#` comments separate tokens and are not returned;
 //! * `"…"` is a [`TokKind::Str`] with ISC's escapes (`\t \r \n \b`, octal `\NNN`, hex `\xHH`,
@@ -17,9 +18,6 @@
 //!
 //! Positions: every token records the 1-based line and 0-based byte column of its first byte.
 //! The end-of-file token takes the position of the last real token, as ISC's does.
-
-use nom::bytes::complete::take_while1;
-use nom::{IResult, Parser};
 
 use crate::keywords::Kw;
 
@@ -126,57 +124,93 @@ pub struct Lexer<'a> {
     escaped: Vec<Box<[u8]>>,
 }
 
-fn is_space(c: u8) -> bool {
-    // C's isspace in the "C" locale.
-    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+/// Byte classes for the lexer, one table lookup per byte: C's `isspace` (in the "C" locale),
+/// decimal digit, hex digit, name character (ISC: alphanumeric, `-`, `_`) and letter.
+const SPACE: u8 = 1;
+const DIGIT: u8 = 2;
+const HEX: u8 = 4;
+const NAME: u8 = 8;
+const ALPHA: u8 = 16;
+
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let mut f = 0;
+        if matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+            f |= SPACE;
+        }
+        if b.is_ascii_digit() {
+            f |= DIGIT | HEX | NAME;
+        }
+        if b.is_ascii_hexdigit() {
+            f |= HEX;
+        }
+        if b.is_ascii_alphabetic() {
+            f |= ALPHA | NAME;
+        }
+        if b == b'-' || b == b'_' {
+            f |= NAME;
+        }
+        t[c] = f;
+        c += 1;
+    }
+    t
+};
+
+fn class(c: u8) -> u8 {
+    CLASS[usize::from(c)]
 }
 
-fn is_name_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'-' || c == b'_'
+/// The length of the run of name characters at the start of `i`, and the classes all of them
+/// share (so `DIGIT` set means all digits, `HEX` all hex digits).
+fn name_run(i: &[u8]) -> (usize, u8) {
+    let mut all = DIGIT | HEX;
+    let mut n = 0;
+    for &c in i {
+        let f = class(c);
+        if f & NAME == 0 {
+            break;
+        }
+        all &= f;
+        n += 1;
+    }
+    (n, all)
 }
 
 /// A token starting with a digit or `-`: ISC's NUMBER → NUMBER_OR_NAME → NAME promotion.
-fn number_like(i: &[u8]) -> IResult<&[u8], (&[u8], TokKind)> {
-    let (rest, _first) = nom::bytes::complete::take(1usize).parse(i)?;
-    let mut kind = TokKind::Number;
-    let mut len = 1;
-    for (k, &c) in rest.iter().enumerate() {
-        let idx = k + 1; // index of c in the token
-        let next = match kind {
-            TokKind::Number if c.is_ascii_digit() => Some(TokKind::Number),
-            TokKind::Number | TokKind::NumberOrName if c.is_ascii_hexdigit() => {
-                Some(TokKind::NumberOrName)
-            }
-            _ if idx == 2
-                && c.is_ascii_hexdigit()
-                && i[0] == b'0'
-                && matches!(i[1], b'x' | b'X') =>
-            {
-                Some(TokKind::NumberOrName)
-            }
-            _ if is_name_char(c) => Some(TokKind::Name),
-            _ => None,
-        };
-        match next {
-            Some(k2) => {
-                kind = k2;
-                len += 1;
-            }
-            None => break,
-        }
-    }
-    Ok((&i[len..], (&i[..len], kind)))
+/// Every following name character belongs to the token; the kind is `Number` when they are
+/// all decimal digits, `NumberOrName` when they are all hex digits (or the token is `0x`
+/// followed by hex digits only), `Name` otherwise.
+fn number_like(i: &[u8]) -> (usize, TokKind) {
+    let rest = i.get(1..).unwrap_or_default();
+    let (n, all) = name_run(rest);
+    let kind = if all & DIGIT != 0 {
+        TokKind::Number
+    } else if all & HEX != 0
+        || (n >= 2
+            && i[0] == b'0'
+            && matches!(rest[0], b'x' | b'X')
+            && rest[1..n].iter().all(u8::is_ascii_hexdigit))
+    {
+        TokKind::NumberOrName
+    } else {
+        TokKind::Name
+    };
+    (n + 1, kind)
 }
 
 /// A token starting with a letter: keyword, NUMBER_OR_NAME or NAME.
-fn word(i: &[u8]) -> IResult<&[u8], (&[u8], TokKind)> {
-    let (rest, w) = take_while1(is_name_char).parse(i)?;
+fn word(i: &[u8]) -> (usize, TokKind) {
+    let (n, all) = name_run(&i[1..]);
+    let w = &i[..n + 1];
     let kind = match Kw::lookup(w) {
         Some(kw) => TokKind::Kw(kw),
-        None if w[1..].iter().all(u8::is_ascii_hexdigit) => TokKind::NumberOrName,
+        None if all & HEX != 0 => TokKind::NumberOrName,
         None => TokKind::Name,
     };
-    Ok((rest, (w, kind)))
+    (n + 1, kind)
 }
 
 /// Result of scanning a quoted string.
@@ -346,7 +380,7 @@ impl<'a> Lexer<'a> {
                 i += 1;
                 self.line += 1;
                 self.line_start = i;
-            } else if is_space(c) {
+            } else if class(c) & SPACE != 0 {
                 i += 1;
             } else if c == b'#' {
                 // To the end of the line; the newline itself is counted above.
@@ -363,6 +397,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Scans the next token.
+    #[inline]
     pub fn next_token(&mut self) -> Token {
         let skipped = self.skip_trivia();
         let start = self.offset;
@@ -393,15 +428,9 @@ impl<'a> Lexer<'a> {
             }
             (scan.len, TokKind::Str)
         } else if c.is_ascii_digit() || c == b'-' {
-            match number_like(rest) {
-                Ok((_, (t, k))) => (t.len(), k),
-                Err(_) => (1, TokKind::Punct(c)),
-            }
-        } else if c.is_ascii_alphabetic() {
-            match word(rest) {
-                Ok((_, (t, k))) => (t.len(), k),
-                Err(_) => (1, TokKind::Punct(c)),
-            }
+            number_like(rest)
+        } else if class(c) & ALPHA != 0 {
+            word(rest)
         } else {
             (1, TokKind::Punct(c))
         };
@@ -568,5 +597,61 @@ mod tests {
         }
         let t = l.next_token();
         assert_eq!(line_text(src, t.pos), b"bb cc;");
+    }
+
+    /// ISC's promotion rules as a byte-at-a-time state machine (how ISC's `read_number`
+    /// reads them): the reference for the run-based classification.
+    fn reference_number_like(i: &[u8]) -> (usize, TokKind) {
+        let mut kind = TokKind::Number;
+        let mut len = 1;
+        for (idx, &c) in i.iter().enumerate().skip(1) {
+            let name_char = c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+            kind = match kind {
+                TokKind::Number if c.is_ascii_digit() => TokKind::Number,
+                TokKind::Number | TokKind::NumberOrName if c.is_ascii_hexdigit() => {
+                    TokKind::NumberOrName
+                }
+                _ if idx == 2
+                    && c.is_ascii_hexdigit()
+                    && i[0] == b'0'
+                    && matches!(i[1], b'x' | b'X') =>
+                {
+                    TokKind::NumberOrName
+                }
+                _ if name_char => TokKind::Name,
+                _ => break,
+            };
+            len += 1;
+        }
+        (len, kind)
+    }
+
+    #[test]
+    fn numbers_classify_like_the_state_machine() {
+        let alphabet = b"019aAfgxX-_ .:";
+        let mut word = Vec::new();
+        let mut checked = 0;
+        for first in [b'0', b'1', b'-'] {
+            for n in 0..alphabet.len().pow(4) {
+                word.clear();
+                word.push(first);
+                let mut k = n;
+                for _ in 0..4 {
+                    word.push(alphabet[k % alphabet.len()]);
+                    k /= alphabet.len();
+                }
+                assert_eq!(
+                    number_like(&word),
+                    reference_number_like(&word),
+                    "{:?}",
+                    String::from_utf8_lossy(&word)
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 3 * 14usize.pow(4));
+        assert_eq!(number_like(b"0x1f;"), (4, TokKind::NumberOrName));
+        assert_eq!(number_like(b"0x"), (2, TokKind::Name));
+        assert_eq!(number_like(b"-"), (1, TokKind::Number));
     }
 }
