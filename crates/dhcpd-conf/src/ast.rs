@@ -1060,3 +1060,19 @@ impl Stmt {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_stay_small() {
+        // A configuration can hold 100,000 hosts, each a `Stmt` with two more in its body:
+        // rare or large payloads are boxed to keep every statement this size.
+        assert!(
+            std::mem::size_of::<Stmt>() <= 72,
+            "{}",
+            std::mem::size_of::<Stmt>()
+        );
+    }
+}

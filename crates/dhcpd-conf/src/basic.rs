@@ -29,16 +29,55 @@ impl std::fmt::Display for AddrOrName {
     }
 }
 
-/// A hardware address: ISC's type byte and the address bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Longest hardware address ISC keeps (its `HARDWARE_ADDR_LEN`); `hardware` with more bytes
+/// is an error in a configuration or lease file.
+pub const HARDWARE_ADDR_LEN: usize = 20;
+
+/// A hardware address: ISC's type byte and the address bytes, stored inline (no heap
+/// allocation: a configuration can declare 100,000 of them, and lease tables hold one per
+/// lease).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HardwareAddr {
     /// ARP hardware type (1 = Ethernet, 6 = token ring, 8 = FDDI, 32 = InfiniBand).
     pub htype: u8,
-    /// The address (may be empty: `hardware ethernet;`).
-    pub addr: Vec<u8>,
+    /// How many bytes of `bytes` are the address.
+    len: u8,
+    /// The address, then zeros (always zeros, so the derived comparisons and hash see the
+    /// address only).
+    bytes: [u8; HARDWARE_ADDR_LEN],
 }
 
 impl HardwareAddr {
+    /// An address of type `htype`; `None` when `addr` is longer than [`HARDWARE_ADDR_LEN`].
+    /// The address may be empty (`hardware ethernet;`).
+    pub fn new(htype: u8, addr: &[u8]) -> Option<Self> {
+        let mut bytes = [0; HARDWARE_ADDR_LEN];
+        bytes.get_mut(..addr.len())?.copy_from_slice(addr);
+        Some(HardwareAddr {
+            htype,
+            len: addr.len() as u8,
+            bytes,
+        })
+    }
+
+    /// An address of type `htype` from the first [`HARDWARE_ADDR_LEN`] bytes of `addr` (for
+    /// addresses read from the wire, where 16 bytes is the most a DHCP `chaddr` holds).
+    pub fn from_prefix(htype: u8, addr: &[u8]) -> Self {
+        let addr = addr.get(..HARDWARE_ADDR_LEN).unwrap_or(addr);
+        let mut bytes = [0; HARDWARE_ADDR_LEN];
+        bytes[..addr.len()].copy_from_slice(addr);
+        HardwareAddr {
+            htype,
+            len: addr.len() as u8,
+            bytes,
+        }
+    }
+
+    /// The address bytes (without the type).
+    pub fn addr(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
     /// The keyword ISC writes for this hardware type.
     pub fn type_name(&self) -> String {
         match self.htype {
@@ -51,10 +90,19 @@ impl HardwareAddr {
     }
 }
 
+impl std::fmt::Debug for HardwareAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HardwareAddr")
+            .field("htype", &self.htype)
+            .field("addr", &self.addr())
+            .finish()
+    }
+}
+
 impl std::fmt::Display for HardwareAddr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.type_name())?;
-        for (i, b) in self.addr.iter().enumerate() {
+        for (i, b) in self.addr().iter().enumerate() {
             write!(f, "{}{b:02x}", if i == 0 { " " } else { ":" })?;
         }
         Ok(())
@@ -487,20 +535,26 @@ impl Cursor<'_> {
                 }
             }
         };
-        let mut addr = Vec::new();
+        let mut hw = HardwareAddr::new(htype, &[])?;
         if !self.peek().is_punct(b';') {
-            let v = self.parse_byte_aggregate(None, b':', 16)?;
-            if v.len() + 1 > 21 {
-                self.error("hardware address too long");
-            } else {
-                addr = v;
+            let mut bytes = [0u8; HARDWARE_ADDR_LEN];
+            let mut n = 0;
+            self.numeric_aggregate(None, b':', 16, 8, |b| {
+                if let Some(slot) = bytes.get_mut(n) {
+                    *slot = b as u8;
+                }
+                n += 1;
+            })?;
+            match bytes.get(..n).and_then(|a| HardwareAddr::new(htype, a)) {
+                Some(h) => hw = h,
+                None => self.error("hardware address too long"),
             }
         }
         if !self.next().is_punct(b';') {
             self.error_help("expecting semicolon.", "end the statement with `;`");
             self.skip_to_semi();
         }
-        Some(HardwareAddr { htype, addr })
+        Some(hw)
     }
 
     /// ISC's `parse_base64`: tokens glued while they look like base64 (a `+` or `/` splits a
@@ -689,8 +743,23 @@ mod tests {
     fn hardware_and_hostnames() {
         let mut c = cur("ethernet 00:1a:2B:3c:4d:5e; www.example.com 10.1.2.3");
         let h = c.parse_hardware_param().expect("hardware");
-        assert_eq!(h.addr, vec![0, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e]);
+        assert_eq!(h.addr(), [0, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e]);
         assert_eq!(h.to_string(), "ethernet 00:1a:2b:3c:4d:5e");
+        // ISC keeps up to 20 bytes; one more is an error and leaves the address empty.
+        let twenty = vec!["01"; 20].join(":");
+        let (t20, t21) = (
+            format!("ethernet {twenty};"),
+            format!("ethernet {twenty}:02;"),
+        );
+        let mut c20 = cur(&t20);
+        let h = c20.parse_hardware_param().expect("hardware");
+        assert_eq!((h.addr(), c20.diagnostics().len()), (&[1u8; 20][..], 0));
+        let mut c21 = cur(&t21);
+        let h = c21.parse_hardware_param().expect("hardware");
+        assert!(h.addr().is_empty());
+        assert_eq!(c21.diagnostics()[0].message, "hardware address too long");
+        assert_eq!(HardwareAddr::new(1, &[0; 21]), None);
+        assert_eq!(HardwareAddr::from_prefix(1, &[7; 21]).addr(), [7; 20]);
         assert_eq!(
             c.parse_ip_addr_or_hostname(),
             Some(AddrOrName::Name("www.example.com".into()))

@@ -386,7 +386,7 @@ impl Model {
                 flatten(&h.body, &mut body);
                 for s in body {
                     match s {
-                        Stmt::Hardware(_, hw) => host.hardware = Some(hw.clone()),
+                        Stmt::Hardware(_, hw) => host.hardware = Some(*hw),
                         Stmt::Uid(_, b) => host.uid = Some(bytes(b)),
                         Stmt::FixedAddress(_, list) => host.fixed.extend(list.iter().cloned()),
                         Stmt::HostIdentifier(id) => host.identifier = Some((**id).clone()),
