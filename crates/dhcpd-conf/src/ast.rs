@@ -104,7 +104,7 @@ pub enum Stmt {
     /// `hardware TYPE ADDR;` (host only).
     Hardware(Span, HardwareAddr),
     /// `fixed-address ADDR-OR-NAME, ...;` (host only).
-    FixedAddress(Span, Vec<AddrOrName>),
+    FixedAddress(Span, AddrList),
     /// `fixed-address6 ADDR6, ...;` (host only).
     FixedAddress6(Span, Vec<Ipv6Addr>),
     /// `uid VALUE;` (host only).
@@ -323,6 +323,39 @@ pub struct Host {
     pub name: String,
     /// Its statements.
     pub body: Vec<Stmt>,
+}
+
+/// The addresses of a `fixed-address` statement. Almost every one lists a single address,
+/// which is kept inline (no heap allocation per host); it dereferences to a slice.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AddrList {
+    /// One address.
+    One(AddrOrName),
+    /// Several (or, only after an error, none).
+    Many(Vec<AddrOrName>),
+}
+
+impl AddrList {
+    /// The list of `addrs`.
+    pub fn from_vec(mut addrs: Vec<AddrOrName>) -> Self {
+        if addrs.len() == 1
+            && let Some(a) = addrs.pop()
+        {
+            return AddrList::One(a);
+        }
+        AddrList::Many(addrs)
+    }
+}
+
+impl std::ops::Deref for AddrList {
+    type Target = [AddrOrName];
+
+    fn deref(&self) -> &[AddrOrName] {
+        match self {
+            AddrList::One(a) => std::slice::from_ref(a),
+            AddrList::Many(v) => v,
+        }
+    }
 }
 
 /// `group [NAME] { ... }`.

@@ -20,7 +20,7 @@ mod tests;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::ast::{DuidHwType, LeaseIdFormat, ServerDuid, Span, Stmt};
+use crate::ast::{AddrList, DuidHwType, LeaseIdFormat, ServerDuid, Span, Stmt};
 use crate::cursor::Cursor;
 use crate::diag::Diagnostic;
 use crate::exec::{ExprContext, Parsed};
@@ -638,9 +638,10 @@ impl Parser<'_> {
         span: Span,
         out: &mut Vec<Stmt>,
     ) {
-        // Almost every fixed-address has one address: room for exactly one (a first push
-        // would reserve four, and hosts are numerous).
-        let mut v4s = Vec::with_capacity(usize::from(!v6));
+        // Almost every fixed-address has one address, which the AST keeps inline
+        // (`AddrList::One`): no vector is allocated until a second one comes.
+        let mut first = None;
+        let mut v4s = Vec::new();
         let mut v6s = Vec::with_capacity(usize::from(v6));
         loop {
             if v6 {
@@ -650,7 +651,11 @@ impl Parser<'_> {
                 }
             } else {
                 match c.parse_ip_addr_or_hostname() {
-                    Some(a) => v4s.push(a),
+                    Some(a) if first.is_none() && v4s.is_empty() => first = Some(a),
+                    Some(a) => {
+                        v4s.extend(first.take());
+                        v4s.push(a);
+                    }
                     None => return,
                 }
             }
@@ -673,7 +678,13 @@ impl Parser<'_> {
                 out.push(if v6 {
                     Stmt::FixedAddress6(span, v6s)
                 } else {
-                    Stmt::FixedAddress(span, v4s)
+                    Stmt::FixedAddress(
+                        span,
+                        match first {
+                            Some(a) => AddrList::One(a),
+                            None => AddrList::Many(v4s),
+                        },
+                    )
                 });
             }
             None => c.error_help(
