@@ -111,7 +111,8 @@ impl std::fmt::Display for HardwareAddr {
 
 /// [`Cursor::convert_num`] of a number with nothing to report: 1 to 8 digits of `base` (10 or
 /// 16; no sign, no prefix) whose value fits in `bits`. `None`: the general path decides.
-fn small_number(text: &[u8], base: u32, bits: u32) -> Option<u32> {
+#[inline]
+pub(crate) fn small_number(text: &[u8], base: u32, bits: u32) -> Option<u32> {
     if text.is_empty() || text.len() > 8 || !(base == 10 || base == 16) || bits > 32 {
         return None;
     }
@@ -323,7 +324,23 @@ impl Cursor<'_> {
         bits: u32,
         mut sink: impl FnMut(u32),
     ) -> Option<usize> {
-        let mut n = 0;
+        let n = self.fast_numbers(count, sep, base, bits, &mut sink);
+        if n > 0 && count == Some(n) {
+            return Some(n);
+        }
+        self.numeric_aggregate_from(n, count, sep, base, bits, sink)
+    }
+
+    /// [`Cursor::numeric_aggregate`] token by token, after `n` numbers were read.
+    fn numeric_aggregate_from(
+        &mut self,
+        mut n: usize,
+        count: Option<usize>,
+        sep: u8,
+        base: u32,
+        bits: u32,
+        mut sink: impl FnMut(u32),
+    ) -> Option<usize> {
         loop {
             if n > 0 {
                 if !self.peek().is_punct(sep) {
@@ -659,6 +676,126 @@ mod tests {
 
     fn cur(s: &str) -> Cursor<'_> {
         Cursor::new("t.conf".into(), 0, s.as_bytes())
+    }
+
+    /// Everything observable after reading an aggregate: the result, the numbers, the
+    /// diagnostics as printed, the error position and every token left in the file.
+    fn aggregate_trace(
+        text: &str,
+        peeked: usize,
+        (count, sep, base, bits): (Option<usize>, u8, u32, u32),
+        fast: bool,
+    ) -> String {
+        let mut c = cur(text);
+        if text.starts_with("x ") {
+            c.skip();
+        }
+        for k in 0..peeked {
+            c.peek_nth(k);
+        }
+        let mut values = Vec::new();
+        let r = if fast {
+            c.numeric_aggregate(count, sep, base, bits, |v| values.push(v))
+        } else {
+            c.numeric_aggregate_from(0, count, sep, base, bits, |v| values.push(v))
+        };
+        let mut out = format!("{r:?} {values:?} {:?}\n", c.pos());
+        for d in c.diagnostics() {
+            out.push_str(&format!("{d}\n"));
+        }
+        loop {
+            let t = c.next();
+            out.push_str(&format!(
+                "{:?} {:?} {:?} {:?}\n",
+                t.kind,
+                t.pos,
+                t.space_before,
+                c.text(&t)
+            ));
+            if t.is_eof() {
+                break;
+            }
+        }
+        for d in c.diagnostics() {
+            out.push_str(&format!("{d}\n"));
+        }
+        out
+    }
+
+    #[test]
+    fn fast_numbers_read_like_tokens() {
+        let alphabet = [
+            "0", "1", "2", "5", "9", "a", "F", "g", "x", ".", ":", " ", "-", ";", "\n", "25",
+            "255", "256",
+        ];
+        let modes = [
+            (Some(4), b'.', 10, 8),
+            (None, b':', 16, 8),
+            (Some(2), b':', 16, 16),
+            (None, b'.', 10, 32),
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |m: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % m as u64) as usize
+        };
+        let mut fast_runs = 0;
+        let fixed = [
+            "10.0.0.1;",
+            "x 10.0.0.1 ;",
+            "00:16:3e:01:02:03;",
+            "10.0.0.1x;",
+            "1.2.3",
+            "02:00: 01;",
+            "0a:0b:add;",
+            "ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff;",
+            "300.1.1.1;",
+            "1.-2.3.4;",
+            "1.2.3.4.5;",
+            "0x1f:2;",
+            "\n 7:8\n;",
+        ];
+        for text in fixed {
+            for mode in modes {
+                for peeked in 0..4 {
+                    assert_eq!(
+                        aggregate_trace(text, peeked, mode, true),
+                        aggregate_trace(text, peeked, mode, false),
+                        "{text:?} {mode:?} peeked {peeked}"
+                    );
+                }
+            }
+        }
+        for _ in 0..20000 {
+            let len = 1 + next(14);
+            let mut text = String::from("x ");
+            for _ in 0..len {
+                text.push_str(alphabet[next(alphabet.len())]);
+            }
+            let text = &text[next(3)..];
+            let mode = modes[next(modes.len())];
+            let peeked = next(4);
+            let fast = aggregate_trace(text, peeked, mode, true);
+            let slow = aggregate_trace(text, peeked, mode, false);
+            assert_eq!(fast, slow, "{text:?} {mode:?} peeked {peeked}");
+            let mut probe = cur(text);
+            if text.starts_with("x ") {
+                probe.skip();
+            }
+            let (count, sep, base, bits) = mode;
+            fast_runs += usize::from(probe.fast_numbers(count, sep, base, bits, &mut |_| {}) > 1);
+        }
+        assert!(fast_runs > 100, "{fast_runs}");
+        // The fast path relies on this: no keyword is a word of one or two hex digits.
+        for w in crate::keywords::KEYWORDS {
+            assert!(
+                w.0.len() > 2 || !w.0.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{}",
+                w.0
+            );
+        }
     }
 
     #[test]

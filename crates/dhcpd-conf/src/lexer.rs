@@ -126,11 +126,11 @@ pub struct Lexer<'a> {
 
 /// Byte classes for the lexer, one table lookup per byte: C's `isspace` (in the "C" locale),
 /// decimal digit, hex digit, name character (ISC: alphanumeric, `-`, `_`) and letter.
-const SPACE: u8 = 1;
-const DIGIT: u8 = 2;
-const HEX: u8 = 4;
-const NAME: u8 = 8;
-const ALPHA: u8 = 16;
+pub(crate) const SPACE: u8 = 1;
+pub(crate) const DIGIT: u8 = 2;
+pub(crate) const HEX: u8 = 4;
+pub(crate) const NAME: u8 = 8;
+pub(crate) const ALPHA: u8 = 16;
 
 const CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -159,13 +159,15 @@ const CLASS: [u8; 256] = {
     t
 };
 
-fn class(c: u8) -> u8 {
+/// The classes of byte `c`.
+#[inline]
+pub(crate) fn class(c: u8) -> u8 {
     CLASS[usize::from(c)]
 }
 
 /// The length of the run of name characters at the start of `i`, and the classes all of them
 /// share (so `DIGIT` set means all digits, `HEX` all hex digits).
-fn name_run(i: &[u8]) -> (usize, u8) {
+pub(crate) fn name_run(i: &[u8]) -> (usize, u8) {
     let mut all = DIGIT | HEX;
     let mut n = 0;
     for &c in i {
@@ -459,6 +461,16 @@ impl<'a> Lexer<'a> {
             space_before: skipped > 0,
             escaped,
         }
+    }
+
+    /// Goes on scanning right after byte `end`, as if the last token scanned had been the
+    /// one at `last` (which ends at `end`, on the same line). The caller has read the tokens
+    /// up to there itself (a run of numbers, see `Cursor::fast_numbers`).
+    pub(crate) fn resume_after(&mut self, last: Pos, end: usize) {
+        self.offset = end;
+        self.line = last.line;
+        self.line_start = (last.offset - last.col) as usize;
+        self.last_pos = last;
     }
 
     /// The raw text of a token (for strings: the value, unescaped).
