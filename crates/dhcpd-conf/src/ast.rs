@@ -320,9 +320,85 @@ pub struct Host {
     /// Where it was written.
     pub span: Span,
     /// Host name (dotted identifiers).
-    pub name: String,
+    pub name: HostName,
     /// Its statements.
     pub body: Vec<Stmt>,
+}
+
+/// Bytes of a [`HostName`] kept inline.
+const INLINE_NAME: usize = 22;
+
+/// The name of a host declaration: kept inline up to 22 bytes (no heap allocation per host:
+/// a configuration can declare 100,000), on the heap beyond. Dereferences to `str`.
+#[derive(Clone)]
+pub struct HostName(NameRepr);
+
+#[derive(Clone)]
+enum NameRepr {
+    Inline { len: u8, bytes: [u8; INLINE_NAME] },
+    Heap(Box<str>),
+}
+
+impl From<&str> for HostName {
+    fn from(name: &str) -> Self {
+        let mut bytes = [0; INLINE_NAME];
+        match bytes.get_mut(..name.len()) {
+            Some(b) => {
+                b.copy_from_slice(name.as_bytes());
+                HostName(NameRepr::Inline {
+                    len: name.len() as u8,
+                    bytes,
+                })
+            }
+            None => HostName(NameRepr::Heap(name.into())),
+        }
+    }
+}
+
+impl std::ops::Deref for HostName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match &self.0 {
+            // Always whole UTF-8: the bytes come from a `str` of exactly this length.
+            NameRepr::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            NameRepr::Heap(s) => s,
+        }
+    }
+}
+
+impl std::fmt::Display for HostName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl std::fmt::Debug for HostName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl PartialEq for HostName {
+    fn eq(&self, other: &HostName) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for HostName {}
+
+impl PartialEq<str> for HostName {
+    fn eq(&self, other: &str) -> bool {
+        &**self == other
+    }
+}
+
+impl PartialEq<&str> for HostName {
+    fn eq(&self, other: &&str) -> bool {
+        &**self == *other
+    }
 }
 
 /// The addresses of a `fixed-address` statement. Almost every one lists a single address,
@@ -1107,5 +1183,38 @@ mod tests {
             "{}",
             std::mem::size_of::<Stmt>()
         );
+    }
+
+    #[test]
+    fn host_names_inline_and_on_the_heap() {
+        assert_eq!(std::mem::size_of::<HostName>(), 24);
+        for name in [
+            "",
+            "h000001",
+            "a.b.c",
+            "exactly-22-bytes-long!",
+            "twenty-three-bytes-long",
+        ] {
+            let h = HostName::from(name);
+            assert_eq!(h, name);
+            assert_eq!(h.to_string(), name);
+            assert_eq!(format!("{h:?}"), format!("{name:?}"));
+            assert_eq!(
+                matches!(h.0, NameRepr::Inline { .. }),
+                name.len() <= INLINE_NAME
+            );
+        }
+        assert_ne!(HostName::from("a"), HostName::from("b"));
+    }
+
+    #[test]
+    fn address_lists_of_one_are_inline() {
+        let a = |n| AddrOrName::Addr(std::net::Ipv4Addr::new(192, 0, 2, n));
+        let one = AddrList::from_vec(vec![a(1)]);
+        assert!(matches!(one, AddrList::One(_)));
+        assert_eq!(&one[..], [a(1)]);
+        let two = AddrList::from_vec(vec![a(1), a(2)]);
+        assert_eq!(&two[..], [a(1), a(2)]);
+        assert!(AddrList::from_vec(Vec::new()).is_empty());
     }
 }

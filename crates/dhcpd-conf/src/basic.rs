@@ -412,13 +412,23 @@ impl Cursor<'_> {
     /// reported) when the next token cannot start a name.
     pub fn parse_host_name(&mut self) -> Option<String> {
         let mut name = String::new();
+        self.parse_host_name_into(&mut name).then_some(name)
+    }
+
+    /// [`Cursor::parse_host_name`] into `name` (cleared first; reused by the caller):
+    /// `false` when the next token cannot start a name.
+    pub fn parse_host_name_into(&mut self, name: &mut String) -> bool {
+        name.clear();
         loop {
             let t = self.peek();
             if !(t.is_identifier() || t.kind == TokKind::Number) {
                 break;
             }
             let t = self.next();
-            name.push_str(&String::from_utf8_lossy(self.text(&t)));
+            match std::str::from_utf8(self.text(&t)) {
+                Ok(text) => name.push_str(text),
+                Err(_) => name.push_str(&String::from_utf8_lossy(self.text(&t))),
+            }
             if self.peek().is_punct(b'.') {
                 self.skip();
                 name.push('.');
@@ -426,7 +436,7 @@ impl Cursor<'_> {
                 break;
             }
         }
-        (!name.is_empty()).then_some(name)
+        !name.is_empty()
     }
 
     /// ISC's `parse_ip_addr_or_hostname`.

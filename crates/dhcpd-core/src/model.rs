@@ -375,7 +375,7 @@ impl Model {
                 let idx = self.hosts.len();
                 let scope = self.new_scope(at.scope, ScopeKind::Host(idx));
                 let mut host = HostM {
-                    name: h.name.clone(),
+                    name: h.name.to_string(),
                     scope,
                     hardware: None,
                     uid: None,

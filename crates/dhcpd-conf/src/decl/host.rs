@@ -27,14 +27,17 @@ impl Parser<'_> {
         span: Span,
         out: &mut Vec<Stmt>,
     ) {
-        let Some(name) = c.parse_host_name() else {
+        // The name is read into a reused buffer (taken, like the body buffer below): the AST
+        // keeps short names inline.
+        let mut name = std::mem::take(&mut self.decls.host_name);
+        if !c.parse_host_name_into(&mut name) {
             c.error_help(
                 "expecting a name for host declaration.",
                 "host names are unquoted: host NAME { ... }",
             );
             c.skip_to_semi();
             return;
-        };
+        }
         if !c.parse_lbrace() {
             return;
         }
@@ -189,9 +192,10 @@ impl Parser<'_> {
         self.decls.host_body = body;
         out.push(Stmt::Host(Host {
             span,
-            name,
+            name: name.as_str().into(),
             body: exact,
         }));
+        self.decls.host_name = name;
     }
 
     /// The rest of `host-identifier` (keyword consumed). `Err`: ISC leaves the host body.

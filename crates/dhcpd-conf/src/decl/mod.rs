@@ -69,6 +69,8 @@ pub struct DeclState {
     pub(crate) peers: Vec<PeerInfo>,
     /// Subnets, shared networks, pools and declared addresses.
     pub(crate) net: Networks,
+    /// Reused buffer for the name of the host being read.
+    pub(crate) host_name: String,
     /// The buffer a host body is read into (see `parse_host_declaration`).
     pub(crate) host_body: Vec<Stmt>,
     /// How many statements are being parsed inside each other (blocks and includes).
@@ -78,13 +80,14 @@ pub struct DeclState {
 }
 
 /// A set of names kept in one text buffer: no allocation per name, and dropping it frees two
-/// blocks however many names it holds (a configuration can declare 100,000 hosts).
+/// blocks however many names it holds (a configuration can declare 100,000 hosts). Entries
+/// are 32-bit offsets (8 bytes each: the table is most of the set's memory).
 #[derive(Debug, Default)]
 pub(crate) struct NameSet {
     /// Every name inserted, one after the other (removed ones stay, unreferenced).
     text: String,
     /// Start and length in `text` of each name in the set.
-    table: hashbrown::HashTable<(usize, usize)>,
+    table: hashbrown::HashTable<(u32, u32)>,
 }
 
 impl NameSet {
@@ -93,11 +96,13 @@ impl NameSet {
         rustc_hash::FxBuildHasher.hash_one(name)
     }
 
-    fn name(text: &str, (start, len): (usize, usize)) -> &str {
-        text.get(start..start + len).unwrap_or_default()
+    fn name(text: &str, (start, len): (u32, u32)) -> &str {
+        let start = start as usize;
+        text.get(start..start + len as usize).unwrap_or_default()
     }
 
-    /// Adds `name`; `false` if it was already there.
+    /// Adds `name`; `false` if it was already there. (Past 4 GiB of names, which no
+    /// configuration comes near, names are no longer recorded.)
     pub(crate) fn insert(&mut self, name: &str) -> bool {
         let hash = Self::hash(name);
         let text = &self.text;
@@ -108,11 +113,17 @@ impl NameSet {
         {
             return false;
         }
-        let entry = (self.text.len(), name.len());
+        let (Ok(start), Ok(len)) = (u32::try_from(self.text.len()), u32::try_from(name.len()))
+        else {
+            return true;
+        };
+        if start.checked_add(len).is_none() {
+            return true;
+        }
         self.text.push_str(name);
         let text = &self.text;
         self.table
-            .insert_unique(hash, entry, |&e| Self::hash(Self::name(text, e)));
+            .insert_unique(hash, (start, len), |&e| Self::hash(Self::name(text, e)));
         true
     }
 
