@@ -206,8 +206,7 @@ fn number_like(i: &[u8]) -> (usize, TokKind) {
 /// A token starting with a letter: keyword, NUMBER_OR_NAME or NAME.
 fn word(i: &[u8]) -> (usize, TokKind) {
     let (n, all) = name_run(&i[1..]);
-    let w = &i[..n + 1];
-    let kind = match Kw::lookup(w) {
+    let kind = match Kw::lookup_in(i, n + 1) {
         Some(kw) => TokKind::Kw(kw),
         None if all & HEX != 0 => TokKind::NumberOrName,
         None => TokKind::Name,
