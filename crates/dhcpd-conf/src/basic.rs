@@ -439,12 +439,28 @@ impl Cursor<'_> {
         !name.is_empty()
     }
 
+    /// Whether the file's bytes right after the number `t` (the next token, nothing else
+    /// scanned yet) are `.` and a number, written without spaces: then the two tokens after
+    /// `t` are `.` and a number, which is what `parse_ip_addr_or_hostname` looks ahead for,
+    /// known without scanning them. `false` only means "not known this way".
+    fn number_dot_number_follows(&mut self, t: &Token) -> bool {
+        if self.pending() != 1 {
+            return false;
+        }
+        let rest = self.source().get(t.end as usize..).unwrap_or_default();
+        let Some((&b'.', after)) = rest.split_first() else {
+            return false;
+        };
+        let (len, all) = crate::lexer::name_run(after);
+        len > 0 && all & crate::lexer::DIGIT != 0
+    }
+
     /// ISC's `parse_ip_addr_or_hostname`.
     pub fn parse_ip_addr_or_hostname(&mut self) -> Option<AddrOrName> {
         let t = *self.peek();
         if t.kind == TokKind::Number
-            && self.peek_nth(1).is_punct(b'.')
-            && self.peek_nth(2).kind == TokKind::Number
+            && (self.number_dot_number_follows(&t)
+                || (self.peek_nth(1).is_punct(b'.') && self.peek_nth(2).kind == TokKind::Number))
         {
             if let Some(a) = self.parse_ip_addr() {
                 return Some(AddrOrName::Addr(a));
@@ -806,6 +822,33 @@ mod tests {
                 w.0
             );
         }
+    }
+
+    #[test]
+    fn dotted_lookahead_from_bytes_agrees_with_tokens() {
+        let alphabet = ["1", "25", "0", ".", " ", "a", "-", "x", ";", "\n", "9z"];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut known = 0;
+        for _ in 0..5000 {
+            let mut text = String::from("1");
+            for _ in 0..5 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.push_str(alphabet[(seed % alphabet.len() as u64) as usize]);
+            }
+            let mut c = cur(&text);
+            let t = *c.peek();
+            if t.kind != TokKind::Number || !c.number_dot_number_follows(&t) {
+                continue;
+            }
+            known += 1;
+            assert!(
+                c.peek_nth(1).is_punct(b'.') && c.peek_nth(2).kind == TokKind::Number,
+                "{text:?}"
+            );
+        }
+        assert!(known > 100, "{known}");
     }
 
     #[test]

@@ -85,6 +85,11 @@ impl<'a> Cursor<'a> {
         &self.ahead[self.head]
     }
 
+    /// How many tokens have been scanned but not consumed yet.
+    pub fn pending(&self) -> usize {
+        self.ahead.len() - self.head
+    }
+
     /// Looks `n` tokens ahead (0 = the next one). ISC's `save_parse_state` lookahead.
     pub fn peek_nth(&mut self, n: usize) -> &Token {
         self.fill(n);

@@ -205,13 +205,17 @@ fn number_like(i: &[u8]) -> (usize, TokKind) {
 
 /// A token starting with a letter: keyword, NUMBER_OR_NAME or NAME.
 fn word(i: &[u8]) -> (usize, TokKind) {
-    let (n, all) = name_run(&i[1..]);
-    let kind = match Kw::lookup_in(i, n + 1) {
+    // The length first (the hex test is needed only for words that are not keywords).
+    let n = i
+        .iter()
+        .position(|&c| class(c) & NAME == 0)
+        .unwrap_or(i.len());
+    let kind = match Kw::lookup_in(i, n) {
         Some(kw) => TokKind::Kw(kw),
-        None if all & HEX != 0 => TokKind::NumberOrName,
+        None if i[1..n].iter().all(|&c| class(c) & HEX != 0) => TokKind::NumberOrName,
         None => TokKind::Name,
     };
-    (n + 1, kind)
+    (n, kind)
 }
 
 /// Result of scanning a quoted string.
