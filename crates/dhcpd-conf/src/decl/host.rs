@@ -187,13 +187,14 @@ impl Parser<'_> {
                 "host names must be unique; rename or remove one of the declarations",
             );
         }
+        // A boxed slice of exactly the body's statements: the buffer stays for the next host.
         let mut exact = Vec::with_capacity(body.len());
         exact.append(&mut body);
         self.decls.host_body = body;
         out.push(Stmt::Host(Host {
             span,
             name: name.as_str().into(),
-            body: exact,
+            body: exact.into_boxed_slice(),
         }));
         self.decls.host_name = name;
     }
@@ -336,6 +337,6 @@ impl Parser<'_> {
                 }
             }
         }
-        out.push(Stmt::Group(Group { span, name, body }));
+        out.push(Stmt::Group(Box::new(Group { span, name, body })));
     }
 }

@@ -489,7 +489,7 @@ impl Parser<'_> {
             }
             TokKind::Kw(Kw::ServerDuid) => {
                 if let Some(d) = self.parse_server_duid_conf(c) {
-                    out.push(Stmt::ServerDuid(span, d));
+                    out.push(Stmt::ServerDuid(span, Box::new(d)));
                 }
                 false
             }
@@ -604,7 +604,7 @@ impl Parser<'_> {
                 return false;
             }
             if let Some(d) = self.parse_option_space_decl(c) {
-                out.push(Stmt::OptionSpace(span, d));
+                out.push(Stmt::OptionSpace(span, Box::new(d)));
             }
             return declaration;
         }
