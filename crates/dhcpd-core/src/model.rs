@@ -377,9 +377,9 @@ impl Model {
                 let mut host = HostM {
                     name: h.name.to_string(),
                     scope,
-                    hardware: None,
+                    hardware: h.hardware,
                     uid: None,
-                    fixed: Vec::new(),
+                    fixed: h.fixed.map(AddrOrName::Addr).into_iter().collect(),
                     identifier: None,
                 };
                 let mut body = Vec::new();

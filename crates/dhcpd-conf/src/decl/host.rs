@@ -194,6 +194,8 @@ impl Parser<'_> {
         out.push(Stmt::Host(Host {
             span,
             name: name.as_str().into(),
+            hardware: ctx.hardware,
+            fixed: ctx.fixed,
             body: exact.into_boxed_slice(),
         }));
         self.decls.host_name = name;

@@ -21,6 +21,7 @@ mod tests;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::ast::{AddrList, DuidHwType, LeaseIdFormat, ServerDuid, Span, Stmt};
+use crate::basic::AddrOrName;
 use crate::cursor::Cursor;
 use crate::diag::Diagnostic;
 use crate::exec::{ExprContext, Parsed};
@@ -161,6 +162,10 @@ pub(crate) struct HostCtx<'n> {
     pub(crate) name: &'n str,
     pub(crate) has_hardware: bool,
     pub(crate) has_fixed: bool,
+    /// The host's hardware address (the AST keeps it out of the body, see `ast::Host`).
+    pub(crate) hardware: Option<crate::basic::HardwareAddr>,
+    /// Its `fixed-address`, when that is one literal address.
+    pub(crate) fixed: Option<std::net::Ipv4Addr>,
 }
 
 /// The position of a token as a span in the cursor's file.
@@ -352,7 +357,11 @@ impl Parser<'_> {
                         h.has_hardware |= known_type;
                         if let Some(hw) = hw {
                             h.has_hardware = true;
-                            out.push(Stmt::Hardware(span, hw));
+                            if h.hardware.is_none() {
+                                h.hardware = Some(hw);
+                            } else {
+                                out.push(Stmt::Hardware(span, hw));
+                            }
                         }
                     }
                     None => c.error_help(
@@ -689,13 +698,15 @@ impl Parser<'_> {
                 out.push(if v6 {
                     Stmt::FixedAddress6(span, v6s)
                 } else {
-                    Stmt::FixedAddress(
-                        span,
-                        match first {
-                            Some(a) => AddrList::One(a),
-                            None => AddrList::Many(v4s),
-                        },
-                    )
+                    match first {
+                        // One literal address: a field of the host (see `ast::Host`).
+                        Some(AddrOrName::Addr(a)) if h.fixed.is_none() => {
+                            h.fixed = Some(a);
+                            return;
+                        }
+                        Some(a) => Stmt::FixedAddress(span, AddrList::One(a)),
+                        None => Stmt::FixedAddress(span, AddrList::Many(v4s)),
+                    }
                 });
             }
             None => c.error_help(
