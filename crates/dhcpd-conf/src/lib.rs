@@ -23,4 +23,4 @@ pub mod semantic;
 
 pub use diag::{Diagnostic, Severity};
 pub use keywords::Kw;
-pub use parser::{Loader, MemLoader, ParseOptions, ParseOutput, parse_config};
+pub use parser::{Loader, MemLoader, ParseOptions, ParseOutput, Source, parse_config};
