@@ -7,9 +7,12 @@
 
 use std::rc::Rc;
 
+use crate::basic::small_number;
 use crate::diag::{Diagnostic, Location, Severity};
 use crate::keywords::Kw;
-use crate::lexer::{Lexer, Pos, TokKind, Token, line_text, token_text};
+use crate::lexer::{
+    ALPHA, DIGIT, HEX, Lexer, Pos, TokKind, Token, class, line_text, name_run, token_text,
+};
 
 /// A token stream over one file, with the diagnostics found so far.
 #[derive(Debug)]
@@ -135,6 +138,11 @@ impl<'a> Cursor<'a> {
         &self.ahead[self.head]
     }
 
+    /// How many tokens have been scanned but not consumed yet.
+    pub fn pending(&self) -> usize {
+        self.ahead.len() - self.head
+    }
+
     /// Looks `n` tokens ahead (0 = the next one). ISC's `save_parse_state` lookahead.
     pub fn peek_nth(&mut self, n: usize) -> &Token {
         self.fill(n);
@@ -258,6 +266,85 @@ impl<'a> Cursor<'a> {
     /// The diagnostics so far.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.diags
+    }
+
+    /// The start of ISC's `parse_numeric_aggregate` read from the file's bytes instead of
+    /// token by token, for the common case of numbers written without spaces (`10.0.0.1`,
+    /// `00:16:3e:01:02:03`): consumes numbers of `base` that fit in `bits` (handing each to
+    /// `sink`), joined by `sep`, and returns how many (0: nothing consumed). Afterwards the
+    /// cursor is exactly where reading the same tokens one by one leaves it (the last number
+    /// consumed, errors pointing at it); anything unusual (spaces, signs, prefixes, large or
+    /// bad digits, a separator not followed by a number) stops the run and is left to the
+    /// token-by-token loop, which reports errors as ISC does.
+    pub(crate) fn fast_numbers(
+        &mut self,
+        count: Option<usize>,
+        sep: u8,
+        base: u32,
+        bits: u32,
+        sink: &mut impl FnMut(u32),
+    ) -> usize {
+        let first = *self.peek();
+        if !matches!(first.kind, TokKind::Number | TokKind::NumberOrName) {
+            return 0;
+        }
+        // Tokens already scanned are scanned again after the run: only when that cannot
+        // repeat a side effect (strings may add to the lexer's side table; long tokens warn).
+        if self.ahead[self.head..]
+            .iter()
+            .any(|t| t.kind == TokKind::Str || t.end - t.pos.offset > 64)
+        {
+            return 0;
+        }
+        let src = self.lexer.source();
+        let start = first.pos.offset as usize;
+        let mut i = start;
+        let (mut n, mut last) = (0, (0, 0));
+        loop {
+            let tail = src.get(i..).unwrap_or_default();
+            let Some(&c) = tail.first() else { break };
+            let (len, all) = name_run(tail);
+            // The token the lexer reads here: digits only are a number; hex digits are one in
+            // base 16 (a word of one or two hex letters is never a keyword: a test checks).
+            let number = if class(c) & DIGIT != 0 {
+                all & DIGIT != 0 || (base == 16 && all & HEX != 0)
+            } else {
+                class(c) & ALPHA != 0 && base == 16 && len <= 2 && all & HEX != 0
+            };
+            let Some(v) = number
+                .then(|| small_number(&tail[..len], base, bits))
+                .flatten()
+            else {
+                break;
+            };
+            sink(v);
+            n += 1;
+            last = (i, i + len);
+            if count == Some(n) {
+                break;
+            }
+            if src.get(last.1) == Some(&sep)
+                && src
+                    .get(last.1 + 1)
+                    .is_some_and(|&d| class(d) & (DIGIT | ALPHA) != 0)
+            {
+                i = last.1 + 1;
+            } else {
+                break;
+            }
+        }
+        if n > 0 {
+            let pos = Pos {
+                line: first.pos.line,
+                col: first.pos.col + (last.0 - start) as u32,
+                offset: last.0 as u32,
+            };
+            self.ahead.clear();
+            self.head = 0;
+            self.lexer.resume_after(pos, last.1);
+            self.last = pos;
+        }
+        n
     }
 
     /// ISC's `skip_to_rbrace(cfile, depth)`: skips tokens up to and including the `}` that

@@ -1,7 +1,8 @@
 //! The dhcpd.conf (and dhcpd.leases) lexer.
 //!
-//! Tokens are recognised with nom over the raw bytes of one file, following the rules of ISC's
-//! lexer exactly, because ISC's grammar depends on them:
+//! Tokens are recognised by hand over the raw bytes of one file (one table lookup per byte
+//! gives its classes), following the rules of ISC's lexer exactly, because ISC's grammar
+//! depends on them:
 //!
 //! * whitespace (ASCII `isspace`) and `#` comments separate tokens and are not returned;
 //! * `"…"` is a [`TokKind::Str`] with ISC's escapes (`\t \r \n \b`, octal `\NNN`, hex `\xHH`,
@@ -17,9 +18,6 @@
 //!
 //! Positions: every token records the 1-based line and 0-based byte column of its first byte.
 //! The end-of-file token takes the position of the last real token, as ISC's does.
-
-use nom::bytes::complete::take_while1;
-use nom::{IResult, Parser};
 
 use crate::keywords::Kw;
 
@@ -137,57 +135,98 @@ pub struct Lexer<'a> {
 /// ISC reads a run of whitespace into its token buffer and exits when the run fills it.
 pub const WHITESPACE_RUN_LIMIT: usize = TOKEN_BUFFER;
 
-fn is_space(c: u8) -> bool {
-    // C's isspace in the "C" locale.
-    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+/// Byte classes for the lexer, one table lookup per byte: C's `isspace` (in the "C" locale),
+/// decimal digit, hex digit, name character (ISC: alphanumeric, `-`, `_`) and letter.
+pub(crate) const SPACE: u8 = 1;
+pub(crate) const DIGIT: u8 = 2;
+pub(crate) const HEX: u8 = 4;
+pub(crate) const NAME: u8 = 8;
+pub(crate) const ALPHA: u8 = 16;
+
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let mut f = 0;
+        if matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+            f |= SPACE;
+        }
+        if b.is_ascii_digit() {
+            f |= DIGIT | HEX | NAME;
+        }
+        if b.is_ascii_hexdigit() {
+            f |= HEX;
+        }
+        if b.is_ascii_alphabetic() {
+            f |= ALPHA | NAME;
+        }
+        if b == b'-' || b == b'_' {
+            f |= NAME;
+        }
+        t[c] = f;
+        c += 1;
+    }
+    t
+};
+
+/// The classes of byte `c`.
+#[inline]
+pub(crate) fn class(c: u8) -> u8 {
+    CLASS[usize::from(c)]
 }
 
-fn is_name_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'-' || c == b'_'
+/// The length of the run of name characters at the start of `i`, and the classes all of them
+/// share (so `DIGIT` set means all digits, `HEX` all hex digits).
+pub(crate) fn name_run(i: &[u8]) -> (usize, u8) {
+    let mut all = DIGIT | HEX;
+    let mut n = 0;
+    for &c in i {
+        let f = class(c);
+        if f & NAME == 0 {
+            break;
+        }
+        all &= f;
+        n += 1;
+    }
+    (n, all)
 }
 
 /// A token starting with a digit or `-`: ISC's NUMBER → NUMBER_OR_NAME → NAME promotion.
-fn number_like(i: &[u8]) -> IResult<&[u8], (&[u8], TokKind)> {
-    let (rest, _first) = nom::bytes::complete::take(1usize).parse(i)?;
-    let mut kind = TokKind::Number;
-    let mut len = 1;
-    for (k, &c) in rest.iter().enumerate() {
-        let idx = k + 1; // index of c in the token
-        let next = match kind {
-            TokKind::Number if c.is_ascii_digit() => Some(TokKind::Number),
-            TokKind::Number | TokKind::NumberOrName if c.is_ascii_hexdigit() => {
-                Some(TokKind::NumberOrName)
-            }
-            _ if idx == 2
-                && c.is_ascii_hexdigit()
-                && i[0] == b'0'
-                && matches!(i[1], b'x' | b'X') =>
-            {
-                Some(TokKind::NumberOrName)
-            }
-            _ if is_name_char(c) => Some(TokKind::Name),
-            _ => None,
-        };
-        match next {
-            Some(k2) => {
-                kind = k2;
-                len += 1;
-            }
-            None => break,
-        }
-    }
-    Ok((&i[len..], (&i[..len], kind)))
+/// Every following name character belongs to the token; the kind is `Number` when they are
+/// all decimal digits, `NumberOrName` when they are all hex digits (or the token is `0x`
+/// followed by hex digits only), `Name` otherwise.
+fn number_like(i: &[u8]) -> (usize, TokKind) {
+    let rest = i.get(1..).unwrap_or_default();
+    let (n, all) = name_run(rest);
+    let kind = if all & DIGIT != 0 {
+        TokKind::Number
+    } else if all & HEX != 0
+        || (n >= 2
+            && i[0] == b'0'
+            && matches!(rest[0], b'x' | b'X')
+            && rest[1..n].iter().all(u8::is_ascii_hexdigit))
+    {
+        TokKind::NumberOrName
+    } else {
+        TokKind::Name
+    };
+    (n + 1, kind)
 }
 
 /// A token starting with a letter: keyword, NUMBER_OR_NAME or NAME.
-fn word(i: &[u8]) -> IResult<&[u8], (&[u8], TokKind)> {
-    let (rest, w) = take_while1(is_name_char).parse(i)?;
-    let kind = match Kw::lookup(w) {
+fn word(i: &[u8]) -> (usize, TokKind) {
+    // The length first (the hex test is needed only for words that are not keywords).
+    let n = i
+        .iter()
+        .position(|&c| class(c) & NAME == 0)
+        .unwrap_or(i.len());
+    let kind = match Kw::lookup_in(i, n) {
         Some(kw) => TokKind::Kw(kw),
-        None if w[1..].iter().all(u8::is_ascii_hexdigit) => TokKind::NumberOrName,
+        None if i[1..n].iter().all(|&c| class(c) & HEX != 0) => TokKind::NumberOrName,
         None => TokKind::Name,
     };
-    Ok((rest, (w, kind)))
+    (n, kind)
 }
 
 /// Result of scanning a quoted string.
@@ -396,7 +435,7 @@ impl<'a> Lexer<'a> {
         let mut run = 0usize;
         let mut after_comment = false;
         while let Some(&c) = self.src.get(i) {
-            if is_space(c) {
+            if class(c) & SPACE != 0 {
                 if !std::mem::take(&mut after_comment) {
                     run += 1;
                     if run >= WHITESPACE_RUN_LIMIT {
@@ -417,7 +456,7 @@ impl<'a> Lexer<'a> {
                 i += 1;
                 self.line += 1;
                 self.line_start = i;
-            } else if is_space(c) {
+            } else if class(c) & SPACE != 0 {
                 i += 1;
             } else if c == b'#' {
                 after_comment = true;
@@ -443,6 +482,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Scans the next token.
+    #[inline]
     pub fn next_token(&mut self) -> Token {
         let skipped = self.skip_trivia();
         let start = self.offset;
@@ -483,15 +523,9 @@ impl<'a> Lexer<'a> {
             }
             (scan.len, TokKind::Str)
         } else if c.is_ascii_digit() || c == b'-' {
-            match number_like(rest) {
-                Ok((_, (t, k))) => (t.len(), k),
-                Err(_) => (1, TokKind::Punct(c)),
-            }
-        } else if c.is_ascii_alphabetic() {
-            match word(rest) {
-                Ok((_, (t, k))) => (t.len(), k),
-                Err(_) => (1, TokKind::Punct(c)),
-            }
+            number_like(rest)
+        } else if class(c) & ALPHA != 0 {
+            word(rest)
         } else {
             (1, TokKind::Punct(c))
         };
@@ -527,6 +561,16 @@ impl<'a> Lexer<'a> {
             space_before: skipped > 0,
             escaped,
         }
+    }
+
+    /// Goes on scanning right after byte `end`, as if the last token scanned had been the
+    /// one at `last` (which ends at `end`, on the same line). The caller has read the tokens
+    /// up to there itself (a run of numbers, see `Cursor::fast_numbers`).
+    pub(crate) fn resume_after(&mut self, last: Pos, end: usize) {
+        self.offset = end;
+        self.line = last.line;
+        self.line_start = (last.offset - last.col) as usize;
+        self.last_pos = last;
     }
 
     /// The raw text of a token (for strings: the value, unescaped).
@@ -755,5 +799,61 @@ mod tests {
         }
         let t = l.next_token();
         assert_eq!(line_text(src, t.pos), b"bb cc;");
+    }
+
+    /// ISC's promotion rules as a byte-at-a-time state machine (how ISC's `read_number`
+    /// reads them): the reference for the run-based classification.
+    fn reference_number_like(i: &[u8]) -> (usize, TokKind) {
+        let mut kind = TokKind::Number;
+        let mut len = 1;
+        for (idx, &c) in i.iter().enumerate().skip(1) {
+            let name_char = c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+            kind = match kind {
+                TokKind::Number if c.is_ascii_digit() => TokKind::Number,
+                TokKind::Number | TokKind::NumberOrName if c.is_ascii_hexdigit() => {
+                    TokKind::NumberOrName
+                }
+                _ if idx == 2
+                    && c.is_ascii_hexdigit()
+                    && i[0] == b'0'
+                    && matches!(i[1], b'x' | b'X') =>
+                {
+                    TokKind::NumberOrName
+                }
+                _ if name_char => TokKind::Name,
+                _ => break,
+            };
+            len += 1;
+        }
+        (len, kind)
+    }
+
+    #[test]
+    fn numbers_classify_like_the_state_machine() {
+        let alphabet = b"019aAfgxX-_ .:";
+        let mut word = Vec::new();
+        let mut checked = 0;
+        for first in [b'0', b'1', b'-'] {
+            for n in 0..alphabet.len().pow(4) {
+                word.clear();
+                word.push(first);
+                let mut k = n;
+                for _ in 0..4 {
+                    word.push(alphabet[k % alphabet.len()]);
+                    k /= alphabet.len();
+                }
+                assert_eq!(
+                    number_like(&word),
+                    reference_number_like(&word),
+                    "{:?}",
+                    String::from_utf8_lossy(&word)
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 3 * 14usize.pow(4));
+        assert_eq!(number_like(b"0x1f;"), (4, TokKind::NumberOrName));
+        assert_eq!(number_like(b"0x"), (2, TokKind::Name));
+        assert_eq!(number_like(b"-"), (1, TokKind::Number));
     }
 }

@@ -85,12 +85,9 @@ struct Client {
 impl Client {
     fn of(msg: &Message) -> Client {
         let hlen = usize::from(msg.hlen).min(16);
-        let hw = HardwareAddr {
-            htype: msg.htype,
-            addr: msg.chaddr[..hlen].to_vec(),
-        };
+        let hw = HardwareAddr::from_prefix(msg.htype, &msg.chaddr[..hlen]);
         let mut hw_key = vec![hw.htype];
-        hw_key.extend_from_slice(&hw.addr);
+        hw_key.extend_from_slice(hw.addr());
         let addr = |code| {
             msg.option(code).and_then(|v| match *v.as_slice() {
                 [a, b, c, d] => Some(Ipv4Addr::new(a, b, c, d)),
@@ -119,7 +116,7 @@ impl Client {
     }
 
     fn mac(&self) -> String {
-        hw_string(&self.hw.addr)
+        hw_string(self.hw.addr())
     }
 }
 
@@ -1053,7 +1050,7 @@ impl Server {
                 l.starts = now;
                 l.ends = l.ends.max(now + OFFER_HOLD);
                 l.cltt = now;
-                l.hardware = Some(c.hw.clone());
+                l.hardware = Some(c.hw);
                 l.uid = c.uid.clone().unwrap_or_default();
                 if c.hostname.is_some() {
                     l.client_hostname = c.hostname.clone();
@@ -1257,7 +1254,7 @@ impl Server {
         } else {
             let hlen = usize::from(req.hlen);
             let hw = l.hardware.as_ref()?;
-            if hw.htype != req.htype || req.chaddr.get(..hlen) != Some(hw.addr.as_slice()) {
+            if hw.htype != req.htype || req.chaddr.get(..hlen) != Some(hw.addr()) {
                 return None;
             }
         }
@@ -1452,7 +1449,7 @@ impl Server {
                 l.starts = now;
                 l.ends = now.saturating_add(i64::from(t));
                 l.binding_state = BindingState::Active;
-                l.hardware = Some(c.hw.clone());
+                l.hardware = Some(c.hw);
                 l.uid = c.uid.clone().unwrap_or_default();
                 l.client_hostname = c.hostname.clone();
                 l
@@ -1480,7 +1477,7 @@ impl Server {
         lease.binding_state = BindingState::Active;
         lease.next_binding_state = BindingState::Free;
         lease.rewind_binding_state = BindingState::Free;
-        lease.hardware = Some(c.hw.clone());
+        lease.hardware = Some(c.hw);
         lease.uid = c.uid.clone().unwrap_or_default();
         lease.client_hostname = c.hostname.clone();
         lease.on_expiry = on_expiry;
@@ -1849,7 +1846,7 @@ impl Server {
                 lease.next_binding_state = BindingState::Free;
                 lease.rewind_binding_state = BindingState::Free;
                 lease.bootp = true;
-                lease.hardware = Some(c.hw.clone());
+                lease.hardware = Some(c.hw);
                 lease.uid.clear();
                 lease.client_hostname = None;
                 let change = failover::FoChange::Ack {
@@ -2153,7 +2150,7 @@ pub fn run_lease_hook(
 /// A hardware address as the lease table keys it: type byte, then the address.
 fn hw_key_of(hw: &HardwareAddr) -> Vec<u8> {
     let mut k = vec![hw.htype];
-    k.extend_from_slice(&hw.addr);
+    k.extend_from_slice(hw.addr());
     k
 }
 

@@ -286,7 +286,7 @@ fn a_pair_reaches_normal_splits_balances_and_shares_leases() {
             let l = &p.s[k].leases().get(addr).expect("lease").lease;
             assert_eq!(l.binding_state, BindingState::Active, "server {k}, {addr}");
             assert_eq!(
-                l.hardware.as_ref().map(|h| h.addr.clone()),
+                l.hardware.as_ref().map(|h| h.addr().to_vec()),
                 Some(vec![2, 0, 0, 0, 0x0f, mac])
             );
         }

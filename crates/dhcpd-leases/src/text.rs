@@ -173,7 +173,7 @@ pub fn hardware(hw: &HardwareAddr) -> String {
         32 => "infiniband".to_string(),
         n => format!("unknown-{n}"),
     };
-    format!("{name} {}", colon_hex(&hw.addr))
+    format!("{name} {}", colon_hex(hw.addr()))
 }
 
 /// The format of a relay agent sub-option, as ISC's agent option table gives it.
@@ -355,15 +355,9 @@ mod tests {
 
     #[test]
     fn hardware_types() {
-        let hw = HardwareAddr {
-            htype: 1,
-            addr: vec![0x24, 0x65, 0xd9],
-        };
+        let hw = HardwareAddr::new(1, &[0x24, 0x65, 0xd9]).expect("short");
         assert_eq!(hardware(&hw), "ethernet 24:65:d9");
-        let hw = HardwareAddr {
-            htype: 9,
-            addr: vec![],
-        };
+        let hw = HardwareAddr::new(9, &[]).expect("empty");
         assert_eq!(hardware(&hw), "unknown-9 ");
     }
 }

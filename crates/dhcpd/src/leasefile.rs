@@ -438,7 +438,7 @@ struct Small {
 impl Stored {
     fn new(l: dhcpd_leases::Lease) -> Stored {
         let times = [l.starts, l.ends, l.tstp, l.tsfp, l.atsfp, l.cltt].map(i32::try_from);
-        let hw = l.hardware.as_ref().map_or(0, |h| h.addr.len());
+        let hw = l.hardware.as_ref().map_or(0, |h| h.addr().len());
         let name = l.client_hostname.as_ref().map_or(0, Vec::len);
         let small = l.billing.is_none()
             && l.bindings.is_empty()
@@ -456,7 +456,7 @@ impl Stored {
         let mut data = [0u8; INLINE];
         let mut at = 0;
         for part in [
-            l.hardware.as_ref().map_or(&[][..], |h| &h.addr[..]),
+            l.hardware.as_ref().map_or(&[][..], |h| h.addr()),
             &l.uid[..],
             l.client_hostname.as_deref().unwrap_or_default(),
         ] {
@@ -496,10 +496,10 @@ impl Stored {
                 let (hw, uid) = (usize::from(s.hw_len), usize::from(s.uid_len));
                 let name = usize::from(s.name_len);
                 if s.flags & 4 != 0 {
-                    l.hardware = Some(dhcpd_leases::HardwareAddr {
-                        htype: s.hw_type,
-                        addr: s.data[..hw].to_vec(),
-                    });
+                    l.hardware = Some(dhcpd_leases::HardwareAddr::from_prefix(
+                        s.hw_type,
+                        &s.data[..hw],
+                    ));
                 }
                 l.uid = s.data[hw..hw + uid].to_vec();
                 if s.flags & 8 != 0 {
@@ -1432,10 +1432,7 @@ mod tests {
         l.next_binding_state = BindingState::Free;
         l.rewind_binding_state = BindingState::Expired;
         l.reserved = true;
-        l.hardware = Some(HardwareAddr {
-            htype: 6,
-            addr: (0..hw as u8).collect(),
-        });
+        l.hardware = HardwareAddr::new(6, &(0..hw as u8).collect::<Vec<_>>());
         l.uid = (100..100 + uid as u8).collect();
         l.client_hostname = name.map(|n| vec![b'h'; n]);
         l

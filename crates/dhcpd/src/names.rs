@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
-use dhcpd_conf::ast::Stmt;
+use dhcpd_conf::ast::{AddrList, Stmt};
 use dhcpd_conf::basic::AddrOrName;
 use dhcpd_conf::exec::{Else, Executable, IfStmt};
 use dhcpd_conf::options::{Atom, OptionValue};
@@ -89,7 +89,7 @@ impl Resolver<'_, '_> {
                 }
                 Stmt::FixedAddress(_, list) => {
                     let mut out = Vec::with_capacity(list.len());
-                    for a in list.drain(..) {
+                    for a in list.iter().cloned() {
                         match a {
                             AddrOrName::Name(n) => match self.addrs(&n) {
                                 Some(v) => out.extend(v.into_iter().map(AddrOrName::Addr)),
@@ -98,7 +98,7 @@ impl Resolver<'_, '_> {
                             addr => out.push(addr),
                         }
                     }
-                    *list = out;
+                    *list = AddrList::from_vec(out);
                 }
                 Stmt::Exec(_, e) => self.exec(e),
                 _ => {}

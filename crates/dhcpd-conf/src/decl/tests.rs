@@ -60,7 +60,12 @@ fn subnet_range_pool_host_are_read_into_typed_nodes() {
         panic!("not a host");
     };
     assert_eq!(h.name, "pc.example");
-    assert!(matches!(&h.body[1], Stmt::FixedAddress(_, a) if a.len() == 2));
+    assert_eq!(
+        h.hardware.map(|hw| hw.to_string()),
+        Some("ethernet 00:01:02:03:04:05".to_string())
+    );
+    assert_eq!(h.fixed, None);
+    assert!(matches!(&h.body[0], Stmt::FixedAddress(_, a) if a.len() == 2));
 }
 
 #[test]

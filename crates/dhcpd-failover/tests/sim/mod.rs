@@ -186,7 +186,7 @@ impl Node {
             .leases
             .values()
             .find(|l| {
-                l.hardware.as_ref().map(|h| h.addr.as_slice()) == Some(&mac[..])
+                l.hardware.as_ref().map(|h| h.addr()) == Some(&mac[..])
                     && l.binding_state == BindingState::Active
             })
             .or_else(|| {
@@ -209,10 +209,7 @@ impl Node {
         lease::on_client_ack(l, now, desired, given);
         l.binding_state = BindingState::Active;
         l.next_binding_state = BindingState::Expired;
-        l.hardware = Some(HardwareAddr {
-            htype: 1,
-            addr: mac.to_vec(),
-        });
+        l.hardware = HardwareAddr::new(1, &mac);
         l.starts = now;
         l.ends = now + i64::from(given);
         let l = l.clone();
