@@ -332,3 +332,84 @@ fn partner_down_by_the_operator_needs_the_link_down() {
         "{status}"
     );
 }
+
+/// The BNDACKs a primary sends right after connecting, before it has written any lease
+/// record, are refusals: both servers answer the other's UPDREQALL with the same pool-state
+/// BNDUPDs, and while its own BNDUPD for an address is unacknowledged the primary refuses the
+/// secondary's ("incoming update is less critical than outgoing update", reject-reason 16, as
+/// ISC does). A refusal stores nothing, so it needs no fsync. Every accepting BNDACK still
+/// waits for its commit (checked in `settle` for all the other tests too).
+#[test]
+fn early_bndacks_at_connect_are_refusals_of_dueling_updates() {
+    let mut p = Pair::new();
+    for i in 0..2 {
+        p.s[i].failover_connected(0, at(1));
+    }
+    // (sender, address, refused) of every BNDACK, and the addresses each server committed
+    // (wrote to its journal) before it sent that BNDACK.
+    let mut acks: Vec<(usize, Ipv4Addr, bool)> = Vec::new();
+    let mut written: [HashSet<Ipv4Addr>; 2] = [HashSet::new(), HashSet::new()];
+    let mut before_first_write: Vec<(Ipv4Addr, bool)> = Vec::new();
+    for _ in 0..200 {
+        let mut moved = false;
+        for i in 0..2 {
+            let mut ready = Vec::new();
+            while let Some(a) = p.s[i].poll_action() {
+                match a {
+                    Action::CommitAck { ack, .. } => ready.push(ack),
+                    Action::Commit { record, .. } => {
+                        written[i].extend(record.lines().filter_map(|l| {
+                            l.strip_prefix("lease ")?
+                                .trim_end_matches(" {")
+                                .parse::<Ipv4Addr>()
+                                .ok()
+                        }));
+                    }
+                    _ => {}
+                }
+            }
+            while let Some(m) = p.s[i].failover_poll_transmit(0) {
+                if m.msg_type == FoType::BndAck {
+                    let a = m.assigned_ip().expect("BNDACK carries its address");
+                    let refused = m.reject_reason().is_some();
+                    if i == 0 && written[0].is_empty() {
+                        before_first_write.push((a, refused));
+                    }
+                    if refused {
+                        assert_eq!(
+                            m.reject_reason(),
+                            Some(dhcpd_failover::message::RejectReason::LessCriticalBindInfo)
+                        );
+                    } else {
+                        assert!(
+                            p.committed[i].contains(&m.xid),
+                            "server {i}: accepting BNDACK for {a} before its commit"
+                        );
+                    }
+                    acks.push((i, a, refused));
+                }
+                assert!(p.s[1 - i].failover_message(0, at(1), m));
+                moved = true;
+            }
+            for ack in ready {
+                let a = ack.assigned_ip().expect("address");
+                written[i].insert(a);
+                p.committed[i].insert(ack.xid);
+                p.s[i].failover_committed(0, ack, at(1));
+                moved = true;
+            }
+        }
+        if !moved {
+            break;
+        }
+    }
+    // The primary acknowledged the secondary's first window before writing anything, and
+    // every one of those BNDACKs was a refusal.
+    assert!(!before_first_write.is_empty(), "{acks:?}");
+    assert!(
+        before_first_write.iter().all(|(_, refused)| *refused),
+        "accepting BNDACK before any write: {before_first_write:?}"
+    );
+    // Later on the primary accepts the secondary's updates (after committing them).
+    assert!(acks.iter().any(|(i, _, refused)| *i == 0 && !refused));
+}
