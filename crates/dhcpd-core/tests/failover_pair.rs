@@ -36,8 +36,15 @@ fn at(s: u64) -> SystemTime {
 }
 
 fn server(primary: bool) -> Server {
-    let text = conf(primary);
-    let mut l = MemLoader::single("t.conf", &text);
+    server_with(&conf(primary), primary, &BTreeMap::new())
+}
+
+fn server_with(
+    text: &str,
+    primary: bool,
+    persisted: &BTreeMap<String, dhcpd_leases::model::FailoverState>,
+) -> Server {
+    let mut l = MemLoader::single("t.conf", text);
     let out = parse_config("t.conf", &mut l, ParseOptions::default());
     assert!(!out.has_errors(), "{:?}", out.diagnostics);
     let eth0 = IfaceInfo {
@@ -57,7 +64,7 @@ fn server(primary: bool) -> Server {
     .0;
     let setups = setups_from_config(&out.config).expect("setups");
     assert_eq!(setups.len(), 1);
-    s.enable_failover(setups, &BTreeMap::new(), at(0))
+    s.enable_failover(setups, persisted, at(0))
         .expect("failover");
     s
 }
@@ -412,4 +419,92 @@ fn early_bndacks_at_connect_are_refusals_of_dueling_updates() {
     );
     // Later on the primary accepts the secondary's updates (after committing them).
     assert!(acks.iter().any(|(i, _, refused)| *i == 0 && !refused));
+}
+
+/// Runs one server alone (no peer) from `at(0)` to `at(until)`; its log lines and the lease
+/// records it committed.
+fn run_alone(s: &mut Server, until: u64) -> (Vec<String>, String) {
+    let (mut log, mut records) = (Vec::new(), String::new());
+    for t in 0..=until {
+        let now = at(t);
+        if s.failover_timeout().is_some_and(|d| d <= now) {
+            s.failover_handle_timeout(now);
+        }
+        while let Some(a) = s.poll_action() {
+            match a {
+                Action::Log(_, l) => log.push(l),
+                Action::Commit { record, .. } => records.push_str(&record),
+                _ => {}
+            }
+        }
+    }
+    (log, records)
+}
+
+/// ISC reads `failover peer "NAME" state { … }` in dhcpd.conf into the peer before the lease
+/// file: with no record in the lease file the server starts from it.
+#[test]
+fn a_state_block_in_dhcpd_conf_sets_the_start_state() {
+    let text = format!(
+        "{}failover peer \"fo\" state {{\n  my state partner-down at 4 2026/11/26 10:00:00;\n  \
+         partner state communications-interrupted at 4 2026/11/26 09:00:00;\n}}\n",
+        conf(true)
+    );
+    let mut s = server_with(&text, true, &BTreeMap::new());
+    let (log, records) = run_alone(&mut s, 17);
+    for line in [
+        "failover peer fo: I move from partner-down to startup",
+        "failover peer fo: I move from startup to partner-down",
+    ] {
+        assert!(log.iter().any(|l| l == line), "{line}: {log:#?}");
+    }
+    // The state's start is the one written (kept through STARTUP), and goes to the lease file.
+    assert!(
+        records.contains("my state partner-down at 4 2026/11/26 10:00:00;")
+            && records
+                .contains("partner state communications-interrupted at 4 2026/11/26 09:00:00;"),
+        "{records}"
+    );
+    // Without `at`, the state starts when the configuration is read.
+    let text = format!(
+        "{}failover peer \"fo\" state {{ my state normal; }}\n",
+        conf(true)
+    );
+    let mut s = server_with(&text, true, &BTreeMap::new());
+    let (log, _) = run_alone(&mut s, 17);
+    assert!(
+        log.iter()
+            .any(|l| l == "failover peer fo: I move from startup to communications-interrupted"),
+        "{log:#?}"
+    );
+}
+
+/// A record in the lease file wins over the dhcpd.conf block (ISC reads the lease file after
+/// the configuration).
+#[test]
+fn the_lease_file_state_overrides_the_dhcpd_conf_block() {
+    let text = format!(
+        "{}failover peer \"fo\" state {{ my state partner-down; }}\n",
+        conf(true)
+    );
+    let rec = dhcpd_leases::model::FailoverState {
+        peer: "fo".into(),
+        me: dhcpd_leases::model::PeerState {
+            state: FailoverStateName::Normal,
+            stos: (T0 - 100) as i64,
+        },
+        partner: dhcpd_leases::model::PeerState {
+            state: FailoverStateName::Normal,
+            stos: (T0 - 100) as i64,
+        },
+        mclt: None,
+    };
+    let persisted = BTreeMap::from([("fo".to_string(), rec)]);
+    let mut s = server_with(&text, true, &persisted);
+    let (log, _) = run_alone(&mut s, 17);
+    assert!(
+        log.iter()
+            .any(|l| l == "failover peer fo: I move from normal to startup"),
+        "{log:#?}"
+    );
 }

@@ -14,7 +14,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use dhcpd_conf::ast::{Config as ConfAst, FailoverPeer, FailoverRole, Stmt};
+use dhcpd_conf::ast::{
+    Config as ConfAst, Date, FailoverPeer, FailoverRole, FailoverStateItem,
+    FailoverStateName as ConfStateName, Stmt,
+};
 use dhcpd_conf::basic::AddrOrName;
 use dhcpd_failover::peer::{Event, Incoming, Peer, Role, Service, UpdateScope};
 use dhcpd_failover::pool::{self, BalanceParams};
@@ -39,6 +42,99 @@ pub struct PeerSetup {
     pub config: PeerConfig,
     /// Pool balancing knobs.
     pub balance: BalanceParams,
+    /// What `failover peer "NAME" state { … }` blocks in dhcpd.conf set (ISC reads them into
+    /// the peer before the lease file, whose record, if any, overrides them).
+    pub conf_state: ConfState,
+}
+
+/// The settings of `failover peer "NAME" state { my state S [at DATE]; partner state S
+/// [at DATE]; mclt N; }` blocks in dhcpd.conf, later ones overriding earlier ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfState {
+    /// `my state`: the state and its start (`None`: no `at`, ISC takes the time it reads it).
+    pub me: Option<(FailoverStateName, Option<i64>)>,
+    /// `partner state`.
+    pub partner: Option<(FailoverStateName, Option<i64>)>,
+    /// `mclt` (a secondary's).
+    pub mclt: Option<u32>,
+}
+
+impl ConfState {
+    /// Whether no block set anything.
+    pub fn is_empty(&self) -> bool {
+        *self == ConfState::default()
+    }
+
+    /// The state record these settings make, on top of ISC's initial one (me RECOVER,
+    /// partner unknown-state, both since `now`).
+    pub fn record(&self, name: &str, now: i64) -> FailoverState {
+        let side = |v: Option<(FailoverStateName, Option<i64>)>, dflt: FailoverStateName| {
+            let (state, at) = v.unwrap_or((dflt, None));
+            dhcpd_leases::model::PeerState {
+                state,
+                stos: at.unwrap_or(now),
+            }
+        };
+        FailoverState {
+            peer: name.to_string(),
+            me: side(self.me, FailoverStateName::Recover),
+            partner: side(self.partner, FailoverStateName::Unknown),
+            mclt: self.mclt,
+        }
+    }
+}
+
+fn state_name(s: ConfStateName) -> FailoverStateName {
+    match s {
+        ConfStateName::UnknownState => FailoverStateName::Unknown,
+        ConfStateName::PartnerDown => FailoverStateName::PartnerDown,
+        ConfStateName::Normal => FailoverStateName::Normal,
+        ConfStateName::CommunicationsInterrupted => FailoverStateName::CommunicationsInterrupted,
+        ConfStateName::ConflictDone => FailoverStateName::ConflictDone,
+        ConfStateName::ResolutionInterrupted => FailoverStateName::ResolutionInterrupted,
+        ConfStateName::PotentialConflict => FailoverStateName::PotentialConflict,
+        ConfStateName::Recover => FailoverStateName::Recover,
+        ConfStateName::RecoverWait => FailoverStateName::RecoverWait,
+        ConfStateName::RecoverDone => FailoverStateName::RecoverDone,
+        ConfStateName::Shutdown => FailoverStateName::Shutdown,
+        ConfStateName::Paused => FailoverStateName::Paused,
+        ConfStateName::Startup => FailoverStateName::Startup,
+    }
+}
+
+/// Seconds since 1970 of a dhcpd.conf date, with ISC's `parse_date_core` arithmetic (years
+/// after 2037 and `never` are "never", here `u32::MAX`).
+fn date_secs(d: &Date) -> i64 {
+    const NEVER: i64 = u32::MAX as i64;
+    match *d {
+        Date::Never => NEVER,
+        Date::Epoch(t) => t,
+        Date::Calendar {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            tzoff,
+            ..
+        } => {
+            let year = if year > 1900 { year - 1900 } else { year };
+            if year >= 138 {
+                return NEVER;
+            }
+            const MONTHS: [i64; 11] = [31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+            let mon = month - 1;
+            let month_days = usize::try_from(mon - 1)
+                .ok()
+                .and_then(|i| MONTHS.get(i))
+                .copied()
+                .unwrap_or(0);
+            let leap = i64::from(mon > 1 && (year - 72) % 4 == 0);
+            let days = 365 * (year - 70) + (year - 69) / 4 + month_days + leap + day - 1;
+            ((days * 24 + hour) * 60 + minute) * 60 + second + tzoff.unwrap_or(0)
+        }
+    }
 }
 
 fn clamp_u32(v: Option<i64>, default: u32) -> u32 {
@@ -98,6 +194,7 @@ fn setup_of(p: &FailoverPeer) -> Result<PeerSetup, String> {
         },
         config,
         balance,
+        conf_state: ConfState::default(),
     })
 }
 
@@ -108,6 +205,23 @@ pub fn setups_from_config(cfg: &ConfAst) -> Result<Vec<PeerSetup>, String> {
         for s in body {
             match s {
                 Stmt::FailoverPeer(p) => out.push(setup_of(p)?),
+                // The parser accepts a state block only after its peer's declaration.
+                Stmt::FailoverState(st) => {
+                    if let Some(setup) = out.iter_mut().find(|x| x.link.name == st.name) {
+                        let c = &mut setup.conf_state;
+                        for item in &st.items {
+                            match item {
+                                FailoverStateItem::My(s, at) => {
+                                    c.me = Some((state_name(*s), at.as_ref().map(date_secs)));
+                                }
+                                FailoverStateItem::Partner(s, at) => {
+                                    c.partner = Some((state_name(*s), at.as_ref().map(date_secs)));
+                                }
+                                FailoverStateItem::Mclt(n) => c.mclt = Some(clamp_u32(Some(*n), 0)),
+                            }
+                        }
+                    }
+                }
                 Stmt::Include(i) => walk(&i.statements, out)?,
                 Stmt::Group(g) => walk(&g.body, out)?,
                 Stmt::SharedNetwork(n) => walk(&n.body, out)?,
@@ -173,7 +287,8 @@ impl Failover {
 
 impl Server {
     /// Starts failover: one state machine per relationship, with the state the lease file
-    /// recorded (`persisted`, by peer name). Pools name their peer with `failover peer`;
+    /// recorded (`persisted`, by peer name), or else the one a `failover peer "NAME" state`
+    /// block of dhcpd.conf set ([`PeerSetup::conf_state`]), as ISC reads both. Pools name their peer with `failover peer`;
     /// a pool naming an unknown peer is an error (as in ISC). Call after
     /// [`Server::load_leases`]; the returned state records and log lines are queued as
     /// actions.
@@ -186,7 +301,9 @@ impl Server {
         let now = secs(now);
         let mut fo = Failover::default();
         for s in setups {
-            let rec = persisted.get(&s.link.name);
+            let from_conf =
+                (!s.conf_state.is_empty()).then(|| s.conf_state.record(&s.link.name, now));
+            let rec = persisted.get(&s.link.name).or(from_conf.as_ref());
             let peer = Peer::new(s.config.clone(), rec, now);
             fo.links.push(LinkState {
                 setup: s,
