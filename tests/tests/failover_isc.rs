@@ -253,12 +253,8 @@ impl Pair {
         (self.read("p.log").len(), self.read("s.log").len())
     }
 
-    /// Runs dhclient once with hardware address `mac` (a fresh client each time).
-    fn dhclient(&self, mac: &str) -> std::process::Output {
-        self.dhclient_with(mac, None)
-    }
-
-    /// [`Pair::dhclient`] with a dhclient.conf (`-cf`), e.g. one with a short `timeout`.
+    /// Runs dhclient once with hardware address `mac` (a fresh client each time), with a
+    /// dhclient.conf (`-cf`) if given, e.g. one with a short `timeout`.
     fn dhclient_with(&self, mac: &str, cf: Option<&Path>) -> std::process::Output {
         for args in [
             vec!["ip", "link", "set", "eth0", "down"],
@@ -295,31 +291,13 @@ impl Pair {
             .lab
             .exec(&self.cli, &args, Duration::from_secs(25))
             .expect("dhclient");
-        if let Ok(pid) = std::fs::read_to_string(&pf) {
-            let _ = Command::new("kill").arg(pid.trim()).status();
+        if let Ok(pid) = std::fs::read_to_string(&pf)
+            && let Ok(pid) = pid.trim().parse::<u32>()
+        {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
             let _ = std::fs::remove_file(&pf);
         }
         out
-    }
-
-    /// Cuts (or heals) the failover link: a blackhole route to the partner in each server's
-    /// namespace (inside the lab only).
-    fn partition(&self, cut: bool) {
-        let verb = if cut { "add" } else { "del" };
-        for (ns, peer) in [
-            (&self.p.ns, "198.51.100.3/32"),
-            (&self.s.ns, "198.51.100.2/32"),
-        ] {
-            let out = self
-                .lab
-                .exec(
-                    ns,
-                    &["ip", "route", verb, "blackhole", peer],
-                    Duration::from_secs(5),
-                )
-                .expect("ip route");
-            assert!(out.status.success(), "ip route {verb}: {out:?}");
-        }
     }
 
     /// Waits until `name`'s log (after `from` bytes) contains `what`.
@@ -473,16 +451,13 @@ fn scenario(tag: &str, primary: Impl, secondary: Impl) {
     // Two clients, one in each server's hash buckets: each server grants one lease, and
     // both lease files show both bindings.
     let mut addrs = Vec::new();
+    let mut grants = Vec::new();
     for (mac, granter) in [(mac_for(true), "p.log"), (mac_for(false), "s.log")] {
-        let out = pair.dhclient(&mac);
-        assert!(
-            out.status.success(),
-            "dhclient {mac} failed: {}\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            pair.logs()
-        );
-        let got = pair.lab.addrs(&pair.cli, "eth0");
-        let addr = *got.first().expect("the client has an address");
+        let g = pair
+            .client(parse_mac(&mac).expect("mac"), 15)
+            .unwrap_or_else(|| panic!("dhclient {mac} got no lease\n{}", pair.logs()));
+        let addr = g.ip;
+        grants.push(g);
         let ack = format!("DHCPACK on {addr} to {mac}");
         assert!(
             pair.read(granter).contains(&ack),
@@ -517,26 +492,62 @@ fn scenario(tag: &str, primary: Impl, secondary: Impl) {
         pair.read(ours_file)
     );
 
-    // kill -9 of our server, restart: back to normal on both sides, lease kept.
+    // kill -9 of our server, then of the ISC one: meanwhile the survivor serves a client of
+    // the dead one's hash half from its own free leases; after the restart both are back in
+    // NORMAL, no ACKed lease is lost and no address has two clients.
     let ours_primary = primary == Impl::Ours;
-    let from = pair.log_len();
-    pair.kill9(ours_primary);
-    std::thread::sleep(Duration::from_secs(1));
-    pair.restart(ours_primary);
-    pair.wait_normal(from, 60);
+    for (k, killed_primary) in [(8u8, ours_primary), (9, !ours_primary)] {
+        let (killed, survivor) = if killed_primary {
+            ("p", "s")
+        } else {
+            ("s", "p")
+        };
+        let from = pair.log_len();
+        let synced = grants.len();
+        pair.kill9(killed_primary);
+        // The killed server's file holds every lease ACKed so far (fsync before DHCPACK and
+        // before BNDACK).
+        let dead = bindings(&pair.read(&format!("{killed}.leases")));
+        for g in &grants[..synced] {
+            if g.ack + g.secs > now_epoch() + 2 {
+                assert_eq!(
+                    dead.get(&g.ip),
+                    Some(&("active".to_string(), Some(g.mac))),
+                    "{killed}.leases lost {} after kill -9",
+                    g.ip
+                );
+            }
+        }
+        let at = if survivor == "p" { from.0 } else { from.1 };
+        pair.wait_log(
+            survivor,
+            at,
+            "failover peer fo: I move from normal to communications-interrupted",
+            30,
+        );
+        let own = if survivor == "p" { "free" } else { "backup" };
+        let before = states(&pair.read(&format!("{survivor}.leases")));
+        let g = pair.grant(client_mac(killed_primary, k, 0), survivor, &mut grants);
+        assert_eq!(
+            before.get(&g.ip).map_or("free", String::as_str),
+            own,
+            "{survivor} ({:?}) gave {} while its partner was down, not from its own pool",
+            if survivor == "p" { primary } else { secondary },
+            g.ip
+        );
+        pair.check_invariants(&grants, false);
+        std::thread::sleep(Duration::from_secs(1));
+        pair.restart(killed_primary);
+        pair.wait_normal(from, 60);
+        pair.wait_synced(&grants);
+    }
     assert_eq!(
         states(&pair.read(ours_file)).get(&addr).map(String::as_str),
         Some("active"),
         "{}",
         pair.read(ours_file)
     );
-
-    // kill -9 of the ISC peer, restart: likewise.
-    let from = pair.log_len();
-    pair.kill9(!ours_primary);
-    std::thread::sleep(Duration::from_secs(1));
-    pair.restart(!ours_primary);
-    pair.wait_normal(from, 60);
+    let ours_primary = primary == Impl::Ours;
 
     // Idle in NORMAL, our server sleeps between CONTACTs (no busy loop).
     let ours = if ours_primary { pair.p.pid } else { pair.s.pid };
@@ -572,35 +583,32 @@ fn ours_primary_with_isc_secondary() {
     scenario("fop", Impl::Ours, Impl::Isc);
 }
 
-/// A partition (no failover traffic either way), our primary put into partner-down by the
-/// operator (`dhcpd --partner-down`), then the link healed: ISC's path back to NORMAL
-/// (potential-conflict, conflict-done) on both sides.
-#[test]
-fn partition_partner_down_and_heal() {
-    if isc_dhcpd().is_none() {
-        return; // DHCPD_RS_NO_ORACLE=1: said so already
-    }
-    let mut pair = Pair::with_opts("fox", Impl::Ours, Impl::Isc, &Opts::with_delay(6));
+/// A partition of the failover link (TCP port 647 dropped both ways, DHCP untouched), our
+/// primary put into partner-down by the operator (`dhcpd --partner-down`) while the secondary
+/// still serves in communications-interrupted, then the link healed: ISC's path back to
+/// NORMAL (potential-conflict, conflict-done) on both sides, with the bindings both made in
+/// both lease files and no address given to two clients.
+fn partition_scenario(tag: &str, secondary: Impl) {
+    let mut pair = Pair::with_opts(tag, Impl::Ours, secondary, &Opts::with_delay(6));
     pair.wait_normal((0, 0), 40);
+    settle_split(&pair);
+    let mut grants = Vec::new();
+    pair.grant(client_mac(true, 10, 0), "p", &mut grants);
+    pair.grant(client_mac(false, 10, 0), "s", &mut grants);
+    pair.wait_synced(&grants);
     let from = pair.log_len();
-    pair.partition(true);
+    pair.partition_tcp(true);
     for name in ["p", "s"] {
         let at = if name == "p" { from.0 } else { from.1 };
         pair.wait_log(
             name,
             at,
             "failover peer fo: I move from normal to communications-interrupted",
-            20,
+            30,
         );
     }
     // The operator declares the partner down.
-    let sock = pair.file("p.sock");
-    let out = Command::new(our_dhcpd())
-        .arg("--control-socket")
-        .arg(&sock)
-        .args(["--partner-down", "fo"])
-        .output()
-        .expect("dhcpd --partner-down");
+    let out = pair.control("p", &["--partner-down", "fo"]);
     assert!(
         out.status.success(),
         "dhcpd --partner-down failed: {out:?}\n{}",
@@ -612,12 +620,7 @@ fn partition_partner_down_and_heal() {
         "failover peer fo: I move from communications-interrupted to partner-down",
         5,
     );
-    let status = Command::new(our_dhcpd())
-        .arg("--control-socket")
-        .arg(&sock)
-        .arg("--failover-status")
-        .output()
-        .expect("dhcpd --failover-status");
+    let status = pair.control("p", &["--failover-status"]);
     let text = String::from_utf8_lossy(&status.stdout);
     assert!(
         text.contains("my state partner-down") && text.contains("not connected"),
@@ -628,24 +631,48 @@ fn partition_partner_down_and_heal() {
             .contains("failover peer \"fo\" state {\n  my state partner-down at"),
         "the partner-down state is not in the lease file"
     );
+    // Both still answer clients (the secondary in communications-interrupted, our primary in
+    // partner-down, from its own leases: MCLT has not passed).
+    for i in 0..3 {
+        let mac = client_mac(i % 2 == 0, 11, i);
+        let g = pair
+            .client(mac, 15)
+            .unwrap_or_else(|| panic!("no lease during the partition\n{}", pair.logs()));
+        grants.push(g);
+        pair.check_invariants(&grants, false);
+    }
     // Heal.
     let healed = pair.log_len();
-    pair.partition(false);
+    pair.partition_tcp(false);
     pair.wait_log(
         "p",
         healed.0,
         "failover peer fo: I move from partner-down to potential-conflict",
-        20,
+        30,
     );
     pair.wait_log(
         "s",
         healed.1,
         "failover peer fo: I move from communications-interrupted to potential-conflict",
-        20,
+        30,
     );
-    pair.wait_normal(healed, 30);
+    pair.wait_normal(healed, 40);
+    pair.wait_synced(&grants);
     pair.check_capture();
     pair.dump();
+}
+
+#[test]
+fn partition_partner_down_and_heal() {
+    if isc_dhcpd().is_none() {
+        return; // DHCPD_RS_NO_ORACLE=1: said so already
+    }
+    partition_scenario("fox", Impl::Isc);
+}
+
+#[test]
+fn ours_pair_partition_partner_down_and_heal() {
+    partition_scenario("fo4x", Impl::Ours);
 }
 
 // ---------------------------------------------------------------------------------------------
