@@ -1130,11 +1130,17 @@ fn ours_pair_tcp_partition_and_heal() {
     pair.dump();
 }
 
-/// The partner dies and our primary enters PARTNER-DOWN (by the operator, or by
-/// `auto-partner-down`): it serves from its own FREE leases at once, from the partner's only
-/// strictly after MCLT; then the partner comes back with an empty lease file (a replaced
-/// server) and goes RECOVER, RECOVER-WAIT (MCLT), RECOVER-DONE, NORMAL.
-fn partner_down_scenario(tag: &str, secondary: Impl, auto: bool) {
+/// The partner dies (kill -9) and our survivor, primary or secondary, enters PARTNER-DOWN (by
+/// the operator, or by `auto-partner-down`): it serves from its own free leases at once, from
+/// the partner's only strictly after MCLT; then the partner comes back with an empty lease
+/// file (a replaced server) and goes RECOVER, RECOVER-WAIT (MCLT), RECOVER-DONE, NORMAL.
+fn partner_down_scenario(
+    tag: &str,
+    primary: Impl,
+    secondary: Impl,
+    survivor_primary: bool,
+    auto: bool,
+) {
     const MCLT: i64 = 30;
     let opts = Opts {
         delay: 6,
@@ -1142,48 +1148,50 @@ fn partner_down_scenario(tag: &str, secondary: Impl, auto: bool) {
         auto_partner_down: if auto { 5 } else { 0 },
         last: POOL_FIRST + 5,
     };
-    let mut pair = Pair::with_opts(tag, Impl::Ours, secondary, &opts);
+    let (sv, dead) = if survivor_primary {
+        ("p", "s")
+    } else {
+        ("s", "p")
+    };
+    let mut pair = Pair::with_opts(tag, primary, secondary, &opts);
     pair.wait_normal((0, 0), 60);
     settle_split(&pair);
-    let split = states(&pair.read("p.leases"));
-    // (A FREE lease with no client may be absent from the file: ISC leaves those out too.)
-    let own: Vec<Ipv4Addr> = (POOL_FIRST..=opts.last)
+    let split = states(&pair.read(&format!("{sv}.leases")));
+    // The survivor's own free leases (FREE for a primary, BACKUP for a secondary) and its
+    // partner's. (A FREE lease with no client may be absent from a file: ISC leaves those out
+    // too.)
+    let (own, theirs): (Vec<Ipv4Addr>, Vec<Ipv4Addr>) = (POOL_FIRST..=opts.last)
         .map(|n| Ipv4Addr::new(198, 51, 100, n))
-        .filter(|a| split.get(a).is_none_or(|s| s == "free"))
-        .collect();
-    let theirs: Vec<Ipv4Addr> = split
-        .iter()
-        .filter(|(_, s)| *s == "backup")
-        .map(|(a, _)| *a)
-        .collect();
+        .partition(|a| (split.get(a).is_some_and(|s| s == "backup")) != survivor_primary);
     assert!(!own.is_empty() && !theirs.is_empty(), "{split:?}");
 
     let from = pair.log_len();
-    pair.kill9(false);
+    let sv_from = if survivor_primary { from.0 } else { from.1 };
+    pair.kill9(!survivor_primary);
     pair.wait_log(
-        "p",
-        from.0,
+        sv,
+        sv_from,
         "failover peer fo: I move from normal to communications-interrupted",
         30,
     );
     if auto {
         pair.wait_log(
-            "p",
-            from.0,
+            sv,
+            sv_from,
             "failover peer fo: I move from communications-interrupted to partner-down",
             30,
         );
     } else {
-        let out = pair.control("p", &["--partner-down", "fo"]);
+        let out = pair.control(sv, &["--partner-down", "fo"]);
         assert!(out.status.success(), "{out:?}\n{}", pair.logs());
         pair.wait_log(
-            "p",
-            from.0,
+            sv,
+            sv_from,
             "failover peer fo: I move from communications-interrupted to partner-down",
             5,
         );
     }
-    let text = pair.read("p.leases");
+    let text = pair.read(&format!("{sv}.leases"));
     let pd = *my_state_times(&text, "partner-down")
         .last()
         .expect("partner-down recorded in the lease file");
@@ -1201,7 +1209,7 @@ fn partner_down_scenario(tag: &str, secondary: Impl, auto: bool) {
     // Its own FREE leases first (one client per lease, from both hash halves).
     let mut grants = Vec::new();
     for i in 0..own.len() {
-        let g = pair.grant(client_mac(i % 2 == 1, 6, i), "p", &mut grants);
+        let g = pair.grant(client_mac(i % 2 == 1, 6, i), sv, &mut grants);
         assert!(own.contains(&g.ip), "{g:?}: not one of {own:?}");
     }
     // Own pool exhausted: no address of the partner before MCLT has passed.
@@ -1220,7 +1228,7 @@ fn partner_down_scenario(tag: &str, secondary: Impl, auto: bool) {
     while now_epoch() <= pd + MCLT {
         std::thread::sleep(Duration::from_millis(200));
     }
-    let g = pair.grant(client_mac(false, 7, 1), "p", &mut grants);
+    let g = pair.grant(client_mac(false, 7, 1), sv, &mut grants);
     assert!(g.ack > pd + MCLT);
     eprintln!(
         "{tag}: partner-down at {pd}; own {own:?}, partner's {theirs:?}; before MCLT: {extra:?}; after: {g:?}"
@@ -1235,12 +1243,20 @@ fn partner_down_scenario(tag: &str, secondary: Impl, auto: bool) {
     pair.check_invariants(&grants, false);
 
     // The partner comes back with an empty lease file.
-    std::fs::write(pair.file("s.leases"), "").expect("empty lease file");
+    std::fs::write(pair.file(&format!("{dead}.leases")), "").expect("empty lease file");
     let back = pair.log_len();
-    pair.restart(false);
+    pair.restart(!survivor_primary);
     pair.wait_normal(back, 60 + MCLT as u64);
-    let s_log = pair.read("s.log");
-    let tail = &s_log[back.1..];
+    let (dead_log, sv_log) = (
+        pair.read(&format!("{dead}.log")),
+        pair.read(&format!("{sv}.log")),
+    );
+    let (dead_at, sv_at) = if survivor_primary {
+        (back.1, back.0)
+    } else {
+        (back.0, back.1)
+    };
+    let tail = &dead_log[dead_at..];
     let mut pos = 0;
     for line in [
         "failover peer fo: I move from startup to recover",
@@ -1250,12 +1266,11 @@ fn partner_down_scenario(tag: &str, secondary: Impl, auto: bool) {
     ] {
         let at = tail[pos..]
             .find(line)
-            .unwrap_or_else(|| panic!("secondary: no {line:?} after {pos}\n{}", pair.logs()));
+            .unwrap_or_else(|| panic!("{dead}: no {line:?} after {pos}\n{}", pair.logs()));
         pos += at + line.len();
     }
-    let p_tail = &pair.read("p.log")[back.0..];
     assert!(
-        p_tail.contains("failover peer fo: I move from partner-down to normal"),
+        sv_log[sv_at..].contains("failover peer fo: I move from partner-down to normal"),
         "{}",
         pair.logs()
     );
@@ -1265,12 +1280,13 @@ fn partner_down_scenario(tag: &str, secondary: Impl, auto: bool) {
 
 #[test]
 fn ours_pair_partner_down_then_partner_returns() {
-    partner_down_scenario("fo4d", Impl::Ours, false);
+    partner_down_scenario("fo4d", Impl::Ours, Impl::Ours, true, false);
 }
 
 #[test]
 fn ours_pair_auto_partner_down_then_partner_returns() {
-    partner_down_scenario("fo4a", Impl::Ours, true);
+    // The survivor is the secondary here: its takeover is of the primary's FREE leases.
+    partner_down_scenario("fo4a", Impl::Ours, Impl::Ours, false, true);
 }
 
 #[test]
@@ -1278,5 +1294,13 @@ fn partner_down_then_isc_partner_returns() {
     if isc_dhcpd().is_none() {
         return; // DHCPD_RS_NO_ORACLE=1: said so already
     }
-    partner_down_scenario("fo4i", Impl::Isc, false);
+    partner_down_scenario("fo4i", Impl::Ours, Impl::Isc, true, false);
+}
+
+#[test]
+fn partner_down_then_isc_primary_returns() {
+    if isc_dhcpd().is_none() {
+        return; // DHCPD_RS_NO_ORACLE=1: said so already
+    }
+    partner_down_scenario("fo4j", Impl::Isc, Impl::Ours, false, false);
 }
