@@ -1304,3 +1304,41 @@ fn partner_down_then_isc_primary_returns() {
     }
     partner_down_scenario("fo4j", Impl::Isc, Impl::Ours, false, false);
 }
+
+/// The helpers the invariants rest on read dates, lease files and log lines correctly.
+#[test]
+fn invariant_helpers_read_dates_leases_and_logs() {
+    assert_eq!(lease_epoch("6 2026/11/28 07:12:10;"), Some(1_795_849_930));
+    assert_eq!(lease_epoch("4 2024/02/29 23:59:59"), Some(1_709_251_199));
+    assert_eq!(lease_epoch("garbage"), None);
+    let file = "lease 198.51.100.100 {\n  binding state free;\n}\n\
+                lease 198.51.100.100 {\n  binding state active;\n  \
+                hardware ethernet 02:00:00:4f:01:02;\n}\n\
+                failover peer \"fo\" state {\n  my state partner-down at 6 2026/11/28 07:12:10;\n}\n";
+    let b = bindings(file);
+    let a: Ipv4Addr = "198.51.100.100".parse().expect("addr");
+    assert_eq!(
+        b.get(&a),
+        Some(&("active".to_string(), Some([2, 0, 0, 0x4f, 1, 2])))
+    );
+    assert_eq!(my_state_times(file, "partner-down"), vec![1_795_849_930]);
+    let log = "DHCPACK on 198.51.100.100 to 02:00:00:4f:01:02 via eth0\n\
+               DHCPACK on 198.51.100.101 to 02:00:00:4f:01:03 (host) via eth0\n\
+               DHCPOFFER on 198.51.100.102 to 02:00:00:4f:01:04 via eth0\n";
+    assert_eq!(
+        acks_in(log),
+        vec![
+            (a, [2, 0, 0, 0x4f, 1, 2]),
+            (
+                "198.51.100.101".parse().expect("addr"),
+                [2, 0, 0, 0x4f, 1, 3]
+            )
+        ]
+    );
+    // Two clients of each hash half, all distinct.
+    let m: Vec<[u8; 6]> = [true, false]
+        .iter()
+        .flat_map(|&p| (0..2).map(move |i| client_mac(p, 1, i)))
+        .collect();
+    assert!(m.iter().enumerate().all(|(i, x)| !m[..i].contains(x)));
+}
