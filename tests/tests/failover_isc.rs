@@ -1,13 +1,14 @@
-//! Failover interop with the real ISC dhcpd 4.4.3: our dhcpd and ISC's as the two partners of
-//! one `failover peer` relationship, in a network-namespace lab (TEST-NET-2 only).
+//! Failover pairs in a network-namespace lab (TEST-NET-2 only): our dhcpd and the real ISC
+//! dhcpd 4.4.3 as the two partners of one `failover peer` relationship, and two of ours.
 //!
-//! Each scenario: both servers start with empty lease files, reach NORMAL (read from both
+//! Interop scenarios: both servers start with empty lease files, reach NORMAL (read from both
 //! logs), balance the pool (the FREE/BACKUP split must be what two ISC peers produce: the
 //! baseline runs ISC against ISC), a dhclient gets a lease from whichever server the hash
 //! picks and the lease shows up ACTIVE in both lease files; the failover TCP stream is
 //! captured and tshark must decode every message without a malformed or error-level expert
-//! item. Then the peer that is ours is killed (SIGKILL) and restarted, and both must return
-//! to NORMAL.
+//! item. Then each peer in turn is killed (SIGKILL) and restarted, and both must return to
+//! NORMAL. Failure scenarios (kill -9, partition, partner-down and return) follow, with ISC
+//! and with ours as the partner, under the invariants described further down.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -1140,6 +1141,7 @@ fn partner_down_scenario(
     secondary: Impl,
     survivor_primary: bool,
     auto: bool,
+    restart_survivor: bool,
 ) {
     const MCLT: i64 = 30;
     let opts = Opts {
@@ -1242,6 +1244,40 @@ fn partner_down_scenario(
     );
     pair.check_invariants(&grants, false);
 
+    if restart_survivor {
+        // kill -9 of the survivor itself: it comes back through STARTUP (15 s, no partner)
+        // to PARTNER-DOWN with the same start of state (so the MCLT wait is not restarted),
+        // and with every lease it ACKed.
+        let again = pair.log_len();
+        pair.kill9(survivor_primary);
+        let file = bindings(&pair.read(&format!("{sv}.leases")));
+        for g in grants.iter().filter(|g| g.ack + g.secs > now_epoch() + 2) {
+            assert_eq!(
+                file.get(&g.ip),
+                Some(&("active".to_string(), Some(g.mac))),
+                "{sv}.leases lost {} after kill -9",
+                g.ip
+            );
+        }
+        pair.restart(survivor_primary);
+        let at = if survivor_primary { again.0 } else { again.1 };
+        pair.wait_log(
+            sv,
+            at,
+            "failover peer fo: I move from startup to partner-down",
+            40,
+        );
+        let text = pair.read(&format!("{sv}.leases"));
+        assert_eq!(
+            my_state_times(&text, "partner-down").last(),
+            Some(&pd),
+            "the start of PARTNER-DOWN changed across the restart"
+        );
+        let g = pair.grant(client_mac(true, 7, 2), sv, &mut grants);
+        assert!(g.ack > pd + MCLT);
+        pair.check_invariants(&grants, false);
+    }
+
     // The partner comes back with an empty lease file.
     std::fs::write(pair.file(&format!("{dead}.leases")), "").expect("empty lease file");
     let back = pair.log_len();
@@ -1280,13 +1316,14 @@ fn partner_down_scenario(
 
 #[test]
 fn ours_pair_partner_down_then_partner_returns() {
-    partner_down_scenario("fo4d", Impl::Ours, Impl::Ours, true, false);
+    // The survivor is itself killed and restarted while in PARTNER-DOWN.
+    partner_down_scenario("fo4d", Impl::Ours, Impl::Ours, true, false, true);
 }
 
 #[test]
 fn ours_pair_auto_partner_down_then_partner_returns() {
     // The survivor is the secondary here: its takeover is of the primary's FREE leases.
-    partner_down_scenario("fo4a", Impl::Ours, Impl::Ours, false, true);
+    partner_down_scenario("fo4a", Impl::Ours, Impl::Ours, false, true, false);
 }
 
 #[test]
@@ -1294,7 +1331,7 @@ fn partner_down_then_isc_partner_returns() {
     if isc_dhcpd().is_none() {
         return; // DHCPD_RS_NO_ORACLE=1: said so already
     }
-    partner_down_scenario("fo4i", Impl::Ours, Impl::Isc, true, false);
+    partner_down_scenario("fo4i", Impl::Ours, Impl::Isc, true, false, false);
 }
 
 #[test]
@@ -1302,7 +1339,7 @@ fn partner_down_then_isc_primary_returns() {
     if isc_dhcpd().is_none() {
         return; // DHCPD_RS_NO_ORACLE=1: said so already
     }
-    partner_down_scenario("fo4j", Impl::Isc, Impl::Ours, false, false);
+    partner_down_scenario("fo4j", Impl::Isc, Impl::Ours, false, false, false);
 }
 
 /// The helpers the invariants rest on read dates, lease files and log lines correctly.
