@@ -76,6 +76,8 @@ struct Pair {
     /// Replies (OFFER/ACK) each server sent, with the lease time.
     replies: [Vec<(MessageType, Ipv4Addr, u32)>; 2],
     log: [Vec<String>; 2],
+    /// Every failover message each server sent.
+    wire: [Vec<dhcpd_failover::Message>; 2],
 }
 
 fn lease_time(m: &Message) -> u32 {
@@ -91,6 +93,7 @@ impl Pair {
             committed: [HashSet::new(), HashSet::new()],
             replies: [Vec::new(), Vec::new()],
             log: [Vec::new(), Vec::new()],
+            wire: [Vec::new(), Vec::new()],
         }
     }
 
@@ -122,6 +125,7 @@ impl Pair {
                             m.xid
                         );
                     }
+                    self.wire[i].push(m.clone());
                     let bytes = m.to_vec();
                     let back = dhcpd_failover::Message::decode(&bytes).expect("decodes");
                     assert_eq!(back, m, "lossless codec");
@@ -506,5 +510,148 @@ fn the_lease_file_state_overrides_the_dhcpd_conf_block() {
         log.iter()
             .any(|l| l == "failover peer fo: I move from normal to startup"),
         "{log:#?}"
+    );
+}
+
+/// Whether `m` is a BNDUPD for `addr` with binding status `st`.
+fn bndupd(m: &dhcpd_failover::Message, addr: Ipv4Addr, st: BindingState) -> bool {
+    m.msg_type == FoType::BndUpd
+        && m.assigned_ip() == Some(addr)
+        && m.u8_option(dhcpd_failover::message::code::BINDING_STATUS)
+            == Some(dhcpd_failover::body::binding_state_to_wire(st))
+}
+
+/// Gets a lease for client `mac` from the server owning its bucket at `at(t)`; returns the
+/// server, the address and the lease time.
+fn lease_for(p: &mut Pair, mac: u8, t: u64) -> (usize, Ipv4Addr, u32) {
+    let before = [p.replies[0].len(), p.replies[1].len()];
+    let d = packet(mac, MessageType::Discover, vec![]);
+    for i in 0..2 {
+        deliver(&mut p.s[i], at(t), &d);
+    }
+    p.settle(at(t));
+    let i = (0..2)
+        .find(|&i| p.replies[i].len() > before[i])
+        .expect("an offer");
+    let (_, addr, _) = p.replies[i][before[i]];
+    let sid = Ipv4Addr::new(198, 51, 100, if i == 0 { 2 } else { 3 });
+    let r = packet(
+        mac,
+        MessageType::Request,
+        vec![
+            RawOption::new(50, addr.octets().to_vec()).expect("50"),
+            RawOption::new(54, sid.octets().to_vec()).expect("54"),
+        ],
+    );
+    for k in 0..2 {
+        deliver(&mut p.s[k], at(t), &r);
+    }
+    p.settle(at(t));
+    let (ty, yi, secs) = *p.replies[i].last().expect("ack");
+    assert_eq!((ty, yi), (MessageType::Ack, addr));
+    (i, addr, secs)
+}
+
+/// ISC's secondary in NORMAL does not expire ACTIVE leases itself (`pool_timer`): it waits
+/// for the primary's EXPIRED BNDUPD, without spinning on the due lease meanwhile. Out of
+/// NORMAL it expires them itself.
+#[test]
+fn the_secondary_in_normal_leaves_expiry_to_the_primary() {
+    let mut p = Pair::new();
+    for i in 0..2 {
+        p.s[i].failover_connected(0, at(1));
+    }
+    p.settle(at(1));
+    p.run(2, 20);
+    // A client of the secondary's hash half, bound by the secondary (MCLT-limited lease).
+    let mac = (1..=255u8)
+        .find(|&m| dhcpd_failover::hash::bucket(&[2, 0, 0, 0, 0x0f, m]) >= 128)
+        .expect("a secondary client");
+    let (i, addr, secs) = lease_for(&mut p, mac, 21);
+    assert_eq!(i, 1, "served by the secondary");
+    p.run(22, 26);
+    let end = 21 + u64::from(secs);
+    p.run(27, end - 1);
+    p.wire = [Vec::new(), Vec::new()];
+    // The lease has run out at the secondary, whose timer fires first: it keeps the lease
+    // ACTIVE, sends nothing, and its next timeout is not the lease it just passed over.
+    assert!(p.s[1].poll_timeout().is_some_and(|d| d <= at(end)));
+    p.s[1].handle_timeout(at(end));
+    assert_eq!(
+        p.s[1]
+            .leases()
+            .get(addr)
+            .expect("lease")
+            .lease
+            .binding_state,
+        BindingState::Active
+    );
+    assert!(
+        p.s[1].poll_timeout().is_none_or(|d| d > at(end)),
+        "the secondary would spin on the lease left to the primary"
+    );
+    while let Some(m) = p.s[1].failover_poll_transmit(0) {
+        assert!(
+            !(m.msg_type == FoType::BndUpd && m.assigned_ip() == Some(addr)),
+            "the secondary sent a BNDUPD for a lease it leaves to the primary"
+        );
+        assert!(p.s[0].failover_message(0, at(end), m));
+    }
+    // The primary expires it and tells the secondary.
+    p.run(end, end + 3);
+    assert!(
+        p.wire[0]
+            .iter()
+            .any(|m| bndupd(m, addr, BindingState::Expired))
+    );
+    assert!(
+        !p.wire[1]
+            .iter()
+            .any(|m| bndupd(m, addr, BindingState::Expired))
+    );
+    for k in 0..2 {
+        assert_ne!(
+            p.s[k]
+                .leases()
+                .get(addr)
+                .expect("lease")
+                .lease
+                .binding_state,
+            BindingState::Active,
+            "server {k}"
+        );
+    }
+
+    // Out of NORMAL (the link is gone), the secondary expires its leases itself.
+    let t = end + 4;
+    let mac2 = (mac + 1..=255u8)
+        .find(|&m| dhcpd_failover::hash::bucket(&[2, 0, 0, 0, 0x0f, m]) >= 128)
+        .expect("another secondary client");
+    let (i, addr2, secs2) = lease_for(&mut p, mac2, t);
+    assert_eq!(i, 1);
+    p.run(t + 1, t + 3);
+    for k in 0..2 {
+        p.s[k].failover_disconnected(0, at(t + 4));
+    }
+    p.settle(at(t + 4));
+    assert_eq!(
+        p.s[1].failover_state("fo").map(|s| s.0),
+        Some(FailoverStateName::CommunicationsInterrupted)
+    );
+    let end2 = t + u64::from(secs2);
+    for k in t + 5..=end2 + 1 {
+        let now = at(k);
+        if p.s[1].poll_timeout().is_some_and(|d| d <= now) {
+            p.s[1].handle_timeout(now);
+        }
+    }
+    assert_ne!(
+        p.s[1]
+            .leases()
+            .get(addr2)
+            .expect("lease")
+            .lease
+            .binding_state,
+        BindingState::Active
     );
 }

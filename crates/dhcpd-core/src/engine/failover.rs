@@ -336,6 +336,15 @@ impl Server {
         Ok(())
     }
 
+    /// Whether an ACTIVE lease of `pool` that has run out must be left for the peer to expire:
+    /// ISC's secondary in NORMAL does not expire leases itself (`pool_timer`), it waits for the
+    /// primary's EXPIRED BNDUPD; in any other state it expires them as usual.
+    pub(super) fn fo_leaves_expiry_to_peer(&self, pool: usize) -> bool {
+        self.fo_pool_peer(pool).is_some_and(|p| {
+            p.config().role == Role::Secondary && p.state() == FailoverStateName::Normal
+        })
+    }
+
     fn fo_pool_peer(&self, pool: usize) -> Option<&Peer> {
         self.fo.link_of(pool).map(|l| &self.fo.links[l].peer)
     }
