@@ -1131,8 +1131,9 @@ fn ours_pair_tcp_partition_and_heal() {
     pair.dump();
 }
 
-/// The partner dies (kill -9) and our survivor, primary or secondary, enters PARTNER-DOWN (by
-/// the operator, or by `auto-partner-down`): it serves from its own free leases at once, from
+/// The partner dies (kill -9) and the survivor, primary or secondary (ours; ISC's too with
+/// `auto-partner-down`), enters PARTNER-DOWN (by the operator, `dhcpd --partner-down`, or by
+/// `auto-partner-down`): it serves from its own free leases at once, from
 /// the partner's only strictly after MCLT; then the partner comes back with an empty lease
 /// file (a replaced server) and goes RECOVER, RECOVER-WAIT (MCLT), RECOVER-DONE, NORMAL.
 fn partner_down_scenario(
@@ -1395,4 +1396,15 @@ fn invariant_helpers_read_dates_leases_and_logs() {
         .flat_map(|&p| (0..2).map(move |i| client_mac(p, 1, i)))
         .collect();
     assert!(m.iter().enumerate().all(|(i, x)| !m[..i].contains(x)));
+}
+
+/// ISC's own `auto-partner-down`: ISC as the survivor (primary) declares our dead secondary
+/// down by itself, takes over its leases only after MCLT, and our secondary, back with its
+/// lease file, recovers against it.
+#[test]
+fn isc_auto_partner_down_then_ours_returns() {
+    if isc_dhcpd().is_none() {
+        return; // DHCPD_RS_NO_ORACLE=1: said so already
+    }
+    partner_down_scenario("fo4z", Impl::Isc, Impl::Ours, true, true, false, false);
 }
