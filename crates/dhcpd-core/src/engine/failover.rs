@@ -119,20 +119,34 @@ fn date_secs(d: &Date) -> i64 {
             tzoff,
             ..
         } => {
+            // The numbers come from the file as written: wrapping arithmetic (as ISC's
+            // `int`s wrap), never a panic.
             let year = if year > 1900 { year - 1900 } else { year };
             if year >= 138 {
                 return NEVER;
             }
             const MONTHS: [i64; 11] = [31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
-            let mon = month - 1;
-            let month_days = usize::try_from(mon - 1)
+            let mon = month.wrapping_sub(1);
+            let month_days = usize::try_from(mon.wrapping_sub(1))
                 .ok()
                 .and_then(|i| MONTHS.get(i))
                 .copied()
                 .unwrap_or(0);
-            let leap = i64::from(mon > 1 && (year - 72) % 4 == 0);
-            let days = 365 * (year - 70) + (year - 69) / 4 + month_days + leap + day - 1;
-            ((days * 24 + hour) * 60 + minute) * 60 + second + tzoff.unwrap_or(0)
+            let leap = i64::from(mon > 1 && year.wrapping_sub(72) & 3 == 0);
+            let days = 365i64
+                .wrapping_mul(year.wrapping_sub(70))
+                .wrapping_add(year.wrapping_sub(69) / 4)
+                .wrapping_add(month_days)
+                .wrapping_add(leap)
+                .wrapping_add(day)
+                .wrapping_sub(1);
+            days.wrapping_mul(24)
+                .wrapping_add(hour)
+                .wrapping_mul(60)
+                .wrapping_add(minute)
+                .wrapping_mul(60)
+                .wrapping_add(second)
+                .wrapping_add(tzoff.unwrap_or(0))
         }
     }
 }
@@ -288,8 +302,8 @@ impl Failover {
 impl Server {
     /// Starts failover: one state machine per relationship, with the state the lease file
     /// recorded (`persisted`, by peer name), or else the one a `failover peer "NAME" state`
-    /// block of dhcpd.conf set ([`PeerSetup::conf_state`]), as ISC reads both. Pools name their peer with `failover peer`;
-    /// a pool naming an unknown peer is an error (as in ISC). Call after
+    /// block of dhcpd.conf set ([`PeerSetup::conf_state`]), as ISC reads both. Pools name
+    /// their peer with `failover peer`; a pool naming an unknown peer is an error (as in ISC). Call after
     /// [`Server::load_leases`]; the returned state records and log lines are queued as
     /// actions.
     pub fn enable_failover(
@@ -897,5 +911,36 @@ impl FailoverEngine for Server {
             }
             _ => "unknown command (partner-down NAME | status)".to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cal(year: i64, month: i64, day: i64, hour: i64, minute: i64, second: i64) -> Date {
+        Date::Calendar {
+            weekday: 0,
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            tzoff: None,
+        }
+    }
+
+    #[test]
+    fn conf_dates_are_read_as_isc_reads_them() {
+        // 2026-11-26 10:00:00 UTC; 2024-02-29 23:59:59 UTC (leap day).
+        assert_eq!(date_secs(&cal(2026, 11, 26, 10, 0, 0)), 1_795_687_200);
+        assert_eq!(date_secs(&cal(2024, 2, 29, 23, 59, 59)), 1_709_251_199);
+        assert_eq!(date_secs(&cal(2040, 1, 1, 0, 0, 0)), i64::from(u32::MAX));
+        assert_eq!(date_secs(&Date::Never), i64::from(u32::MAX));
+        assert_eq!(date_secs(&Date::Epoch(12)), 12);
+        // Absurd numbers give some date, not a panic.
+        let _ = date_secs(&cal(i64::MIN, i64::MIN, i64::MAX, i64::MAX, i64::MIN, i64::MAX));
+        let _ = date_secs(&cal(-5, 0, 0, -1, 0, 0));
     }
 }
