@@ -1408,3 +1408,63 @@ fn isc_auto_partner_down_then_ours_returns() {
     }
     partner_down_scenario("fo4z", Impl::Isc, Impl::Ours, true, true, false, false);
 }
+
+/// A `failover peer "NAME" state { … }` block in dhcpd.conf, with an empty lease file: ISC and
+/// ours, each alone (its partner never answers), start from the state it gives and keep its
+/// dates (ISC reads the block into the peer before the lease file).
+#[test]
+fn a_state_block_in_dhcpd_conf_starts_isc_and_ours_alike() {
+    if isc_dhcpd().is_none() {
+        return; // DHCPD_RS_NO_ORACLE=1: said so already
+    }
+    let mut lab = Lab::new("fo4s").expect("lab (root needed)");
+    let dir = TempDir::new("failover-state").expect("tempdir");
+    let mut pids = Vec::new();
+    for (name, which, addr) in [("i", Impl::Isc, 2u8), ("o", Impl::Ours, 3)] {
+        let ns = lab.add_host(name).expect("host");
+        lab.connect(&ns, "lan", "eth0", &[&format!("198.51.100.{addr}/24")])
+            .expect("eth0");
+        let text = format!(
+            "ddns-update-style none;\nping-check false;\n\
+             failover peer \"fo\" {{\n  primary;\n  address 198.51.100.{addr};\n  \
+             peer address 198.51.100.9;\n  mclt 30;\n  split 128;\n  max-response-delay 6;\n  \
+             load balance max seconds 3;\n}}\n\
+             failover peer \"fo\" state {{\n  my state partner-down at 4 2026/11/26 10:00:00;\n  \
+             partner state communications-interrupted at 4 2026/11/26 09:00:00;\n}}\n\
+             subnet 198.51.100.0 netmask 255.255.255.0 {{\n  pool {{\n    failover peer \"fo\";\n    \
+             range 198.51.100.100 198.51.100.105;\n  }}\n}}\n"
+        );
+        std::fs::write(dir.path().join(format!("{name}.conf")), text).expect("conf");
+        std::fs::write(dir.path().join(format!("{name}.leases")), "").expect("leases");
+        let n: &'static str = if name == "i" { "i" } else { "o" };
+        pids.push(Pair::start(&mut lab, dir.path(), &ns, which, n));
+    }
+    let read = |n: &str| std::fs::read_to_string(dir.path().join(n)).unwrap_or_default();
+    let done = Lab::wait_for(Duration::from_secs(40), || {
+        ["i.log", "o.log"]
+            .iter()
+            .all(|f| read(f).contains("failover peer fo: I move from startup to partner-down"))
+    });
+    let logs = format!(
+        "--- ISC ---\n{}\n--- ours ---\n{}",
+        read("i.log"),
+        read("o.log")
+    );
+    assert!(done, "both should go from startup to partner-down\n{logs}");
+    for (log, leases) in [("i.log", "i.leases"), ("o.log", "o.leases")] {
+        assert!(
+            read(log).contains("failover peer fo: I move from partner-down to startup"),
+            "{log}: not started from the block's state\n{logs}"
+        );
+        let file = read(leases);
+        assert!(
+            file.contains("my state partner-down at 4 2026/11/26 10:00:00;")
+                && file
+                    .contains("partner state communications-interrupted at 4 2026/11/26 09:00:00;"),
+            "{leases} lacks the block's dates:\n{file}"
+        );
+    }
+    for pid in pids {
+        lab.stop(pid);
+    }
+}

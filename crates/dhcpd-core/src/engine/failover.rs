@@ -60,6 +60,21 @@ pub struct ConfState {
 }
 
 impl ConfState {
+    /// Applies the statements of one `failover peer "NAME" state { … }` block, in order.
+    pub fn apply(&mut self, items: &[FailoverStateItem]) {
+        for item in items {
+            match item {
+                FailoverStateItem::My(s, at) => {
+                    self.me = Some((state_name(*s), at.as_ref().map(date_secs)));
+                }
+                FailoverStateItem::Partner(s, at) => {
+                    self.partner = Some((state_name(*s), at.as_ref().map(date_secs)));
+                }
+                FailoverStateItem::Mclt(n) => self.mclt = Some(clamp_u32(Some(*n), 0)),
+            }
+        }
+    }
+
     /// Whether no block set anything.
     pub fn is_empty(&self) -> bool {
         *self == ConfState::default()
@@ -222,18 +237,7 @@ pub fn setups_from_config(cfg: &ConfAst) -> Result<Vec<PeerSetup>, String> {
                 // The parser accepts a state block only after its peer's declaration.
                 Stmt::FailoverState(st) => {
                     if let Some(setup) = out.iter_mut().find(|x| x.link.name == st.name) {
-                        let c = &mut setup.conf_state;
-                        for item in &st.items {
-                            match item {
-                                FailoverStateItem::My(s, at) => {
-                                    c.me = Some((state_name(*s), at.as_ref().map(date_secs)));
-                                }
-                                FailoverStateItem::Partner(s, at) => {
-                                    c.partner = Some((state_name(*s), at.as_ref().map(date_secs)));
-                                }
-                                FailoverStateItem::Mclt(n) => c.mclt = Some(clamp_u32(Some(*n), 0)),
-                            }
-                        }
+                        setup.conf_state.apply(&st.items);
                     }
                 }
                 Stmt::Include(i) => walk(&i.statements, out)?,
