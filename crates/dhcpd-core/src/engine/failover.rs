@@ -944,7 +944,14 @@ mod tests {
         assert_eq!(date_secs(&Date::Never), i64::from(u32::MAX));
         assert_eq!(date_secs(&Date::Epoch(12)), 12);
         // Absurd numbers give some date, not a panic.
-        let _ = date_secs(&cal(i64::MIN, i64::MIN, i64::MAX, i64::MAX, i64::MIN, i64::MAX));
+        let _ = date_secs(&cal(
+            i64::MIN,
+            i64::MIN,
+            i64::MAX,
+            i64::MAX,
+            i64::MIN,
+            i64::MAX,
+        ));
         let _ = date_secs(&cal(-5, 0, 0, -1, 0, 0));
     }
 }
