@@ -1195,7 +1195,15 @@ fn partner_down_scenario(
             5,
         );
     }
+    // The log line may come out before the journal has written the state record.
+    let recorded = Lab::wait_for(Duration::from_secs(10), || {
+        !my_state_times(&pair.read(&format!("{sv}.leases")), "partner-down").is_empty()
+    });
     let text = pair.read(&format!("{sv}.leases"));
+    assert!(
+        recorded,
+        "partner-down not recorded in {sv}.leases:\n{text}"
+    );
     let pd = *my_state_times(&text, "partner-down")
         .last()
         .expect("partner-down recorded in the lease file");
