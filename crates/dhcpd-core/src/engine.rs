@@ -1958,6 +1958,9 @@ impl Server {
             let Some(mut e) = self.leases.get(a).cloned() else {
                 continue;
             };
+            if self.fo_leaves_expiry_to_peer(e.pool) {
+                continue; // FAILOVER: the primary expires it
+            }
             self.run_stored_hook(&mut e.lease, false, None, now);
             // ISC's make_binding_state_transition drops the stashed relay agent options.
             e.lease.agent_options.clear();
@@ -2254,7 +2257,22 @@ impl Engine for Server {
     }
 
     fn poll_timeout(&self) -> Option<SystemTime> {
-        let lease = self.leases.next_expiry().map(|t| {
+        // The first lease to expire, passing over those that have run out but are left to
+        // the failover peer (they stay ACTIVE until its EXPIRED BNDUPD, or until this server
+        // leaves NORMAL, when they are due at once).
+        let now = secs(self.clock);
+        let next = self
+            .leases
+            .by_end()
+            .find(|&(t, a)| {
+                t > now
+                    || !self
+                        .leases
+                        .get(a)
+                        .is_some_and(|e| self.fo_leaves_expiry_to_peer(e.pool))
+            })
+            .map(|(t, _)| t);
+        let lease = next.map(|t| {
             let t = u64::try_from(t.max(0)).unwrap_or(0);
             UNIX_EPOCH + Duration::from_secs(t)
         });

@@ -389,6 +389,11 @@ impl LeaseTable {
         self.active_until.first().map(|(t, _)| *t)
     }
 
+    /// Active leases by end time, soonest first.
+    pub fn by_end(&self) -> impl Iterator<Item = (i64, Ipv4Addr)> + '_ {
+        self.active_until.iter().copied()
+    }
+
     /// Active leases that have ended by `now`.
     pub fn expired(&self, now: i64) -> Vec<Ipv4Addr> {
         self.active_until

@@ -23,7 +23,7 @@ use std::process::ExitCode;
 use dhcpd_conf::ast::{self, Config, Permit, Stmt};
 use dhcpd_leases::{
     BindingState, FailoverRole, FailoverState, FailoverStateName, LeaseIdFormat, LoadOptions,
-    OnRelease, PeerState, Record, State, WriteOptions, parse_stream,
+    OnRelease, Record, State, WriteOptions, parse_stream,
 };
 use dhcpd_sys::durable::{self, AppendFile};
 
@@ -48,6 +48,9 @@ struct PeerDef {
     name: String,
     role: FailoverRole,
     mclt: i64,
+    /// What `failover peer "NAME" state { … }` blocks of dhcpd.conf set: the state to start
+    /// from when the lease file has no record (ISC reads them before the lease file).
+    conf_state: dhcpd_core::engine::failover::ConfState,
 }
 
 /// A pool while the configuration is walked.
@@ -271,7 +274,13 @@ impl Builder {
                     _ => FailoverRole::Primary,
                 },
                 mclt: p.mclt.unwrap_or(0),
+                conf_state: Default::default(),
             }),
+            Stmt::FailoverState(st) => {
+                if let Some(p) = self.peers.iter_mut().find(|p| p.name == st.name) {
+                    p.conf_state.apply(&st.items);
+                }
+            }
             Stmt::Class(c) => {
                 self.classes.insert(c.name.clone());
             }
@@ -767,18 +776,13 @@ pub fn rewrite(
         .peers
         .iter()
         .map(|p| {
-            let mut f = state.failover.get(&p.name).cloned().unwrap_or_else(|| {
-                let mut f = FailoverState::new(&p.name);
-                f.me = PeerState {
-                    state: FailoverStateName::Recover,
-                    stos: now,
-                };
-                f.partner = PeerState {
-                    state: FailoverStateName::Unknown,
-                    stos: now,
-                };
-                f
-            });
+            // Without a record: ISC's initial state (RECOVER, partner unknown-state, both since
+            // now) as a dhcpd.conf state block changed it.
+            let mut f = state
+                .failover
+                .get(&p.name)
+                .cloned()
+                .unwrap_or_else(|| p.conf_state.record(&p.name, now));
             f.mclt = match p.role {
                 FailoverRole::Secondary => Some(f.mclt.map_or(p.mclt, i64::from) as u32),
                 FailoverRole::Primary => None,
@@ -1657,5 +1661,51 @@ mod tests {
         assert!(m.contents.contains("on expiry"), "{}", m.contents);
         assert!(!m.contents.contains("set lapsed = \"gone"));
         assert!(!m.log.iter().any(|l| l.starts_with("hook")));
+    }
+    fn failover_layout(state_block: &str) -> Layout {
+        let text = format!(
+            "failover peer \"fo\" {{ primary; address 198.51.100.2; peer address 198.51.100.3; \
+             mclt 30; split 128; }}\n{state_block}\n\
+             subnet 198.51.100.0 netmask 255.255.255.0 {{ pool {{ failover peer \"fo\"; \
+             range 198.51.100.100 198.51.100.101; }} }}\n"
+        );
+        let mut l = dhcpd_conf::MemLoader::single("t.conf", &text);
+        let out = dhcpd_conf::parse_config("t.conf", &mut l, dhcpd_conf::ParseOptions::default());
+        assert!(!out.has_errors(), "{:?}", out.diagnostics);
+        Layout::from_config(&out.config)
+    }
+
+    #[test]
+    fn a_conf_state_block_is_the_state_written_when_the_file_has_none() {
+        const NOW: i64 = 1_800_000_000;
+        let l = failover_layout(
+            "failover peer \"fo\" state { my state partner-down at 4 2026/11/26 10:00:00; \
+             partner state communications-interrupted at 4 2026/11/26 09:00:00; }",
+        );
+        let rw = in_memory(&l, b"", NOW, true, None);
+        assert!(
+            rw.contents
+                .contains("  my state partner-down at 4 2026/11/26 10:00:00;\n  partner state communications-interrupted at 4 2026/11/26 09:00:00;"),
+            "{}",
+            rw.contents
+        );
+        // A record in the file wins.
+        let file = "failover peer \"fo\" state {\n  my state normal at 4 2026/11/26 11:00:00;\n  \
+                    partner state normal at 4 2026/11/26 11:00:00;\n}\n";
+        let rw = in_memory(&l, file.as_bytes(), NOW, true, None);
+        assert!(
+            rw.contents
+                .contains("my state normal at 4 2026/11/26 11:00:00;"),
+            "{}",
+            rw.contents
+        );
+        assert!(!rw.contents.contains("partner-down"), "{}", rw.contents);
+        // Without a block: ISC's initial RECOVER, since now.
+        let rw = in_memory(&failover_layout(""), b"", NOW, true, None);
+        assert!(
+            rw.contents.contains("  my state recover at "),
+            "{}",
+            rw.contents
+        );
     }
 }
