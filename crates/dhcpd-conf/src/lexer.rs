@@ -724,11 +724,12 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// Goes on scanning right after byte `end`, as if the last token scanned had been the
-    /// one at `last` (which ends at `end`, on the same line). The caller has read the tokens
-    /// up to there itself (a run of numbers, see `Cursor::fast_numbers`).
-    pub(crate) fn resume_after(&mut self, last: Pos, end: usize) {
-        self.offset = end;
+    /// Goes on scanning from byte `next` (the end of the token at `last`, or one past it
+    /// when ISC's end-of-file byte vanished there; on the same line), as if the last token
+    /// scanned had been the one at `last`. The caller has read the tokens up to there itself
+    /// (a run of numbers, see `Cursor::fast_numbers`).
+    pub(crate) fn resume_after(&mut self, last: Pos, next: usize) {
+        self.offset = next;
         self.line = last.line;
         self.line_start = (last.offset - last.col) as usize;
         self.last_pos = last;
