@@ -3,7 +3,8 @@
 #
 # Keeps docs/architecture.md honest: every crate under crates/ must be listed in its
 # "architecture:allowed-deps" block, and every workspace dependency (dhcpd-*) a crate's
-# Cargo.toml names, in any [*dependencies*] section, must be allowed there.
+# Cargo.toml names, in any [*dependencies*] section, must be allowed there. Other names in
+# the block are external dependencies the crate is required to have (nom for dhcpd-conf).
 #
 #   bash scripts/check-architecture.sh
 set -euo pipefail
@@ -60,6 +61,19 @@ for manifest in "$ROOT"/crates/*/Cargo.toml; do
             problems=$((problems + 1))
             ;;
         esac
+    done
+    # Names in the block that are not our crates are required external dependencies (the
+    # configuration reader is specified as a nom parser): the crate must name them under
+    # [dependencies].
+    for req in ${allowed[$crate]}; do
+        case "$req" in dhcpd*) continue ;; esac
+        if ! awk -v d="$req" '
+            /^\[/ { in_deps = ($0 == "[dependencies]"); next }
+            in_deps && index($0, d) == 1 && substr($0, length(d) + 1, 1) ~ /^[ .=]?$/ { found = 1 }
+            END { exit !found }' "$manifest"; then
+            echo "check-architecture: $crate must depend on $req (docs/architecture.md requires it)" >&2
+            problems=$((problems + 1))
+        fi
     done
 done
 if [ $problems -ne 0 ]; then

@@ -1,6 +1,6 @@
-//! Configurations large enough (over 1 MiB) that our `dhcpd` maps them instead of reading
-//! them (`dhcpd_sys::mapped`): the verdict, the first error's file, line and message, and the
-//! echoed source line must still be ISC's, for the main file and for an included one.
+//! Large configurations (over 1 MiB; our `dhcpd` once mapped such files instead of reading
+//! them): the verdict, the first error's file, line and message, and the echoed source line
+//! must be ISC's, for the main file and for an included one.
 
 use std::fs;
 use std::time::Duration;

@@ -11,7 +11,8 @@ use crate::basic::small_number;
 use crate::diag::{Diagnostic, Location, Severity};
 use crate::keywords::Kw;
 use crate::lexer::{
-    ALPHA, DIGIT, HEX, Lexer, Pos, TokKind, Token, class, line_text, name_run, token_text,
+    ALPHA, DIGIT, HEX, ISC_EOF_BYTE, Lexer, Pos, TokKind, Token, class, line_text, name_run,
+    token_text,
 };
 
 /// A token stream over one file, with the diagnostics found so far.
@@ -284,7 +285,10 @@ impl<'a> Cursor<'a> {
         bits: u32,
         sink: &mut impl FnMut(u32),
     ) -> usize {
-        let first = *self.peek();
+        // The next token, without `peek`'s NUL rule: ISC's aggregate reader takes its first
+        // number with `next_token`, so a NUL there is an error token, not one a peek hides.
+        self.fill(0);
+        let first = self.ahead[self.head];
         if !matches!(first.kind, TokKind::Number | TokKind::NumberOrName) {
             return 0;
         }
@@ -299,7 +303,8 @@ impl<'a> Cursor<'a> {
         let src = self.lexer.source();
         let start = first.pos.offset as usize;
         let mut i = start;
-        let (mut n, mut last) = (0, (0, 0));
+        // The last number read: its start and end, and where reading goes on after it.
+        let (mut n, mut last) = (0, (0, 0, 0));
         loop {
             let tail = src.get(i..).unwrap_or_default();
             let Some(&c) = tail.first() else { break };
@@ -319,16 +324,18 @@ impl<'a> Cursor<'a> {
             };
             sink(v);
             n += 1;
-            last = (i, i + len);
+            // ISC's end-of-file byte right after a number vanishes, as in the lexer.
+            let after = i + len + usize::from(src.get(i + len) == Some(&ISC_EOF_BYTE));
+            last = (i, i + len, after);
             if count == Some(n) {
                 break;
             }
-            if src.get(last.1) == Some(&sep)
+            if src.get(after) == Some(&sep)
                 && src
-                    .get(last.1 + 1)
+                    .get(after + 1)
                     .is_some_and(|&d| class(d) & (DIGIT | ALPHA) != 0)
             {
-                i = last.1 + 1;
+                i = after + 1;
             } else {
                 break;
             }
@@ -341,7 +348,7 @@ impl<'a> Cursor<'a> {
             };
             self.ahead.clear();
             self.head = 0;
-            self.lexer.resume_after(pos, last.1);
+            self.lexer.resume_after(pos, last.2);
             self.last = pos;
         }
         n

@@ -1,8 +1,9 @@
 //! The dhcpd.conf (and dhcpd.leases) lexer.
 //!
-//! Tokens are recognised by hand over the raw bytes of one file (one table lookup per byte
-//! gives its classes), following the rules of ISC's lexer exactly, because ISC's grammar
-//! depends on them:
+//! Tokens are recognised by nom parsers over the raw bytes of one file (the recognisers
+//! below: `trivia`, `word`, `number_like`, `string`, `lexeme`), whose predicates are
+//! one lookup per byte in a 256-entry table of byte classes. They follow the rules of ISC's
+//! lexer exactly, because ISC's grammar depends on them:
 //!
 //! * whitespace (ASCII `isspace`) and `#` comments separate tokens and are not returned;
 //! * `"…"` is a [`TokKind::Str`] with ISC's escapes (`\t \r \n \b`, octal `\NNN`, hex `\xHH`,
@@ -18,6 +19,12 @@
 //!
 //! Positions: every token records the 1-based line and 0-based byte column of its first byte.
 //! The end-of-file token takes the position of the last real token, as ISC's does.
+
+use nom::branch::alt;
+use nom::combinator::{map, opt};
+use nom::error::ErrorKind;
+use nom::sequence::preceded;
+use nom::{IResult, Input, Parser};
 
 use crate::keywords::Kw;
 
@@ -176,9 +183,95 @@ pub(crate) fn class(c: u8) -> u8 {
     CLASS[usize::from(c)]
 }
 
-/// The length of the run of name characters at the start of `i`, and the classes all of them
-/// share (so `DIGIT` set means all digits, `HEX` all hex digits).
-pub(crate) fn name_run(i: &[u8]) -> (usize, u8) {
+fn is_space(c: u8) -> bool {
+    class(c) & SPACE != 0
+}
+
+fn is_name_char(c: u8) -> bool {
+    class(c) & NAME != 0
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token recognisers: nom parsers over the file's bytes, with the class table as predicates.
+//
+// Each one recognises one kind of lexeme at the start of its input and returns the rest. The
+// error type is `()`: a recogniser that does not match costs one failed byte test and tells
+// nothing more, which is all the lexer needs (every byte starts some token, so the lexer never
+// reports a nom error; ISC's lexical problems are warnings attached to tokens).
+// ---------------------------------------------------------------------------------------------
+
+/// What a token recogniser returns: the rest of the input and what it recognised.
+type Scan<'a, O> = IResult<&'a [u8], O, ()>;
+
+/// One byte for which `pred` holds: nom's `satisfy` for bytes, and its `tag` or `take(1)`
+/// for one byte (those go through `Input::take_from`, which nom does not mark inline: a
+/// function call per token).
+#[inline]
+fn byte_where(pred: impl Fn(u8) -> bool) -> impl Fn(&[u8]) -> Scan<'_, u8> {
+    move |i: &[u8]| match i.split_first() {
+        Some((&c, rest)) if pred(c) => Ok((rest, c)),
+        _ => Err(nom::Err::Error(())),
+    }
+}
+
+/// The longest run of at least one byte for which `pred` holds: nom's `take_while1`.
+/// Written over [`Input::split_at_position1_complete`], as nom's own complete parsers are,
+/// without the detour of nom 8's `take_while1` through `Input::take_from`, which nom does
+/// not mark inline (a function call per token).
+#[inline]
+fn bytes_while1(pred: impl Fn(u8) -> bool) -> impl Fn(&[u8]) -> Scan<'_, &[u8]> {
+    move |i: &[u8]| i.split_at_position1_complete(|c| !pred(c), ErrorKind::TakeWhile1)
+}
+
+/// The longest run of bytes up to the first for which `pred` holds: nom's `take_till`.
+#[inline]
+fn bytes_till(pred: impl Fn(u8) -> bool) -> impl Fn(&[u8]) -> Scan<'_, &[u8]> {
+    move |i: &[u8]| i.split_at_position_complete(&pred)
+}
+
+/// ISC's end-of-file byte 0xFF.
+fn isc_eof(i: &[u8]) -> Scan<'_, u8> {
+    byte_where(|c| c == ISC_EOF_BYTE)(i)
+}
+
+/// What separates tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trivia<'a> {
+    /// A run of whitespace (C's `isspace`), newlines included.
+    Space(&'a [u8]),
+    /// A `#` comment up to (not including) its newline; `eof_byte` when ISC's end-of-file
+    /// byte ended it instead (that byte is consumed with the comment).
+    Comment { eof_byte: bool },
+}
+
+/// A run of whitespace.
+fn space_run(i: &[u8]) -> Scan<'_, &[u8]> {
+    bytes_while1(is_space)(i)
+}
+
+/// A `#` comment: to the end of the line, or through ISC's end-of-file byte.
+fn comment(i: &[u8]) -> Scan<'_, bool> {
+    let (i, _) = byte_where(|c| c == b'#')(i)?;
+    let (i, _) = bytes_till(|c| c == b'\n' || c == ISC_EOF_BYTE)(i)?;
+    let (i, eof_byte) = opt(isc_eof).parse(i)?;
+    Ok((i, eof_byte.is_some()))
+}
+
+/// Whitespace or a comment (the first byte tells which).
+#[inline]
+fn trivia(i: &[u8]) -> Scan<'_, Trivia<'_>> {
+    match i.first() {
+        Some(b'#') => map(comment, |eof_byte| Trivia::Comment { eof_byte }).parse(i),
+        _ => map(space_run, Trivia::Space).parse(i),
+    }
+}
+
+/// A run of name characters (ISC: alphanumeric, `-`, `_`), possibly empty, and the classes
+/// all of them share (so `DIGIT` set means all digits, `HEX` all hex digits).
+#[inline]
+pub(crate) fn name_chars(i: &[u8]) -> Scan<'_, (&[u8], u8)> {
+    // nom's `take_while(is_name_char)` that also gathers the classes on the way (one pass;
+    // the parser of every number, and of the address fast path).
     let mut all = DIGIT | HEX;
     let mut n = 0;
     for &c in i {
@@ -189,75 +282,111 @@ pub(crate) fn name_run(i: &[u8]) -> (usize, u8) {
         all &= f;
         n += 1;
     }
-    (n, all)
+    let (run, rest) = i.split_at(n);
+    Ok((rest, (run, all)))
+}
+
+/// The length of the run of name characters at the start of `i`, and the classes all of them
+/// share (see [`name_chars`]).
+#[inline]
+pub(crate) fn name_run(i: &[u8]) -> (usize, u8) {
+    match name_chars(i) {
+        Ok((_, (run, all))) => (run.len(), all),
+        Err(_) => (0, DIGIT | HEX),
+    }
 }
 
 /// A token starting with a digit or `-`: ISC's NUMBER → NUMBER_OR_NAME → NAME promotion.
 /// Every following name character belongs to the token; the kind is `Number` when they are
 /// all decimal digits, `NumberOrName` when they are all hex digits (or the token is `0x`
 /// followed by hex digits only), `Name` otherwise.
-fn number_like(i: &[u8]) -> (usize, TokKind) {
-    let rest = i.get(1..).unwrap_or_default();
-    let (n, all) = name_run(rest);
+#[inline]
+fn number_like(i: &[u8]) -> Scan<'_, TokKind> {
+    let (rest, first) = byte_where(|c| c.is_ascii_digit() || c == b'-')(i)?;
+    let (rest, (run, all)) = name_chars(rest)?;
     let kind = if all & DIGIT != 0 {
         TokKind::Number
-    } else if all & HEX != 0
-        || (n >= 2
-            && i[0] == b'0'
-            && matches!(rest[0], b'x' | b'X')
-            && rest[1..n].iter().all(u8::is_ascii_hexdigit))
-    {
+    } else if all & HEX != 0 || (first == b'0' && hex_prefixed(run)) {
         TokKind::NumberOrName
     } else {
         TokKind::Name
     };
-    (n + 1, kind)
+    Ok((rest, kind))
+}
+
+/// `x` (or `X`) and at least one hex digit, nothing else: what follows the `0` of `0x1f`.
+fn hex_prefixed(run: &[u8]) -> bool {
+    let hex_digits = bytes_while1(|c: u8| c.is_ascii_hexdigit());
+    matches!(
+        preceded(byte_where(|c| c == b'x' || c == b'X'), hex_digits).parse(run),
+        Ok((rest, _)) if rest.is_empty()
+    )
 }
 
 /// A token starting with a letter: keyword, NUMBER_OR_NAME or NAME.
-fn word(i: &[u8]) -> (usize, TokKind) {
-    // The length first (the hex test is needed only for words that are not keywords).
-    let n = i
-        .iter()
-        .position(|&c| class(c) & NAME == 0)
-        .unwrap_or(i.len());
-    let kind = match Kw::lookup_in(i, n) {
+#[inline]
+fn word(i: &[u8]) -> Scan<'_, TokKind> {
+    // A letter, then name characters: the letter is one of them.
+    byte_where(|c| class(c) & ALPHA != 0)(i)?;
+    let (rest, w) = bytes_while1(is_name_char)(i)?;
+    // The hex test is needed only for words that are not keywords.
+    let kind = match Kw::lookup_in(i, w.len()) {
         Some(kw) => TokKind::Kw(kw),
-        None if i[1..n].iter().all(|&c| class(c) & HEX != 0) => TokKind::NumberOrName,
+        None if w[1..].iter().all(|&c| class(c) & HEX != 0) => TokKind::NumberOrName,
         None => TokKind::Name,
     };
-    (n, kind)
+    Ok((rest, kind))
 }
 
-/// Result of scanning a quoted string.
+/// A name or number (ISC's `read_num_or_name`), and its length: ISC's end-of-file byte right
+/// after it vanishes (ISC cannot put its EOF back), so it is consumed but not part of it.
+#[inline]
+fn atom<'a>(
+    recognise: impl Fn(&'a [u8]) -> Scan<'a, TokKind>,
+) -> impl Fn(&'a [u8]) -> Scan<'a, Lexeme> {
+    move |i: &'a [u8]| {
+        let (rest, kind) = recognise(i)?;
+        let len = i.len() - rest.len();
+        let rest = isc_eof(rest).map_or(rest, |(after, _)| after);
+        Ok((rest, Lexeme::Token(kind, len)))
+    }
+}
+
+/// A quoted string whose value differs from its raw text, read as ISC's `read_string` reads
+/// it.
 struct StrScan {
-    /// Bytes consumed, including both quotes (or up to EOF).
-    len: usize,
-    /// The unescaped value, when it differs from the raw text.
-    unescaped: Option<Vec<u8>>,
+    /// The unescaped value.
+    unescaped: Vec<u8>,
     warnings: Vec<String>,
 }
 
-/// A quoted string with ISC's escapes; `i` starts just after the opening quote.
-fn string_body(i: &[u8]) -> StrScan {
-    // Fast path: no escape before the closing quote and short enough, so the value is the
-    // raw text between the quotes and nothing needs to be copied.
-    if let Some(k) = i
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c == ISC_EOF_BYTE)
-        && i[k] == b'"'
-        && k < TOKEN_BUFFER
-    {
-        return StrScan {
-            len: k + 2,
-            unescaped: None,
-            warnings: Vec::new(),
-        };
+/// A quoted string: the opening quote, then its body. `None` when the value is the raw text
+/// between the quotes (boxed otherwise, as it is rare: the common result stays small).
+fn string(i: &[u8]) -> Scan<'_, Option<Box<StrScan>>> {
+    let (body, _) = byte_where(|c| c == b'"')(i)?;
+    alt((plain_string_body, escaped_string_body)).parse(body)
+}
+
+/// The common case: no escape before the closing quote and short enough, so the value is the
+/// raw text between the quotes and nothing needs to be copied.
+fn plain_string_body(i: &[u8]) -> Scan<'_, Option<Box<StrScan>>> {
+    let (rest, text) = bytes_till(|c| c == b'"' || c == b'\\' || c == ISC_EOF_BYTE)(i)?;
+    if text.len() >= TOKEN_BUFFER {
+        return Err(nom::Err::Error(()));
     }
-    // ISC's read_string, step by step: `slot` is its index into the token buffer. Each
-    // character or finished escape fills a slot; a bad hex or (non-zero) octal digit uses
-    // one without filling it; reading stops when the buffer is full, and the rest of the
-    // string, closing quote included, is read as more tokens.
+    let (rest, _) = byte_where(|c| c == b'"')(rest)?;
+    Ok((rest, None))
+}
+
+/// Any other string body: ISC's `read_string`, step by step. `slot` is its index into the
+/// token buffer. Each character or finished escape fills a slot; a bad hex or (non-zero)
+/// octal digit uses one without filling it; reading stops when the buffer is full, and the
+/// rest of the string, closing quote included, is left to be read as more tokens. Runs of
+/// plain characters are taken whole; escapes go byte by byte, as their rules are ISC's
+/// state machine's (a bad octal digit after a non-zero one keeps the escape going; `\0`
+/// then a bad digit writes a 0 that the next character, read as an escape, replaces).
+/// Never fails.
+fn escaped_string_body(i: &[u8]) -> Scan<'_, Option<Box<StrScan>>> {
     let mut out: Vec<u8> = Vec::new();
     let mut warnings = Vec::new();
     let mut k = 0;
@@ -265,14 +394,14 @@ fn string_body(i: &[u8]) -> StrScan {
     // The slot the last byte of `out` was written to (an octal escape cut short writes a 0
     // that the next character overwrites).
     let mut written: Option<usize> = None;
-    let mut write = |out: &mut Vec<u8>, slot: usize, b: u8| {
-        if written == Some(slot) {
+    let write = |out: &mut Vec<u8>, written: &mut Option<usize>, slot: usize, b: u8| {
+        if *written == Some(slot) {
             if let Some(last) = out.last_mut() {
                 *last = b;
             }
         } else {
             out.push(b);
-            written = Some(slot);
+            *written = Some(slot);
         }
     };
     let (mut bs, mut hex, mut value) = (0u8, false, 0u32);
@@ -282,6 +411,20 @@ fn string_body(i: &[u8]) -> StrScan {
         full = true;
         false
     } {
+        if bs == 0 {
+            // Plain characters up to the next quote, backslash or end-of-file byte, as many
+            // as there are slots left; each fills its own slot.
+            let (_, run) =
+                bytes_till(|c| c == b'"' || c == b'\\' || c == ISC_EOF_BYTE).parse(&i[k..])?;
+            let n = run.len().min(TOKEN_BUFFER - slot);
+            if n > 0 {
+                out.extend_from_slice(&run[..n]);
+                written = Some(slot + n - 1);
+                slot += n;
+                k += n;
+                continue;
+            }
+        }
         let Some(&c) = i.get(k) else { break };
         k += 1;
         if c == ISC_EOF_BYTE {
@@ -289,10 +432,10 @@ fn string_body(i: &[u8]) -> StrScan {
         }
         if bs == 1 {
             match c {
-                b't' => write(&mut out, slot, b'\t'),
-                b'r' => write(&mut out, slot, b'\r'),
-                b'n' => write(&mut out, slot, b'\n'),
-                b'b' => write(&mut out, slot, 0x08),
+                b't' => write(&mut out, &mut written, slot, b'\t'),
+                b'r' => write(&mut out, &mut written, slot, b'\r'),
+                b'n' => write(&mut out, &mut written, slot, b'\n'),
+                b'b' => write(&mut out, &mut written, slot, 0x08),
                 b'0'..=b'3' => {
                     (hex, value, bs) = (false, u32::from(c - b'0'), 2);
                     continue;
@@ -301,7 +444,7 @@ fn string_body(i: &[u8]) -> StrScan {
                     (hex, value, bs) = (true, 0, 2);
                     continue;
                 }
-                _ => write(&mut out, slot, c),
+                _ => write(&mut out, &mut written, slot, c),
             }
             bs = 0;
             slot += 1;
@@ -324,23 +467,21 @@ fn string_body(i: &[u8]) -> StrScan {
                 slot += 1;
                 continue;
             } else {
-                write(&mut out, slot, 0);
+                write(&mut out, &mut written, slot, 0);
                 bs = 0;
             }
             bs += 1;
             if bs == 4 {
-                write(&mut out, slot, value as u8);
+                write(&mut out, &mut written, slot, value as u8);
                 bs = 0;
                 slot += 1;
             }
         } else if c == b'\\' {
             bs = 1;
-        } else if c == b'"' {
+        } else {
+            // The closing quote (a plain character would have been taken with its run).
             closed = true;
             break;
-        } else {
-            write(&mut out, slot, c);
-            slot += 1;
         }
     }
     if full {
@@ -349,10 +490,45 @@ fn string_body(i: &[u8]) -> StrScan {
     } else if !closed {
         warnings.push("eof in string constant".to_string());
     }
-    StrScan {
-        len: k + 1,
-        unescaped: Some(out),
-        warnings,
+    Ok((
+        &i[k..],
+        Some(Box::new(StrScan {
+            unescaped: out,
+            warnings,
+        })),
+    ))
+}
+
+/// What one token is, as recognised.
+enum Lexeme {
+    /// A name, number, keyword or punctuation byte of `len` bytes.
+    Token(TokKind, usize),
+    /// A quoted string (its length is what the recogniser consumed), with its value when
+    /// that is not its raw text.
+    Str(Option<Box<StrScan>>),
+    /// ISC's end-of-file byte where a token starts.
+    EofByte,
+}
+
+/// Any other byte is a one-byte punctuation token.
+fn punct(i: &[u8]) -> Scan<'_, TokKind> {
+    map(byte_where(|_| true), TokKind::Punct).parse(i)
+}
+
+/// One token at the start of `i` (which starts after any trivia); fails only on empty input.
+/// The first byte decides which recogniser reads it (each byte starts exactly one kind of
+/// token, so trying them in turn, as `alt` would, only costs failed byte tests).
+#[inline]
+fn lexeme(i: &[u8]) -> Scan<'_, Lexeme> {
+    let Some(&c) = i.first() else {
+        return Err(nom::Err::Error(()));
+    };
+    match c {
+        b'a'..=b'z' | b'A'..=b'Z' => atom(word)(i),
+        b'0'..=b'9' | b'-' => atom(number_like)(i),
+        b'"' => map(string, Lexeme::Str).parse(i),
+        ISC_EOF_BYTE => map(isc_eof, |_| Lexeme::EofByte).parse(i),
+        _ => map(punct, |kind| Lexeme::Token(kind, 1)).parse(i),
     }
 }
 
@@ -426,59 +602,59 @@ impl<'a> Lexer<'a> {
         self.offset = upto;
     }
 
-    /// Skips whitespace and comments, counting lines; returns the number of bytes skipped.
+    /// Counts the newlines in `src[from..upto]` (`upto` excluded).
+    fn count_lines(&mut self, from: usize, upto: usize) {
+        for (k, &c) in self.src[from..upto].iter().enumerate() {
+            if c == b'\n' {
+                self.line += 1;
+                self.line_start = from + k + 1;
+            }
+        }
+    }
+
+    /// Skips whitespace and comments ([`trivia`]), counting lines; returns the number of
+    /// bytes skipped.
     fn skip_trivia(&mut self) -> usize {
         let from = self.offset;
-        let mut i = from;
+        let mut input = &self.src[from..];
         // Length of the current run of whitespace, as ISC reads it: a comment consumes the
         // newline that ends it, so that newline starts no run.
         let mut run = 0usize;
         let mut after_comment = false;
-        while let Some(&c) = self.src.get(i) {
-            if class(c) & SPACE != 0 {
-                if !std::mem::take(&mut after_comment) {
-                    run += 1;
-                    if run >= WHITESPACE_RUN_LIMIT {
+        while let Ok((rest, t)) = trivia(input) {
+            let at = self.src.len() - input.len();
+            match t {
+                Trivia::Space(ws) => {
+                    let uncounted = usize::from(std::mem::take(&mut after_comment));
+                    let counted = ws.len() - uncounted;
+                    if run + counted >= WHITESPACE_RUN_LIMIT {
+                        // ISC exits on the byte that fills its buffer (lines are counted up
+                        // to it).
+                        let k = uncounted + (WHITESPACE_RUN_LIMIT - run) - 1;
+                        self.count_lines(at, at + k);
                         self.warnings.push(LexWarning {
                             pos: self.last_pos,
                             message: "whitespace too long, buffer overflow.".to_string(),
                         });
                         self.fatal = true;
                         self.offset = self.src.len();
-                        return i - from;
+                        return at + k - from;
+                    }
+                    run += counted;
+                    if let Some(k) = ws.iter().rposition(|&c| c == b'\n') {
+                        self.line += 1 + ws[..k].iter().filter(|&&c| c == b'\n').count() as u32;
+                        self.line_start = at + k + 1;
                     }
                 }
-            } else {
-                run = 0;
-                after_comment = false;
-            }
-            if c == b'\n' {
-                i += 1;
-                self.line += 1;
-                self.line_start = i;
-            } else if class(c) & SPACE != 0 {
-                i += 1;
-            } else if c == b'#' {
-                after_comment = true;
-                // To the end of the line; the newline itself is counted above. ISC's end of
-                // file byte ends the comment too, and is consumed.
-                match self.src[i..]
-                    .iter()
-                    .position(|&c| c == b'\n' || c == ISC_EOF_BYTE)
-                {
-                    Some(k) if self.src[i + k] == ISC_EOF_BYTE => {
-                        i += k + 1;
-                        after_comment = false;
-                    }
-                    Some(k) => i += k,
-                    None => i = self.src.len(),
+                Trivia::Comment { eof_byte } => {
+                    run = 0;
+                    after_comment = !eof_byte;
                 }
-            } else {
-                break;
             }
+            input = rest;
         }
-        self.offset = i;
-        i - from
+        self.offset = self.src.len() - input.len();
+        self.offset - from
     }
 
     /// Scans the next token.
@@ -492,67 +668,52 @@ impl<'a> Lexer<'a> {
             offset: start as u32,
         };
         let rest = &self.src[start..];
-        let Some(&c) = rest.first() else {
-            return Token {
-                kind: TokKind::Eof,
-                pos: self.last_pos,
-                end: start as u32,
-                space_before: skipped > 0,
-                escaped: 0,
-            };
+        let eof = |last_pos| Token {
+            kind: TokKind::Eof,
+            pos: last_pos,
+            end: start as u32,
+            space_before: skipped > 0,
+            escaped: 0,
         };
-        if c == ISC_EOF_BYTE {
-            self.offset = start + 1;
-            return Token {
-                kind: TokKind::Eof,
-                pos: self.last_pos,
-                end: start as u32,
-                space_before: skipped > 0,
-                escaped: 0,
-            };
-        }
+        let Ok((after, lexeme)) = lexeme(rest) else {
+            // Only the end of the input matches nothing.
+            return eof(self.last_pos);
+        };
+        let consumed = rest.len() - after.len();
         let mut escaped = 0;
-        let (len, kind) = if c == b'"' {
-            let scan = string_body(&rest[1..]);
-            for message in scan.warnings {
-                self.warnings.push(LexWarning { pos, message });
+        let (kind, len) = match lexeme {
+            Lexeme::EofByte => {
+                self.offset = start + consumed;
+                return eof(self.last_pos);
             }
-            if let Some(u) = scan.unescaped {
-                self.escaped.push(u.into_boxed_slice());
-                escaped = self.escaped.len() as u32;
+            Lexeme::Str(scan) => {
+                if let Some(scan) = scan {
+                    for message in scan.warnings {
+                        self.warnings.push(LexWarning { pos, message });
+                    }
+                    self.escaped.push(scan.unescaped.into_boxed_slice());
+                    escaped = self.escaped.len() as u32;
+                }
+                // Only a string can hold a newline.
+                self.advance_lines(start + consumed);
+                (TokKind::Str, consumed)
             }
-            (scan.len, TokKind::Str)
-        } else if c.is_ascii_digit() || c == b'-' {
-            number_like(rest)
-        } else if class(c) & ALPHA != 0 {
-            word(rest)
-        } else {
-            (1, TokKind::Punct(c))
+            Lexeme::Token(kind, len) => {
+                if len >= TOKEN_BUFFER {
+                    let what = if rest[0].is_ascii_alphabetic() {
+                        "token larger than internal buffer"
+                    } else {
+                        "numeric token larger than internal buffer"
+                    };
+                    self.warnings.push(LexWarning {
+                        pos,
+                        message: what.to_string(),
+                    });
+                }
+                self.offset = start + consumed;
+                (kind, len)
+            }
         };
-        if kind != TokKind::Str && len >= TOKEN_BUFFER {
-            let what = if c.is_ascii_alphabetic() {
-                "token larger than internal buffer"
-            } else {
-                "numeric token larger than internal buffer"
-            };
-            self.warnings.push(LexWarning {
-                pos,
-                message: what.to_string(),
-            });
-        }
-        if kind == TokKind::Str {
-            self.advance_lines(start + len);
-        } else {
-            // Only a string can hold a newline.
-            self.offset = start + len;
-            // ISC's end-of-file byte right after a name or number vanishes (ISC cannot put
-            // its EOF back).
-            if !matches!(kind, TokKind::Punct(_))
-                && self.src.get(self.offset) == Some(&ISC_EOF_BYTE)
-            {
-                self.offset += 1;
-            }
-        }
         self.last_pos = pos;
         Token {
             kind,
@@ -563,11 +724,12 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// Goes on scanning right after byte `end`, as if the last token scanned had been the
-    /// one at `last` (which ends at `end`, on the same line). The caller has read the tokens
-    /// up to there itself (a run of numbers, see `Cursor::fast_numbers`).
-    pub(crate) fn resume_after(&mut self, last: Pos, end: usize) {
-        self.offset = end;
+    /// Goes on scanning from byte `next` (the end of the token at `last`, or one past it
+    /// when ISC's end-of-file byte vanished there; on the same line), as if the last token
+    /// scanned had been the one at `last`. The caller has read the tokens up to there itself
+    /// (a run of numbers, see `Cursor::fast_numbers`).
+    pub(crate) fn resume_after(&mut self, last: Pos, next: usize) {
+        self.offset = next;
         self.line = last.line;
         self.line_start = (last.offset - last.col) as usize;
         self.last_pos = last;
@@ -801,6 +963,12 @@ mod tests {
         assert_eq!(line_text(src, t.pos), b"bb cc;");
     }
 
+    /// [`number_like`] as (length, kind).
+    fn number_like_len(i: &[u8]) -> (usize, TokKind) {
+        let (rest, kind) = number_like(i).expect("starts with a digit or -");
+        (i.len() - rest.len(), kind)
+    }
+
     /// ISC's promotion rules as a byte-at-a-time state machine (how ISC's `read_number`
     /// reads them): the reference for the run-based classification.
     fn reference_number_like(i: &[u8]) -> (usize, TokKind) {
@@ -843,7 +1011,7 @@ mod tests {
                     k /= alphabet.len();
                 }
                 assert_eq!(
-                    number_like(&word),
+                    number_like_len(&word),
                     reference_number_like(&word),
                     "{:?}",
                     String::from_utf8_lossy(&word)
@@ -852,8 +1020,176 @@ mod tests {
             }
         }
         assert_eq!(checked, 3 * 14usize.pow(4));
-        assert_eq!(number_like(b"0x1f;"), (4, TokKind::NumberOrName));
-        assert_eq!(number_like(b"0x"), (2, TokKind::Name));
-        assert_eq!(number_like(b"-"), (1, TokKind::Number));
+        assert_eq!(number_like_len(b"0x1f;"), (4, TokKind::NumberOrName));
+        assert_eq!(number_like_len(b"0x"), (2, TokKind::Name));
+        assert_eq!(number_like_len(b"-"), (1, TokKind::Number));
+        assert_eq!(number_like_len(b"0X0"), (3, TokKind::NumberOrName));
+        assert!(number_like(b"a1").is_err(), "a word, not a number");
+    }
+
+    struct RefScan {
+        len: usize,
+        unescaped: Option<Vec<u8>>,
+        warnings: Vec<String>,
+    }
+
+    /// The string reader before the nom recognisers (one loop over bytes, from ISC's
+    /// read_string): the reference the recognisers are checked against.
+    fn reference_string_body(i: &[u8]) -> RefScan {
+        // Fast path: no escape before the closing quote and short enough, so the value is the
+        // raw text between the quotes and nothing needs to be copied.
+        if let Some(k) = i
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c == ISC_EOF_BYTE)
+            && i[k] == b'"'
+            && k < TOKEN_BUFFER
+        {
+            return RefScan {
+                len: k + 2,
+                unescaped: None,
+                warnings: Vec::new(),
+            };
+        }
+        // ISC's read_string, step by step: `slot` is its index into the token buffer. Each
+        // character or finished escape fills a slot; a bad hex or (non-zero) octal digit uses
+        // one without filling it; reading stops when the buffer is full, and the rest of the
+        // string, closing quote included, is read as more tokens.
+        let mut out: Vec<u8> = Vec::new();
+        let mut warnings = Vec::new();
+        let mut k = 0;
+        let mut slot = 0usize;
+        // The slot the last byte of `out` was written to (an octal escape cut short writes a 0
+        // that the next character overwrites).
+        let mut written: Option<usize> = None;
+        let mut write = |out: &mut Vec<u8>, slot: usize, b: u8| {
+            if written == Some(slot) {
+                if let Some(last) = out.last_mut() {
+                    *last = b;
+                }
+            } else {
+                out.push(b);
+                written = Some(slot);
+            }
+        };
+        let (mut bs, mut hex, mut value) = (0u8, false, 0u32);
+        let mut closed = false;
+        let mut full = false;
+        while slot < TOKEN_BUFFER || {
+            full = true;
+            false
+        } {
+            let Some(&c) = i.get(k) else { break };
+            k += 1;
+            if c == ISC_EOF_BYTE {
+                break;
+            }
+            if bs == 1 {
+                match c {
+                    b't' => write(&mut out, slot, b'\t'),
+                    b'r' => write(&mut out, slot, b'\r'),
+                    b'n' => write(&mut out, slot, b'\n'),
+                    b'b' => write(&mut out, slot, 0x08),
+                    b'0'..=b'3' => {
+                        (hex, value, bs) = (false, u32::from(c - b'0'), 2);
+                        continue;
+                    }
+                    b'x' => {
+                        (hex, value, bs) = (true, 0, 2);
+                        continue;
+                    }
+                    _ => write(&mut out, slot, c),
+                }
+                bs = 0;
+                slot += 1;
+            } else if bs > 1 {
+                if hex {
+                    match (c as char).to_digit(16) {
+                        Some(d) => value = value * 16 + d,
+                        None => {
+                            warnings.push(format!("invalid hex digit: {}", isc_hex(c)));
+                            bs = 0;
+                            slot += 1;
+                            continue;
+                        }
+                    }
+                } else if (b'0'..=b'7').contains(&c) {
+                    value = value * 8 + u32::from(c - b'0');
+                } else if value != 0 {
+                    // The slot is used, and the escape goes on with the next character.
+                    warnings.push(format!("invalid octal digit {}", isc_hex(c)));
+                    slot += 1;
+                    continue;
+                } else {
+                    write(&mut out, slot, 0);
+                    bs = 0;
+                }
+                bs += 1;
+                if bs == 4 {
+                    write(&mut out, slot, value as u8);
+                    bs = 0;
+                    slot += 1;
+                }
+            } else if c == b'\\' {
+                bs = 1;
+            } else if c == b'"' {
+                closed = true;
+                break;
+            } else {
+                write(&mut out, slot, c);
+                slot += 1;
+            }
+        }
+        if full {
+            warnings.push("string constant larger than internal buffer".to_string());
+            out.truncate(TOKEN_BUFFER - 1);
+        } else if !closed {
+            warnings.push("eof in string constant".to_string());
+        }
+        RefScan {
+            len: k + 1,
+            unescaped: Some(out),
+            warnings,
+        }
+    }
+
+    #[test]
+    fn string_recogniser_agrees_with_the_byte_loop() {
+        let alphabet: [&[u8]; 22] = [
+            b"a", b"b", b" ", b"\"", b"\\", b"t", b"n", b"0", b"1", b"3", b"7", b"8", b"x", b"f",
+            b"g", b"\xff", b"\0", b"\n", b"\\x", b"\\1", b"\\0", b"\x80",
+        ];
+        let mut seed: u64 = 0x5851_f42d_4c95_7f2d;
+        let mut next = |m: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % m as u64) as usize
+        };
+        let mut escaped = 0;
+        for round in 0..30000 {
+            let mut body = Vec::new();
+            for _ in 0..next(12) {
+                body.extend_from_slice(alphabet[next(alphabet.len())]);
+            }
+            // Some near and past ISC's buffer of 1,500 slots.
+            if round % 50 == 0 {
+                let n = TOKEN_BUFFER - 4 + next(8);
+                let at = next(body.len() + 1);
+                body.splice(at..at, std::iter::repeat_n(b'y', n));
+            }
+            let mut src = vec![b'"'];
+            src.extend_from_slice(&body);
+            let (rest, scan) = string(&src).expect("a quote starts a string");
+            let len = src.len() - rest.len();
+            let want = reference_string_body(&src[1..]);
+            assert_eq!(len, want.len, "{:?}", String::from_utf8_lossy(&src));
+            let value = |u: Option<Vec<u8>>| u.unwrap_or_else(|| src[1..len - 1].to_vec());
+            escaped += usize::from(scan.is_some());
+            let (got, warnings) =
+                scan.map_or((None, Vec::new()), |s| (Some(s.unescaped), s.warnings));
+            assert_eq!(value(got), value(want.unescaped), "{src:?}");
+            assert_eq!(warnings, want.warnings, "{src:?}");
+        }
+        assert!(escaped > 1000, "{escaped}");
     }
 }

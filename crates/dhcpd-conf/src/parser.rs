@@ -8,7 +8,7 @@ use crate::ast::{Config, Stmt};
 use crate::cursor::Cursor;
 use crate::diag::Diagnostic;
 
-/// The bytes of a file being read: whatever holds them (a `Vec`, or a mapped file).
+/// The bytes of a file being read: whatever holds them (a `Vec` in the `dhcpd` binary).
 pub type Source = Rc<dyn AsRef<[u8]>>;
 
 /// Reads included files. The binary implements it over the file system; tests use memory.

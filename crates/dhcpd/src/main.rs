@@ -29,25 +29,12 @@ fn os_error_text(e: &std::io::Error) -> String {
     }
 }
 
-/// Files at least this large are mapped rather than read (see `dhcpd_sys::mapped`): below it
-/// copying costs next to nothing, and a mapping's only drawback (`SIGBUS` if the file is
-/// truncated while it is parsed) is not worth taking.
-const MAP_AT_LEAST: u64 = 1 << 20;
-
 impl Loader for FsLoader {
     fn load(&mut self, path: &str) -> Result<Vec<u8>, String> {
+        // Into a buffer sized from the file's metadata, in one read. (Mapping large files
+        // instead saved ~4 ms of ~55 on an 8 MiB file, but a file truncated while it is
+        // parsed would end the process with SIGBUS; see docs/performance.md.)
         std::fs::read(path).map_err(|e| os_error_text(&e))
-    }
-
-    fn load_source(&mut self, path: &str) -> Result<dhcpd_conf::Source, String> {
-        let file = std::fs::File::open(path).map_err(|e| os_error_text(&e))?;
-        let large = file.metadata().is_ok_and(|m| m.len() >= MAP_AT_LEAST);
-        if large && let Ok(Some(m)) = dhcpd_sys::mapped::MappedFile::map(&file) {
-            return Ok(std::rc::Rc::new(m));
-        }
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut &file, &mut bytes).map_err(|e| os_error_text(&e))?;
-        Ok(std::rc::Rc::new(bytes))
     }
 }
 
