@@ -97,6 +97,14 @@ impl PacketSocket {
         }
     }
 
+    /// A second handle on the same socket (`dup`), e.g. for another thread to send on.
+    pub fn try_clone(&self) -> io::Result<Self> {
+        Ok(PacketSocket {
+            sock: self.sock.try_clone()?,
+            ifindex: self.ifindex,
+        })
+    }
+
     /// Sends one complete Ethernet frame out of the interface.
     pub fn send(&self, frame: &[u8]) -> io::Result<usize> {
         self.sock.send(frame)
