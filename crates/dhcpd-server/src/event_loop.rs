@@ -30,7 +30,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use dhcpd_core::{Action, Engine, FailoverEngine, Level, Received, Route, Transmit};
 use dhcpd_sys::icmp::IcmpSocket;
-use dhcpd_sys::packet::PacketSocket;
+use dhcpd_sys::packet::{PacketSocket, RecvBatch};
 use dhcpd_sys::signals::{SIGHUP, SIGINT, SIGTERM, Signals};
 use dhcpd_sys::spawn::Children;
 use dhcpd_wire::frame::{FrameSpec, RxChecksums, parse_frame};
@@ -377,7 +377,7 @@ fn turn_loop<E: Engine + FailoverEngine>(
     out: &Outbox,
 ) -> io::Result<Exit> {
     let mut events = Events::with_capacity(256);
-    let mut buf = vec![0u8; 65536];
+    let mut batch = RecvBatch::new(32);
     // Start-up records (the failover state) and the first connection attempts.
     if let Some(f) = io.failover.as_mut() {
         f.handle_timeout(engine, poll.registry());
@@ -442,7 +442,7 @@ fn turn_loop<E: Engine + FailoverEngine>(
                 }
                 Token(t) if t >= FIRST_IFACE => {
                     let i = t - FIRST_IFACE;
-                    read_interface(engine, io, i, &mut buf, out);
+                    read_interface(engine, io, i, &mut batch, out);
                 }
                 Token(_) => {}
             }
@@ -490,51 +490,60 @@ fn read_icmp<E: Engine + FailoverEngine>(engine: &mut E, io: &mut Io, out: &Outb
     }
 }
 
+/// Reads every frame waiting on interface `i`, a batch per `recvmmsg`, and hands each to the
+/// engine. A short batch means the queue was empty: the next frame raises a new event.
 fn read_interface<E: Engine + FailoverEngine>(
     engine: &mut E,
     io: &mut Io,
     i: usize,
-    buf: &mut [u8],
+    batch: &mut RecvBatch,
     out: &Outbox,
 ) {
     loop {
         let Some(iface) = io.ifaces.get(i) else {
             return;
         };
-        let meta = match iface.sock.recv(buf) {
-            Ok(Some(m)) => m,
-            Ok(None) => return,
+        let truncated = batch.truncated;
+        let n = match iface.sock.recv_many(batch) {
+            Ok(n) => n,
             Err(e) => {
                 log::error!("receive on {}: {e}", iface.name);
                 return;
             }
         };
-        if meta.vlan_tci.is_some_and(|t| t != 0) {
-            continue; // belongs to a VLAN interface, as ISC decides
+        if batch.truncated != truncated {
+            log::debug!("{}: dropped a frame too long to be DHCP", iface.name);
         }
-        let checks = RxChecksums {
-            udp: !meta.csum_not_ready,
-        };
-        let Some(data) = buf.get(..meta.len) else {
-            continue;
-        };
-        let frame = match parse_frame(data, checks) {
-            Ok(f) => f,
-            Err(e) => {
-                log::debug!("{}: dropped a frame: {e}", iface.name);
-                continue;
+        let index = iface.index;
+        for (data, meta) in batch.frames() {
+            if meta.vlan_tci.is_some_and(|t| t != 0) {
+                continue; // belongs to a VLAN interface, as ISC decides
             }
-        };
-        let rx = Received {
-            ifindex: iface.index,
-            src_mac: frame.src_mac,
-            src_ip: frame.src_ip,
-            dst_ip: frame.dst_ip,
-            src_port: frame.src_port,
-            payload: frame.payload,
-        };
-        engine.handle_packet(SystemTime::now(), &rx);
-        io.drain(engine, out);
+            let checks = RxChecksums {
+                udp: !meta.csum_not_ready,
+            };
+            let frame = match parse_frame(data, checks) {
+                Ok(f) => f,
+                Err(e) => {
+                    let name = io.ifaces.get(i).map_or("?", |f| f.name.as_str());
+                    log::debug!("{name}: dropped a frame: {e}");
+                    continue;
+                }
+            };
+            let rx = Received {
+                ifindex: index,
+                src_mac: frame.src_mac,
+                src_ip: frame.src_ip,
+                dst_ip: frame.dst_ip,
+                src_port: frame.src_port,
+                payload: frame.payload,
+            };
+            engine.handle_packet(SystemTime::now(), &rx);
+            io.drain(engine, out);
+        }
+        if n < batch.capacity() {
+            return;
+        }
     }
 }
 
