@@ -297,8 +297,10 @@ impl<W: Send + 'static> Journal<W> {
                 .map_err(JournalError::Io)?;
             self.writer = Some(Writer { jobs, done, thread });
         }
+        // The next turn's records likely take about as much room as this turn's did.
+        let room = self.buf.len().max(1024);
         let job = Job {
-            bytes: std::mem::replace(&mut self.buf, Vec::with_capacity(64 * 1024)),
+            bytes: std::mem::replace(&mut self.buf, Vec::with_capacity(room)),
             waiters: std::mem::take(&mut self.waiting),
             records: std::mem::take(&mut self.staged_records),
             waker: Some(waker.clone()),
