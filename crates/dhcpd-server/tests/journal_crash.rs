@@ -1,7 +1,8 @@
 //! Durability of the lease journal.
 //!
 //! * Crash: a child process commits leases through the journal as fast as it can and reports
-//!   each lease once `flush` has confirmed it; the parent kills it with SIGKILL at a random
+//!   each lease once it is confirmed: by the writer thread right after its sync (pipelined, as
+//!   the server sends its DHCPACKs), or, every 16th batch, after a synchronous `flush`. The parent kills it with SIGKILL at a random
 //!   moment, 200 times, appending to the same file each time. After every kill every lease the
 //!   child reported is in the file, and the file is whole records plus at most one torn record
 //!   at the end. Each child starts as the server does: it reads the file and rewrites it
@@ -59,7 +60,8 @@ fn read_back(path: &Path) -> (HashSet<u64>, bool) {
     (found, false)
 }
 
-/// The child: commits leases in batches of 1..=64 forever, printing each confirmed number.
+/// The child: commits leases in batches of 1..=64 forever, printing each confirmed number
+/// (from the journal's writer thread, or after a synchronous flush).
 #[test]
 #[ignore = "child process of kill_9_never_loses_a_confirmed_lease"]
 fn journal_child() {
@@ -80,17 +82,32 @@ fn journal_child() {
         dhcpd_sys::durable::replace(Path::new(path), text.as_bytes(), Some(Path::new(&backup)))
             .expect("rewrite the lease file");
     let mut j: Journal<u64> = Journal::from_file(file);
-    let mut out = std::io::stdout().lock();
+    // As the server does: the writer thread reports each lease itself right after the sync
+    // that made it durable (the server sends the DHCPACK there), while this thread goes on
+    // staging; every 16th batch goes through the synchronous `flush` instead.
+    j.set_deliver(Some(std::sync::Arc::new(|done: u64| {
+        let _ = writeln!(std::io::stdout(), "{done}");
+        None
+    })));
+    let poll = mio::Poll::new().expect("poll");
+    let waker =
+        std::sync::Arc::new(mio::Waker::new(poll.registry(), mio::Token(0)).expect("waker"));
     let mut batch = 1u64;
     loop {
         for _ in 0..batch {
             j.stage(record(n).as_bytes(), n).expect("stage");
             n += 1;
         }
-        for done in j.flush().expect("flush") {
-            writeln!(out, "{done}").expect("report");
+        if batch % 16 == 0 {
+            for done in j.flush().expect("flush") {
+                writeln!(std::io::stdout(), "{done}").expect("report");
+            }
+        } else {
+            j.begin_flush(&waker).expect("begin_flush");
+            while let Some(r) = j.poll_flush() {
+                assert!(r.expect("batch").is_empty(), "all delivered by the writer");
+            }
         }
-        out.flush().expect("report");
         batch = batch % 64 + 1;
     }
 }
