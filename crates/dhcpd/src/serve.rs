@@ -287,8 +287,9 @@ pub fn serve(
         children: dhcpd_sys::spawn::Children::new(),
     };
     notify::ready("serving");
-    log::info!("Server starting service.");
+    // As ISC: start-up is over before this line, so with -f alone it goes to syslog only.
     logger.set_mirror(a.debug);
+    log::info!("Server starting service.");
     loop {
         match event_loop::run(&mut engine, &mut io, &mut sigs) {
             Ok(Exit::Stop) => {
