@@ -284,6 +284,7 @@ fi
 # BNDACK after fsync: our primary under strace -f; every BNDACK (type 4) it writes to the peer
 # socket must come after a completed fdatasync of the lease file that followed the last write
 # of that lease (failover messages carry the address in option 2, assigned-ip-address).
+# BNDACKs that refuse an update (option 21, reject-reason) store nothing and are only counted.
 # ---------------------------------------------------------------------------------------------
 [ "${FSYNC_PROOF:-1}" = 1 ] || exit 0
 case " $PAIRS " in *" ours "*) ;; *) exit 0 ;; esac
@@ -302,7 +303,7 @@ for l in lines:
     if m and hexstr(m.group(2)).startswith(b"lease "):
         lease_fd = m.group(1); break
 seq = 0; last_write = {}; synced = {}; pending = {}
-acks = bad = syncs = unknown = 0
+acks = bad = syncs = unknown = refused = 0
 never = []
 def fo_msgs(b):
     # failover messages: 2-byte length, type, payload offset, time(4), xid(4), options...
@@ -312,13 +313,16 @@ def fo_msgs(b):
         if n < 12 or i + n > len(b): return
         yield b[i+2], b[i+off:i+n]
         i += n
-def addr(opts):
+def option(opts, want):
     j = 0
     while j + 4 <= len(opts):
         code = int.from_bytes(opts[j:j+2], "big"); ln = int.from_bytes(opts[j+2:j+4], "big")
-        if code == 2 and ln == 4: return ".".join(str(x) for x in opts[j+4:j+8])
+        if code == want: return opts[j+4:j+4+ln]
         j += 4 + ln
     return None
+def addr(opts):
+    v = option(opts, 2)
+    return ".".join(str(x) for x in v) if v is not None and len(v) == 4 else None
 for l in lines:
     pid = l.split(" ", 1)[0]
     if lease_fd:
@@ -342,12 +346,16 @@ for l in lines:
         for typ, opts in fo_msgs(hexstr(m.group(2))):
             if typ != 4: continue
             acks += 1
+            # A refusal (reject-reason, option 21) stores nothing: no write to wait for.
+            if option(opts, 21) is not None:
+                refused += 1; continue
             y = addr(opts)
             if y is None: unknown += 1
             elif y not in last_write: never.append((l.split()[1], y))
             elif synced.get(y, 0) < last_write[y]: bad += 1
 print(f"bench-failover: ours primary, syscall order (all threads): lease fd {lease_fd}, "
-      f"{syncs} fsync/fdatasync, {acks} BNDACK writes, {bad} BNDACK(s) before their lease "
+      f"{syncs} fsync/fdatasync, {acks} BNDACK writes ({refused} refusals, not checked), "
+      f"{bad} accepting BNDACK(s) before their lease "
       f"record was synced, {len(never)} BNDACK(s) for an address never written before, "
       f"{unknown} without an address")
 if never:

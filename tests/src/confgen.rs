@@ -94,11 +94,13 @@ pub enum Mutation {
     UndeclaredClass,
     /// A zone refers to a key that was never declared.
     UndeclaredKey,
+    /// A key loses its `secret` line (ISC 4.4.3 crashes on it).
+    KeyWithoutSecret,
 }
 
 impl Mutation {
     /// Every mutation that breaks something, in a fixed order.
-    pub const BREAKING: [Mutation; 14] = [
+    pub const BREAKING: [Mutation; 15] = [
         Mutation::DropSemicolon,
         Mutation::DropRbrace,
         Mutation::SemicolonAfterRbrace,
@@ -113,6 +115,7 @@ impl Mutation {
         Mutation::UndeclaredPeer,
         Mutation::UndeclaredClass,
         Mutation::UndeclaredKey,
+        Mutation::KeyWithoutSecret,
     ];
 
     /// A short kebab-case name, used in file names and reports.
@@ -133,6 +136,7 @@ impl Mutation {
             Mutation::UndeclaredPeer => "undeclared-peer",
             Mutation::UndeclaredClass => "undeclared-class",
             Mutation::UndeclaredKey => "undeclared-key",
+            Mutation::KeyWithoutSecret => "key-without-secret",
         }
     }
 }
@@ -177,6 +181,8 @@ enum Tag {
     ClassRef(String),
     /// `key NAME;` inside a zone.
     KeyRef(String),
+    /// `secret "…";` inside a key.
+    KeySecret,
     /// A statement holding the number `.0`, which is too large when replaced by `.1`.
     Number(String, String),
     /// `option NAME …;` with the option's name.
@@ -981,7 +987,7 @@ impl Gen {
             format!("key {name}")
         });
         self.line(format!("algorithm {alg};"));
-        self.line("secret \"c3R1YmtleXN0dWJrZXk=\";");
+        self.push("secret \"c3R1YmtleXN0dWJrZXk=\";", Tag::KeySecret);
         let end = self.close();
         if self.rng.chance(40) {
             self.lines[end].text = "};".into();
@@ -1730,6 +1736,11 @@ fn apply(
                 let _ = q;
                 lines[i].text = "key no-such-key;".to_string();
             }
+            Some((lines, i + 1))
+        }
+        Mutation::KeyWithoutSecret => {
+            let i = pick(rng, &lines, &|l| matches!(l.tag, Tag::KeySecret))?;
+            lines.remove(i);
             Some((lines, i + 1))
         }
     }

@@ -37,16 +37,35 @@ option domain-name-servers 198.51.100.53;
 class "vendor-a" {
   match if substring (option vendor-class-identifier, 0, 7) = "vendorA";
   option domain-name "a.lab.example";
+  set seen-as = "vendor-a";
 }
 class "short" {
   match if option vendor-class-identifier = "short";
   default-lease-time 2;
   min-lease-time 2;
+  on expiry {
+    set lapsed = "yes";
+    unset vendor-class-identifier;
+  }
 }
 class "limited" {
   match if substring (option vendor-class-identifier, 0, 7) = "limited";
   spawn with option agent.circuit-id;
   lease limit 1;
+}
+class "olpc" {
+  match if option vendor-class-identifier = "olpc";
+  one-lease-per-client true;
+  set doomed = "x";
+  on release {
+    log (info, concat ("olpc release ", binary-to-ascii (10, 8, ".", leased-address)));
+  }
+  on commit {
+    log (info, concat ("olpc commit ", binary-to-ascii (10, 8, ".", leased-address)));
+    set olpc-committed = binary-to-ascii (10, 8, ".", leased-address);
+    set commits = "one";
+    unset doomed;
+  }
 }
 
 subnet 198.51.100.0 netmask 255.255.255.0 {
@@ -78,6 +97,9 @@ subnet 203.0.113.0 netmask 255.255.255.128 {
   authoritative;
   option routers 203.0.113.1;
   range 203.0.113.10 203.0.113.20;
+  if option agent.circuit-id = "stash-1" {
+    option domain-name "stashed.lab.example";
+  }
 }
 
 subnet 203.0.113.128 netmask 255.255.255.128 {
@@ -97,6 +119,14 @@ host fixed1 {
 host byid {
   option dhcp-client-identifier "client-3";
   fixed-address 198.51.100.10;
+}
+host by-circuit {
+  host-identifier option agent.circuit-id "port-7";
+  fixed-address 203.0.113.5;
+  option host-name "by-circuit";
+}
+host by-circuit-dynamic {
+  host-identifier option agent.circuit-id "port-8";
 }
 host boot1 {
   hardware ethernet 02:00:00:00:20:04;
@@ -454,6 +484,124 @@ fn rows() -> Vec<Row> {
                 .addr(50, ip(52))
                 .opt(60, b"short"),
         ),
+        row(
+            "one-lease-per-client: first lease",
+            Pkt::dhcp(mac(0x17, 1), Request, xid())
+                .addr(50, ip(101))
+                .opt(60, b"olpc"),
+        ),
+        row(
+            "one-lease-per-client: init-reboot into a never-used address elsewhere",
+            Pkt::dhcp(mac(0x17, 1), Request, xid())
+                .addr(50, Ipv4Addr::new(203, 0, 113, 15))
+                .opt(60, b"olpc")
+                .relayed(NEAR),
+        ),
+        row(
+            "one-lease-per-client: the first lease was kept",
+            Pkt::dhcp(mac(0x17, 2), Request, xid()).addr(50, ip(101)),
+        ),
+        row(
+            "one-lease-per-client: renewing the second lease",
+            Pkt::dhcp(mac(0x17, 1), Request, xid())
+                .addr(50, Ipv4Addr::new(203, 0, 113, 15))
+                .opt(60, b"olpc")
+                .relayed(NEAR),
+        ),
+        row(
+            "one-lease-per-client: the first address is free now",
+            Pkt::dhcp(mac(0x17, 2), Request, xid()).addr(50, ip(101)),
+        ),
+        row(
+            "one-lease-per-client: another client's first lease",
+            Pkt::dhcp(mac(0x17, 5), Request, xid())
+                .addr(50, ip(103))
+                .opt(60, b"olpc"),
+        ),
+        row(
+            "one-lease-per-client: discover elsewhere",
+            Pkt::dhcp(mac(0x17, 5), Discover, xid())
+                .addr(50, Ipv4Addr::new(203, 0, 113, 17))
+                .opt(60, b"olpc")
+                .relayed(NEAR),
+        ),
+        row(
+            "one-lease-per-client: request elsewhere",
+            sid(Pkt::dhcp(mac(0x17, 5), Request, xid())
+                .addr(50, Ipv4Addr::new(203, 0, 113, 17))
+                .opt(60, b"olpc")
+                .relayed(NEAR)),
+        ),
+        row(
+            "one-lease-per-client: that first address is free now",
+            Pkt::dhcp(mac(0x17, 6), Request, xid()).addr(50, ip(103)),
+        ),
+        row(
+            "host-identifier agent.circuit-id: discover",
+            Pkt::dhcp(mac(0x18, 1), Discover, xid())
+                .relayed(NEAR)
+                .opt(55, &[1, 3, 12])
+                .opt(82, &[1, 6, b'p', b'o', b'r', b't', b'-', b'7']),
+        ),
+        row(
+            "host-identifier agent.circuit-id: request",
+            sid(Pkt::dhcp(mac(0x18, 1), Request, xid())
+                .addr(50, Ipv4Addr::new(203, 0, 113, 5))
+                .relayed(NEAR)
+                .opt(55, &[1, 3, 12])
+                .opt(82, &[1, 6, b'p', b'o', b'r', b't', b'-', b'7'])),
+        ),
+        row(
+            "host-identifier: another circuit is not that host",
+            Pkt::dhcp(mac(0x18, 2), Discover, xid())
+                .relayed(NEAR)
+                .opt(82, &[1, 6, b'p', b'o', b'r', b't', b'-', b'9']),
+        ),
+        row(
+            "host-identifier: a known client without fixed address (known-clients pool)",
+            Pkt::dhcp(mac(0x18, 3), Discover, xid())
+                .opt(82, &[1, 6, b'p', b'o', b'r', b't', b'-', b'8']),
+        ),
+        row(
+            "stash-agent-options: relayed discover with option 82",
+            Pkt::dhcp(mac(0x19, 1), Discover, xid())
+                .addr(50, Ipv4Addr::new(203, 0, 113, 18))
+                .relayed(NEAR)
+                .opt(82, &[1, 7, b's', b't', b'a', b's', b'h', b'-', b'1']),
+        ),
+        row(
+            "stash-agent-options: relayed request with option 82",
+            sid(Pkt::dhcp(mac(0x19, 1), Request, xid())
+                .addr(50, Ipv4Addr::new(203, 0, 113, 18))
+                .relayed(NEAR)
+                .opt(82, &[1, 7, b's', b't', b'a', b's', b'h', b'-', b'1'])),
+        ),
+        Row {
+            name: "stash-agent-options: unicast renewal without option 82",
+            pkt: Pkt::dhcp(mac(0x19, 1), Request, xid()).ciaddr(Ipv4Addr::new(203, 0, 113, 18)),
+            unicast: true,
+            delay_ms: 0,
+        },
+        Row {
+            name: "stash-agent-options: another client renewing that address gets nothing stashed",
+            pkt: Pkt::dhcp(mac(0x19, 2), Request, xid()).ciaddr(Ipv4Addr::new(203, 0, 113, 18)),
+            unicast: true,
+            delay_ms: 0,
+        },
+        row(
+            "two leases allowed: first lease",
+            Pkt::dhcp(mac(0x17, 3), Request, xid()).addr(50, ip(102)),
+        ),
+        row(
+            "two leases allowed: a lease on another subnet",
+            Pkt::dhcp(mac(0x17, 3), Request, xid())
+                .addr(50, Ipv4Addr::new(203, 0, 113, 16))
+                .relayed(NEAR),
+        ),
+        row(
+            "two leases allowed: the first address is still taken",
+            Pkt::dhcp(mac(0x17, 4), Request, xid()).addr(50, ip(102)),
+        ),
     ]
 }
 
@@ -552,7 +700,7 @@ fn run_all(
     srv_mac: &str,
     program: &std::path::Path,
     dir: &std::path::Path,
-) -> (Vec<Vec<Seen>>, Vec<f64>, String) {
+) -> (Vec<Vec<Seen>>, Vec<f64>, String, String) {
     let run = start_server(lab, srv, program, dir, CONF, &["eth0"], &[]);
     let mut out = Vec::new();
     let mut when = Vec::new();
@@ -583,8 +731,34 @@ fn run_all(
         out.push(replies.iter().map(seen).collect());
     }
     let log = run.log();
+    let leases = run.leases();
+    if std::env::var("DIFF_DEBUG").is_ok() {
+        eprintln!("--- {} log ---\n{log}", program.display());
+    }
     lab.stop(run.pid);
-    (out, when, log)
+    (out, when, log, leases)
+}
+
+/// The variables (`set` lines) of each lease's last record in a lease file.
+fn lease_variables(text: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut current: Option<(String, Vec<String>)> = None;
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("lease ") {
+            let addr = rest.trim_end_matches(" {").to_string();
+            current = Some((addr, Vec::new()));
+        } else if line.starts_with('}') {
+            if let Some((a, v)) = current.take() {
+                out.insert(a, v);
+            }
+        } else if let Some((_, v)) = current.as_mut() {
+            let t = line.trim();
+            if t.starts_with("set ") {
+                v.push(t.to_string());
+            }
+        }
+    }
+    out
 }
 
 /// Rows docs/compatibility.md accepts as different, with the reason.
@@ -619,7 +793,7 @@ fn ours_answers_scripted_clients_as_isc_does() {
         "203.0.113.1/25".into(),
         "203.0.113.129/25".into(),
     ];
-    for d in (9..=11).chain([30]).chain(50..=74) {
+    for d in (9..=11).chain([30]).chain(50..=74).chain(100..=109) {
         addrs.push(format!("198.51.100.{d}/32"));
     }
     let refs: Vec<&str> = addrs.iter().map(String::as_str).collect();
@@ -639,8 +813,9 @@ fn ours_answers_scripted_clients_as_isc_does() {
 
     let d_isc = TempDir::new("diff-isc").expect("tmp");
     let d_ours = TempDir::new("diff-ours").expect("tmp");
-    let (theirs, t_isc, log_isc) = run_all(&mut lab, &srv, &cli, &srv_mac, &isc, d_isc.path());
-    let (ours, t_ours, log_ours) =
+    let (theirs, t_isc, log_isc, leases_isc) =
+        run_all(&mut lab, &srv, &cli, &srv_mac, &isc, d_isc.path());
+    let (ours, t_ours, log_ours, leases_ours) =
         run_all(&mut lab, &srv, &cli, &srv_mac, &our_dhcpd(), d_ours.path());
 
     let ok_list = accepted();
@@ -679,6 +854,33 @@ fn ours_answers_scripted_clients_as_isc_does() {
         );
     }
     println!("{table}");
+    // Rows whose point is an option ISC sends (or does not): check ISC's reply, so that the
+    // row tests what its name says.
+    let expect: [(&str, u8, Option<&[u8]>); 3] = [
+        (
+            "stash-agent-options: unicast renewal without option 82",
+            15,
+            Some(b"stashed.lab.example"),
+        ),
+        (
+            "stash-agent-options: unicast renewal without option 82",
+            82,
+            None,
+        ),
+        (
+            "stash-agent-options: relayed request with option 82",
+            15,
+            Some(b"stashed.lab.example"),
+        ),
+    ];
+    for (name, code, want) in expect {
+        let i = names.iter().position(|n| *n == name).expect("row");
+        let got = theirs[i]
+            .first()
+            .and_then(|r| r.options.iter().find(|o| o.0 == code))
+            .map(|o| o.1.as_slice());
+        assert_eq!(got, want, "ISC's reply to row {name:?}, option {code}");
+    }
     println!(
         "{} rows, {} identical, {differing} different ({} accepted in docs/compatibility.md)",
         names.len(),
@@ -713,6 +915,27 @@ fn ours_answers_scripted_clients_as_isc_does() {
     } else {
         println!("log lines: {} identical to ISC's", li.len());
     }
+    // The lease variables written to the lease file (`set` of the scopes, of `on commit`,
+    // the client's vendor class), lease by lease.
+    let (vi, vo) = (lease_variables(&leases_isc), lease_variables(&leases_ours));
+    let with_vars = vi.values().filter(|v| !v.is_empty()).count();
+    if std::env::var("DIFF_DEBUG").is_ok() {
+        eprintln!("ISC's lease variables: {vi:#?}");
+    }
+    if vi != vo {
+        for a in vi.keys().chain(vo.keys()) {
+            if vi.get(a) != vo.get(a) {
+                failures.push(format!(
+                    "lease {a}: variables differ:\n  ISC:  {:?}\n  ours: {:?}",
+                    vi.get(a),
+                    vo.get(a)
+                ));
+            }
+        }
+    } else {
+        println!("lease variables: identical to ISC's ({with_vars} leases with variables)");
+    }
+    assert!(with_vars >= 3, "ISC wrote too few variables:\n{leases_isc}");
     assert!(
         failures.is_empty(),
         "{table}\n{}\n--- ISC log ---\n{log_isc}\n--- our log ---\n{log_ours}",

@@ -253,12 +253,11 @@ fn without_writer(text: &str) -> String {
         .join("\n")
 }
 
-/// Lines ISC prints while running a lease's `on expiry` statements (dhcpd-rs does not run
-/// them at start-up; see docs/compatibility.md), and a debug line of its hash code.
+/// Lines ISC prints under `-T` that dhcpd-rs does not: the outcome of the `execute`
+/// commands of expired leases' `on expiry` bodies (ISC runs them even when only checking;
+/// dhcpd-rs runs them only when it serves), and a debug line of ISC's hash code.
 const ISC_EXECUTE_LINES: &[&str] = &[
     "Unexpected hash function at ",
-    "Expired: ",
-    "execute_statement ",
     "execute: ",
     "Unable to execute ",
 ];
@@ -531,4 +530,61 @@ fn first_difference(ri: &str, ro: &str, bi: &[u8], bo: &[u8]) -> String {
         );
     }
     String::new()
+}
+
+/// A lease that ended before start-up with an `on expiry` body: both servers run it while
+/// they expire the lease (`set`/`unset` change the lease written, `execute` runs), and write
+/// the same file and backup.
+#[test]
+fn startup_expiry_runs_on_expiry_bodies_as_isc_does() {
+    let Some(isc) = isc_dhcpd() else { return };
+    let ours = our_dhcpd();
+    let tmp = TempDir::new("leases-hooks").expect("tempdir");
+    let root = tmp.path().to_path_buf();
+    fs::write(
+        root.join("dhcpd.conf"),
+        "ddns-update-style none;\n\
+         subnet 198.51.100.0 netmask 255.255.255.0 { range 198.51.100.10 198.51.100.20; }\n",
+    )
+    .expect("conf");
+    let lease = |addr: &str, mac: &str| {
+        format!(
+            "lease {addr} {{\n  starts 4 2020/11/26 10:00:00;\n  ends 4 2020/11/26 11:00:00;\n  \
+             cltt 4 2020/11/26 10:00:00;\n  binding state active;\n  next binding state free;\n  \
+             rewind binding state free;\n  hardware ethernet {mac};\n  set kept = \"k\";\n  \
+             set other = %7;\n  on expiry {{\n    set lapsed = concat (\"gone-\", \
+             binary-to-ascii (10, 8, \".\", leased-address));\n    unset kept;\n    \
+             log (info, concat (\"hook expired \", binary-to-ascii (10, 8, \".\", leased-address)));\n    \
+             execute (\"/bin/sh\", \"-c\", \"echo $0 >> ran\", binary-to-ascii (10, 8, \".\", leased-address));\n  \
+             }}\n}}\n"
+        )
+    };
+    let text =
+        lease("198.51.100.10", "00:00:5e:00:53:01") + &lease("198.51.100.11", "00:00:5e:00:53:02");
+    let (a, b) = (root.join("isc"), root.join("ours"));
+    for d in [&a, &b] {
+        fs::create_dir_all(d).expect("dir");
+        fs::write(d.join("dhcpd.leases"), &text).expect("leases");
+    }
+    start_both(&isc, &ours, &a, &b);
+    let read = |d: &Path, f: &str| fs::read_to_string(d.join(f)).unwrap_or_default();
+    let (fi, fo) = (read(&a, "dhcpd.leases"), read(&b, "dhcpd.leases"));
+    assert!(
+        fi.contains("set lapsed = \"gone-198.51.100.10\";"),
+        "ISC ran the body:\n{fi}"
+    );
+    assert!(!fi.contains("set kept"), "ISC's unset:\n{fi}");
+    assert_eq!(without_writer(&fi), without_writer(&fo), "new files differ");
+    assert_eq!(
+        read(&a, "dhcpd.leases~"),
+        read(&b, "dhcpd.leases~"),
+        "backups differ"
+    );
+    // Each server ran the `execute` of both leases, once each.
+    let mut ran_i: Vec<String> = read(&a, "ran").lines().map(str::to_string).collect();
+    let mut ran_o: Vec<String> = read(&b, "ran").lines().map(str::to_string).collect();
+    ran_i.sort();
+    ran_o.sort();
+    assert_eq!(ran_i, vec!["198.51.100.10", "198.51.100.11"]);
+    assert_eq!(ran_o, ran_i);
 }

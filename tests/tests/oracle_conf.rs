@@ -370,3 +370,172 @@ fn generated_configs_agree_with_isc() {
             .join("\n")
     );
 }
+
+/// A file written beside a hand-written case: its name and contents.
+type ExtraFile = (&'static str, Vec<u8>);
+
+/// Hand-written inputs for what a survey of real configurations found (keys without a secret,
+/// statements ISC runs at start-up, bytes ISC's lexer treats specially): each is checked by
+/// ISC and by ours like a generated case, with any extra files beside it.
+#[test]
+fn handwritten_quirks_agree_with_isc() {
+    let Some(isc) = isc_dhcpd() else {
+        return;
+    };
+    let ours = our_dhcpd();
+    let long_ws = |n: usize| " ".repeat(n).into_bytes();
+    let cat = |parts: &[&[u8]]| parts.concat();
+    let cases: Vec<(&str, Vec<u8>, Vec<ExtraFile>)> = vec![
+        (
+            "key-no-secret",
+            b"key k { algorithm hmac-md5; }\nfoo bar;\n".to_vec(),
+            vec![],
+        ),
+        (
+            "key-empty",
+            b"default-lease-time x;\nkey k { }\n".to_vec(),
+            vec![],
+        ),
+        (
+            "key-no-algorithm",
+            b"group { key \"k\" { secret \"YWJj\"; }; }\n".to_vec(),
+            vec![],
+        ),
+        (
+            "top-level-fatal-log",
+            b"authoritative;\nlog (fatal, \"stop\");\n".to_vec(),
+            vec![],
+        ),
+        (
+            "nested-fatal-log",
+            b"group { log (fatal, \"x\"); }\n".to_vec(),
+            vec![],
+        ),
+        (
+            "top-level-add",
+            b"class \"c\" { }\nadd \"c\";\n".to_vec(),
+            vec![],
+        ),
+        (
+            "self-include",
+            b"include \"dhcpd.conf\";\n".to_vec(),
+            vec![],
+        ),
+        ("utf16", b"\xff\xfes\0u\0b\0n\0e\0t\0".to_vec(), vec![]),
+        (
+            "ff-in-comment",
+            b"authoritative;\n# caf\xff foo bar\n".to_vec(),
+            vec![],
+        ),
+        (
+            "ff-in-string",
+            b"option domain-name \"a\xffb\";\n".to_vec(),
+            vec![],
+        ),
+        ("ff-after-name", b"authori\xfftative;\n".to_vec(), vec![]),
+        (
+            "ff-in-block",
+            b"subnet 10.0.0.0 netmask 255.0.0.0 {\xff }\n".to_vec(),
+            vec![],
+        ),
+        (
+            "nul-peeked",
+            b"authoritative;\n\0\nfoo bar;\n".to_vec(),
+            vec![],
+        ),
+        ("nul-read", b"authoritative\0;\n".to_vec(), vec![]),
+        (
+            "nul-in-base64",
+            b"key k { algorithm hmac-md5; secret YWJj\0YWJj; }\nfoo bar;\n".to_vec(),
+            vec![],
+        ),
+        (
+            "string-1500",
+            cat(&[b"option domain-name \"", &[b'x'; 1500], b"\";\nfoo;\n"]),
+            vec![],
+        ),
+        (
+            "octal-escape-goes-on",
+            b"option domain-name \"\\1823\\0zn\";\nfoo bar;\n".to_vec(),
+            vec![],
+        ),
+        (
+            "ws-1499",
+            cat(&[b"authoritative;", &long_ws(1499), b"foo;\n"]),
+            vec![],
+        ),
+        (
+            "ws-1500",
+            cat(&[b"authoritative;", &long_ws(1500), b"foo;\n"]),
+            vec![],
+        ),
+        (
+            "ws-after-comment",
+            cat(&[b"authoritative; # c\n", &long_ws(1499), b"x;\n"]),
+            vec![],
+        ),
+        (
+            "ws-in-include",
+            b"include \"ws.conf\";\nfoo;\n".to_vec(),
+            vec![("ws.conf", cat(&[b"authoritative;", &long_ws(2000)]))],
+        ),
+        (
+            "ad-hoc-in-include",
+            b"include \"g.conf\";\n".to_vec(),
+            vec![("g.conf", b"ddns-update-style ad-hoc;\n".to_vec())],
+        ),
+        (
+            "omapi-key-in-include",
+            b"include \"g.conf\";\nkey k { algorithm hmac-md5; secret \"YWJj\"; }\n".to_vec(),
+            vec![("g.conf", b"omapi-key nokey;\n".to_vec())],
+        ),
+        (
+            "fatal-log-in-group-include",
+            b"group { include \"g.conf\"; }\n".to_vec(),
+            vec![("g.conf", b"log (fatal, \"x\");\n".to_vec())],
+        ),
+        (
+            "include-directory",
+            b"include \"conf.d\";\n".to_vec(),
+            vec![("conf.d/x", b"".to_vec())],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, text, extra) in &cases {
+        let dir = TempDir::new("dhcpd-rs-quirk").expect("create a temporary directory");
+        fs::write(dir.path().join(FILE), text).expect("write the configuration");
+        for (f, t) in extra {
+            let p = dir.path().join(f);
+            if let Some(parent) = p.parent() {
+                fs::create_dir_all(parent).expect("create a directory");
+            }
+            fs::write(p, t).expect("write an extra file");
+        }
+        let i = run_check(&isc, dir.path(), FILE, TIMEOUT).expect("run ISC dhcpd");
+        let o = run_check(&ours, dir.path(), FILE, TIMEOUT).expect("run our dhcpd");
+        let first = |r: &RunResult| {
+            r.output
+                .lines()
+                .find_map(|l| {
+                    l.split_once(" line ")
+                        .map(|(f, rest)| (f.to_string(), rest))
+                })
+                .and_then(|(f, rest)| Some((f, rest.split_once(':')?.0.to_string())))
+        };
+        let (iv, ov) = (i.accepted(), o.accepted());
+        if o.code.is_none() || iv != ov || first(&i) != first(&o) {
+            failures.push(format!(
+                "{name}: ISC {} {:?}, ours {} {:?}",
+                i.status_text(),
+                first(&i),
+                o.status_text(),
+                first(&o)
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "disagreements:\n{}",
+        failures.join("\n")
+    );
+}

@@ -60,11 +60,11 @@ pub enum Stmt {
     /// `include "path";` with the statements read from the file.
     Include(Box<Include>),
     /// `shared-network NAME { ... }`.
-    SharedNetwork(SharedNetwork),
+    SharedNetwork(Box<SharedNetwork>),
     /// `subnet ADDR netmask MASK { ... }`.
     Subnet(Subnet),
     /// `subnet6 PREFIX/LEN { ... }`.
-    Subnet6(Subnet6),
+    Subnet6(Box<Subnet6>),
     /// `range [dynamic-bootp] LOW [HIGH];`.
     Range(Range),
     /// `range6 ...;`.
@@ -82,7 +82,7 @@ pub enum Stmt {
     /// `host NAME { ... }`.
     Host(Host),
     /// `group [NAME] { ... }`.
-    Group(Group),
+    Group(Box<Group>),
     /// `class`, `vendor-class` or `user-class` declaration.
     Class(Box<Class>),
     /// `subclass "CLASS" VALUE [{ ... } | ;]`.
@@ -100,11 +100,11 @@ pub enum Stmt {
     /// `failover peer "NAME";` in a shared-network: the network's peer.
     FailoverPeerRef(Span, String),
     /// `failover peer "NAME" state { ... }`.
-    FailoverState(FailoverState),
+    FailoverState(Box<FailoverState>),
     /// `hardware TYPE ADDR;` (host only).
     Hardware(Span, HardwareAddr),
     /// `fixed-address ADDR-OR-NAME, ...;` (host only).
-    FixedAddress(Span, Vec<AddrOrName>),
+    FixedAddress(Span, AddrList),
     /// `fixed-address6 ADDR6, ...;` (host only).
     FixedAddress6(Span, Vec<Ipv6Addr>),
     /// `uid VALUE;` (host only).
@@ -118,13 +118,13 @@ pub enum Stmt {
     /// `authoritative;` (true) or `not authoritative;` (false).
     Authoritative(Span, bool),
     /// `server-duid ...;`.
-    ServerDuid(Span, ServerDuid),
+    ServerDuid(Span, Box<ServerDuid>),
     /// `lease-id-format octal|hex;`.
     LeaseIdFormat(Span, LeaseIdFormat),
     /// `interface NAME;` (directly in a shared-network or subnet).
     Interface(Span, String),
     /// `option space ...;`.
-    OptionSpace(Span, OptionSpaceDecl),
+    OptionSpace(Span, Box<OptionSpaceDecl>),
     /// `option NAME code N = TYPE;`.
     OptionDef(Span, Box<OptionDef>),
 }
@@ -315,14 +315,133 @@ pub enum Date {
 }
 
 /// `host NAME { ... }`.
+///
+/// Its `hardware` statement and a `fixed-address` of one literal address are fields rather
+/// than statements of the body: most hosts have nothing else, so their body is empty and
+/// costs no allocation (a configuration can declare 100,000 hosts). A host may have one
+/// of each (ISC rejects a second); a `fixed-address` listing several addresses or a name
+/// stays in the body as [`Stmt::FixedAddress`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Host {
     /// Where it was written.
     pub span: Span,
     /// Host name (dotted identifiers).
-    pub name: String,
-    /// Its statements.
-    pub body: Vec<Stmt>,
+    pub name: HostName,
+    /// `hardware TYPE ADDR;`.
+    pub hardware: Option<HardwareAddr>,
+    /// `fixed-address ADDR;` with a single literal address.
+    pub fixed: Option<Ipv4Addr>,
+    /// Its other statements.
+    pub body: Box<[Stmt]>,
+}
+
+/// Bytes of a [`HostName`] kept inline.
+const INLINE_NAME: usize = 22;
+
+/// The name of a host declaration: kept inline up to 22 bytes (no heap allocation per host:
+/// a configuration can declare 100,000), on the heap beyond. Dereferences to `str`.
+#[derive(Clone)]
+pub struct HostName(NameRepr);
+
+#[derive(Clone)]
+enum NameRepr {
+    Inline { len: u8, bytes: [u8; INLINE_NAME] },
+    Heap(Box<str>),
+}
+
+impl From<&str> for HostName {
+    fn from(name: &str) -> Self {
+        let mut bytes = [0; INLINE_NAME];
+        match bytes.get_mut(..name.len()) {
+            Some(b) => {
+                b.copy_from_slice(name.as_bytes());
+                HostName(NameRepr::Inline {
+                    len: name.len() as u8,
+                    bytes,
+                })
+            }
+            None => HostName(NameRepr::Heap(name.into())),
+        }
+    }
+}
+
+impl std::ops::Deref for HostName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match &self.0 {
+            // Always whole UTF-8: the bytes come from a `str` of exactly this length.
+            NameRepr::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            NameRepr::Heap(s) => s,
+        }
+    }
+}
+
+impl std::fmt::Display for HostName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl std::fmt::Debug for HostName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl PartialEq for HostName {
+    fn eq(&self, other: &HostName) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for HostName {}
+
+impl PartialEq<str> for HostName {
+    fn eq(&self, other: &str) -> bool {
+        &**self == other
+    }
+}
+
+impl PartialEq<&str> for HostName {
+    fn eq(&self, other: &&str) -> bool {
+        &**self == *other
+    }
+}
+
+/// The addresses of a `fixed-address` statement. Almost every one lists a single address,
+/// which is kept inline (no heap allocation per host); it dereferences to a slice.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AddrList {
+    /// One address.
+    One(AddrOrName),
+    /// Several (or, only after an error, none).
+    Many(Vec<AddrOrName>),
+}
+
+impl AddrList {
+    /// The list of `addrs`.
+    pub fn from_vec(mut addrs: Vec<AddrOrName>) -> Self {
+        if addrs.len() == 1
+            && let Some(a) = addrs.pop()
+        {
+            return AddrList::One(a);
+        }
+        AddrList::Many(addrs)
+    }
+}
+
+impl std::ops::Deref for AddrList {
+    type Target = [AddrOrName];
+
+    fn deref(&self) -> &[AddrOrName] {
+        match self {
+            AddrList::One(a) => std::slice::from_ref(a),
+            AddrList::Many(v) => v,
+        }
+    }
 }
 
 /// `group [NAME] { ... }`.
@@ -798,7 +917,17 @@ impl Printer<'_> {
             // ISC leaves the `;` after `no failover peer` to the next statement, where it is
             // an error; so the canonical form has none.
             Stmt::PoolFailover(_, None) => self.line(d, "no failover peer"),
-            Stmt::Host(h) => self.block(d, &format!("host {}", h.name), &h.body),
+            Stmt::Host(h) => {
+                self.line(d, &format!("host {} {{", h.name));
+                if let Some(hw) = &h.hardware {
+                    self.line(d + 1, &format!("hardware {hw};"));
+                }
+                if let Some(a) = h.fixed {
+                    self.line(d + 1, &format!("fixed-address {a};"));
+                }
+                self.stmts(d + 1, &h.body);
+                self.line(d, "}");
+            }
             Stmt::Group(g) => match &g.name {
                 Some(n) => self.block(d, &format!("group {}", quote(n.as_bytes())), &g.body),
                 None => self.block(d, "group", &g.body),
@@ -1058,5 +1187,67 @@ impl Stmt {
             Stmt::FailoverPeer(x) => x.span,
             Stmt::FailoverState(x) => x.span,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_stay_small() {
+        // A configuration can hold 100,000 hosts: a host is one `Stmt` (its hardware
+        // address and fixed address are fields, its body usually empty), and rare or large
+        // payloads are boxed to keep every statement this size.
+        assert!(
+            std::mem::size_of::<Stmt>() <= 88,
+            "{}",
+            std::mem::size_of::<Stmt>()
+        );
+        let h = crate::parser::parse_config(
+            "t.conf",
+            &mut crate::MemLoader::single(
+                "t.conf",
+                "host a { hardware ethernet 0:1:2:3:4:5; fixed-address 192.0.2.1; }",
+            ),
+            crate::ParseOptions::default(),
+        );
+        let Some(Stmt::Host(h)) = h.config.statements.first() else {
+            panic!("not a host");
+        };
+        assert!(h.body.is_empty() && h.hardware.is_some() && h.fixed.is_some());
+    }
+
+    #[test]
+    fn host_names_inline_and_on_the_heap() {
+        assert_eq!(std::mem::size_of::<HostName>(), 24);
+        for name in [
+            "",
+            "h000001",
+            "a.b.c",
+            "exactly-22-bytes-long!",
+            "twenty-three-bytes-long",
+        ] {
+            let h = HostName::from(name);
+            assert_eq!(h, name);
+            assert_eq!(h.to_string(), name);
+            assert_eq!(format!("{h:?}"), format!("{name:?}"));
+            assert_eq!(
+                matches!(h.0, NameRepr::Inline { .. }),
+                name.len() <= INLINE_NAME
+            );
+        }
+        assert_ne!(HostName::from("a"), HostName::from("b"));
+    }
+
+    #[test]
+    fn address_lists_of_one_are_inline() {
+        let a = |n| AddrOrName::Addr(std::net::Ipv4Addr::new(192, 0, 2, n));
+        let one = AddrList::from_vec(vec![a(1)]);
+        assert!(matches!(one, AddrList::One(_)));
+        assert_eq!(&one[..], [a(1)]);
+        let two = AddrList::from_vec(vec![a(1), a(2)]);
+        assert_eq!(&two[..], [a(1), a(2)]);
+        assert!(AddrList::from_vec(Vec::new()).is_empty());
     }
 }

@@ -29,16 +29,55 @@ impl std::fmt::Display for AddrOrName {
     }
 }
 
-/// A hardware address: ISC's type byte and the address bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Longest hardware address ISC keeps (its `HARDWARE_ADDR_LEN`); `hardware` with more bytes
+/// is an error in a configuration or lease file.
+pub const HARDWARE_ADDR_LEN: usize = 20;
+
+/// A hardware address: ISC's type byte and the address bytes, stored inline (no heap
+/// allocation: a configuration can declare 100,000 of them, and lease tables hold one per
+/// lease).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HardwareAddr {
     /// ARP hardware type (1 = Ethernet, 6 = token ring, 8 = FDDI, 32 = InfiniBand).
     pub htype: u8,
-    /// The address (may be empty: `hardware ethernet;`).
-    pub addr: Vec<u8>,
+    /// How many bytes of `bytes` are the address.
+    len: u8,
+    /// The address, then zeros (always zeros, so the derived comparisons and hash see the
+    /// address only).
+    bytes: [u8; HARDWARE_ADDR_LEN],
 }
 
 impl HardwareAddr {
+    /// An address of type `htype`; `None` when `addr` is longer than [`HARDWARE_ADDR_LEN`].
+    /// The address may be empty (`hardware ethernet;`).
+    pub fn new(htype: u8, addr: &[u8]) -> Option<Self> {
+        let mut bytes = [0; HARDWARE_ADDR_LEN];
+        bytes.get_mut(..addr.len())?.copy_from_slice(addr);
+        Some(HardwareAddr {
+            htype,
+            len: addr.len() as u8,
+            bytes,
+        })
+    }
+
+    /// An address of type `htype` from the first [`HARDWARE_ADDR_LEN`] bytes of `addr` (for
+    /// addresses read from the wire, where 16 bytes is the most a DHCP `chaddr` holds).
+    pub fn from_prefix(htype: u8, addr: &[u8]) -> Self {
+        let addr = addr.get(..HARDWARE_ADDR_LEN).unwrap_or(addr);
+        let mut bytes = [0; HARDWARE_ADDR_LEN];
+        bytes[..addr.len()].copy_from_slice(addr);
+        HardwareAddr {
+            htype,
+            len: addr.len() as u8,
+            bytes,
+        }
+    }
+
+    /// The address bytes (without the type).
+    pub fn addr(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
     /// The keyword ISC writes for this hardware type.
     pub fn type_name(&self) -> String {
         match self.htype {
@@ -51,14 +90,43 @@ impl HardwareAddr {
     }
 }
 
+impl std::fmt::Debug for HardwareAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HardwareAddr")
+            .field("htype", &self.htype)
+            .field("addr", &self.addr())
+            .finish()
+    }
+}
+
 impl std::fmt::Display for HardwareAddr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.type_name())?;
-        for (i, b) in self.addr.iter().enumerate() {
+        for (i, b) in self.addr().iter().enumerate() {
             write!(f, "{}{b:02x}", if i == 0 { " " } else { ":" })?;
         }
         Ok(())
     }
+}
+
+/// [`Cursor::convert_num`] of a number with nothing to report: 1 to 8 digits of `base` (10 or
+/// 16; no sign, no prefix) whose value fits in `bits`. `None`: the general path decides.
+#[inline]
+pub(crate) fn small_number(text: &[u8], base: u32, bits: u32) -> Option<u32> {
+    if text.is_empty() || text.len() > 8 || !(base == 10 || base == 16) || bits > 32 {
+        return None;
+    }
+    let mut val: u64 = 0;
+    for &c in text {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' if base == 16 => c - b'a' + 10,
+            b'A'..=b'F' if base == 16 => c - b'A' + 10,
+            _ => return None,
+        };
+        val = val * u64::from(base) + u64::from(d);
+    }
+    (val < 1u64 << bits).then_some(val as u32)
 }
 
 /// Characters base64 accepts, mapped to their values (64 = not base64).
@@ -127,6 +195,16 @@ impl Cursor<'_> {
     /// the prefix: `0x` hex, `0` octal, else decimal). Bad digits and overflow are reported
     /// (as errors) but a value is still produced, as in ISC. Negative values wrap.
     pub fn convert_num(&mut self, text: &[u8], base: u32, bits: u32) -> u32 {
+        // The common case first: a short decimal or hex number in range (every byte of an
+        // address, most option values). Anything else takes the general path below.
+        if let Some(v) = small_number(text, base, bits) {
+            return v;
+        }
+        self.convert_num_general(text, base, bits)
+    }
+
+    /// [`Cursor::convert_num`] without its fast path.
+    fn convert_num_general(&mut self, text: &[u8], base: u32, bits: u32) -> u32 {
         // Only needed for error messages; built lazily since numbers are everywhere.
         let shown = || String::from_utf8_lossy(text);
         let mut s = text;
@@ -246,7 +324,23 @@ impl Cursor<'_> {
         bits: u32,
         mut sink: impl FnMut(u32),
     ) -> Option<usize> {
-        let mut n = 0;
+        let n = self.fast_numbers(count, sep, base, bits, &mut sink);
+        if n > 0 && count == Some(n) {
+            return Some(n);
+        }
+        self.numeric_aggregate_from(n, count, sep, base, bits, sink)
+    }
+
+    /// [`Cursor::numeric_aggregate`] token by token, after `n` numbers were read.
+    fn numeric_aggregate_from(
+        &mut self,
+        mut n: usize,
+        count: Option<usize>,
+        sep: u8,
+        base: u32,
+        bits: u32,
+        mut sink: impl FnMut(u32),
+    ) -> Option<usize> {
         loop {
             if n > 0 {
                 if !self.peek().is_punct(sep) {
@@ -318,13 +412,23 @@ impl Cursor<'_> {
     /// reported) when the next token cannot start a name.
     pub fn parse_host_name(&mut self) -> Option<String> {
         let mut name = String::new();
+        self.parse_host_name_into(&mut name).then_some(name)
+    }
+
+    /// [`Cursor::parse_host_name`] into `name` (cleared first; reused by the caller):
+    /// `false` when the next token cannot start a name.
+    pub fn parse_host_name_into(&mut self, name: &mut String) -> bool {
+        name.clear();
         loop {
             let t = self.peek();
             if !(t.is_identifier() || t.kind == TokKind::Number) {
                 break;
             }
             let t = self.next();
-            name.push_str(&String::from_utf8_lossy(self.text(&t)));
+            match std::str::from_utf8(self.text(&t)) {
+                Ok(text) => name.push_str(text),
+                Err(_) => name.push_str(&String::from_utf8_lossy(self.text(&t))),
+            }
             if self.peek().is_punct(b'.') {
                 self.skip();
                 name.push('.');
@@ -332,15 +436,31 @@ impl Cursor<'_> {
                 break;
             }
         }
-        (!name.is_empty()).then_some(name)
+        !name.is_empty()
+    }
+
+    /// Whether the file's bytes right after the number `t` (the next token, nothing else
+    /// scanned yet) are `.` and a number, written without spaces: then the two tokens after
+    /// `t` are `.` and a number, which is what `parse_ip_addr_or_hostname` looks ahead for,
+    /// known without scanning them. `false` only means "not known this way".
+    fn number_dot_number_follows(&mut self, t: &Token) -> bool {
+        if self.pending() != 1 {
+            return false;
+        }
+        let rest = self.source().get(t.end as usize..).unwrap_or_default();
+        let Some((&b'.', after)) = rest.split_first() else {
+            return false;
+        };
+        let (len, all) = crate::lexer::name_run(after);
+        len > 0 && all & crate::lexer::DIGIT != 0
     }
 
     /// ISC's `parse_ip_addr_or_hostname`.
     pub fn parse_ip_addr_or_hostname(&mut self) -> Option<AddrOrName> {
         let t = *self.peek();
         if t.kind == TokKind::Number
-            && self.peek_nth(1).is_punct(b'.')
-            && self.peek_nth(2).kind == TokKind::Number
+            && (self.number_dot_number_follows(&t)
+                || (self.peek_nth(1).is_punct(b'.') && self.peek_nth(2).kind == TokKind::Number))
         {
             if let Some(a) = self.parse_ip_addr() {
                 return Some(AddrOrName::Addr(a));
@@ -458,20 +578,26 @@ impl Cursor<'_> {
                 }
             }
         };
-        let mut addr = Vec::new();
+        let mut hw = HardwareAddr::new(htype, &[])?;
         if !self.peek().is_punct(b';') {
-            let v = self.parse_byte_aggregate(None, b':', 16)?;
-            if v.len() + 1 > 21 {
-                self.error("hardware address too long");
-            } else {
-                addr = v;
+            let mut bytes = [0u8; HARDWARE_ADDR_LEN];
+            let mut n = 0;
+            self.numeric_aggregate(None, b':', 16, 8, |b| {
+                if let Some(slot) = bytes.get_mut(n) {
+                    *slot = b as u8;
+                }
+                n += 1;
+            })?;
+            match bytes.get(..n).and_then(|a| HardwareAddr::new(htype, a)) {
+                Some(h) => hw = h,
+                None => self.error("hardware address too long"),
             }
         }
         if !self.next().is_punct(b';') {
             self.error_help("expecting semicolon.", "end the statement with `;`");
             self.skip_to_semi();
         }
-        Some(HardwareAddr { htype, addr })
+        Some(hw)
     }
 
     /// ISC's `parse_base64`: tokens glued while they look like base64 (a `+` or `/` splits a
@@ -578,6 +704,153 @@ mod tests {
         Cursor::new("t.conf".into(), 0, s.as_bytes())
     }
 
+    /// Everything observable after reading an aggregate: the result, the numbers, the
+    /// diagnostics as printed, the error position and every token left in the file.
+    fn aggregate_trace(
+        text: &str,
+        peeked: usize,
+        (count, sep, base, bits): (Option<usize>, u8, u32, u32),
+        fast: bool,
+    ) -> String {
+        let mut c = cur(text);
+        if text.starts_with("x ") {
+            c.skip();
+        }
+        for k in 0..peeked {
+            c.peek_nth(k);
+        }
+        let mut values = Vec::new();
+        let r = if fast {
+            c.numeric_aggregate(count, sep, base, bits, |v| values.push(v))
+        } else {
+            c.numeric_aggregate_from(0, count, sep, base, bits, |v| values.push(v))
+        };
+        let mut out = format!("{r:?} {values:?} {:?}\n", c.pos());
+        for d in c.diagnostics() {
+            out.push_str(&format!("{d}\n"));
+        }
+        loop {
+            let t = c.next();
+            out.push_str(&format!(
+                "{:?} {:?} {:?} {:?}\n",
+                t.kind,
+                t.pos,
+                t.space_before,
+                c.text(&t)
+            ));
+            if t.is_eof() {
+                break;
+            }
+        }
+        for d in c.diagnostics() {
+            out.push_str(&format!("{d}\n"));
+        }
+        out
+    }
+
+    #[test]
+    fn fast_numbers_read_like_tokens() {
+        let alphabet = [
+            "0", "1", "2", "5", "9", "a", "F", "g", "x", ".", ":", " ", "-", ";", "\n", "25",
+            "255", "256",
+        ];
+        let modes = [
+            (Some(4), b'.', 10, 8),
+            (None, b':', 16, 8),
+            (Some(2), b':', 16, 16),
+            (None, b'.', 10, 32),
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |m: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % m as u64) as usize
+        };
+        let mut fast_runs = 0;
+        let fixed = [
+            "10.0.0.1;",
+            "x 10.0.0.1 ;",
+            "00:16:3e:01:02:03;",
+            "10.0.0.1x;",
+            "1.2.3",
+            "02:00: 01;",
+            "0a:0b:add;",
+            "ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff:ff;",
+            "300.1.1.1;",
+            "1.-2.3.4;",
+            "1.2.3.4.5;",
+            "0x1f:2;",
+            "\n 7:8\n;",
+        ];
+        for text in fixed {
+            for mode in modes {
+                for peeked in 0..4 {
+                    assert_eq!(
+                        aggregate_trace(text, peeked, mode, true),
+                        aggregate_trace(text, peeked, mode, false),
+                        "{text:?} {mode:?} peeked {peeked}"
+                    );
+                }
+            }
+        }
+        for _ in 0..20000 {
+            let len = 1 + next(14);
+            let mut text = String::from("x ");
+            for _ in 0..len {
+                text.push_str(alphabet[next(alphabet.len())]);
+            }
+            let text = &text[next(3)..];
+            let mode = modes[next(modes.len())];
+            let peeked = next(4);
+            let fast = aggregate_trace(text, peeked, mode, true);
+            let slow = aggregate_trace(text, peeked, mode, false);
+            assert_eq!(fast, slow, "{text:?} {mode:?} peeked {peeked}");
+            let mut probe = cur(text);
+            if text.starts_with("x ") {
+                probe.skip();
+            }
+            let (count, sep, base, bits) = mode;
+            fast_runs += usize::from(probe.fast_numbers(count, sep, base, bits, &mut |_| {}) > 1);
+        }
+        assert!(fast_runs > 100, "{fast_runs}");
+        // The fast path relies on this: no keyword is a word of one or two hex digits.
+        for w in crate::keywords::KEYWORDS {
+            assert!(
+                w.0.len() > 2 || !w.0.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{}",
+                w.0
+            );
+        }
+    }
+
+    #[test]
+    fn dotted_lookahead_from_bytes_agrees_with_tokens() {
+        let alphabet = ["1", "25", "0", ".", " ", "a", "-", "x", ";", "\n", "9z"];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut known = 0;
+        for _ in 0..5000 {
+            let mut text = String::from("1");
+            for _ in 0..5 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.push_str(alphabet[(seed % alphabet.len() as u64) as usize]);
+            }
+            let mut c = cur(&text);
+            let t = *c.peek();
+            if t.kind != TokKind::Number || !c.number_dot_number_follows(&t) {
+                continue;
+            }
+            known += 1;
+            assert!(
+                c.peek_nth(1).is_punct(b'.') && c.peek_nth(2).kind == TokKind::Number,
+                "{text:?}"
+            );
+        }
+        assert!(known > 100, "{known}");
+    }
+
     #[test]
     fn ip_and_semicolon() {
         let mut c = cur("10.0.0.1;");
@@ -619,6 +892,40 @@ mod tests {
         );
         let mut c = cur("");
         assert_eq!(c.convert_num(b"0x1f", 0, 32), 31);
+        // The fast path agrees with the general one wherever it answers.
+        let mut answered = 0;
+        for text in [
+            &b"0"[..],
+            b"9",
+            b"255",
+            b"256",
+            b"ff",
+            b"FF",
+            b"fg",
+            b"100",
+            b"65535",
+            b"65536",
+            b"4294967295",
+            b"ffffffff",
+            b"fffffffff",
+            b"007",
+            b"1a",
+            b"",
+            b"-1",
+            b"0x10",
+        ] {
+            for base in [0, 8, 10, 16] {
+                for bits in [8, 16, 32] {
+                    if let Some(v) = small_number(text, base, bits) {
+                        answered += 1;
+                        let mut g = Cursor::new("t".into(), 0, b"");
+                        assert_eq!(g.convert_num_general(text, base, bits), v);
+                        assert!(g.diagnostics().is_empty(), "{text:?} {base} {bits}");
+                    }
+                }
+            }
+        }
+        assert!(answered > 20);
         assert!(!c.has_errors());
     }
 
@@ -626,8 +933,23 @@ mod tests {
     fn hardware_and_hostnames() {
         let mut c = cur("ethernet 00:1a:2B:3c:4d:5e; www.example.com 10.1.2.3");
         let h = c.parse_hardware_param().expect("hardware");
-        assert_eq!(h.addr, vec![0, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e]);
+        assert_eq!(h.addr(), [0, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e]);
         assert_eq!(h.to_string(), "ethernet 00:1a:2b:3c:4d:5e");
+        // ISC keeps up to 20 bytes; one more is an error and leaves the address empty.
+        let twenty = vec!["01"; 20].join(":");
+        let (t20, t21) = (
+            format!("ethernet {twenty};"),
+            format!("ethernet {twenty}:02;"),
+        );
+        let mut c20 = cur(&t20);
+        let h = c20.parse_hardware_param().expect("hardware");
+        assert_eq!((h.addr(), c20.diagnostics().len()), (&[1u8; 20][..], 0));
+        let mut c21 = cur(&t21);
+        let h = c21.parse_hardware_param().expect("hardware");
+        assert!(h.addr().is_empty());
+        assert_eq!(c21.diagnostics()[0].message, "hardware address too long");
+        assert_eq!(HardwareAddr::new(1, &[0; 21]), None);
+        assert_eq!(HardwareAddr::from_prefix(1, &[7; 21]).addr(), [7; 20]);
         assert_eq!(
             c.parse_ip_addr_or_hostname(),
             Some(AddrOrName::Name("www.example.com".into()))

@@ -7,9 +7,12 @@
 
 use std::rc::Rc;
 
+use crate::basic::small_number;
 use crate::diag::{Diagnostic, Location, Severity};
 use crate::keywords::Kw;
-use crate::lexer::{Lexer, Pos, TokKind, Token, line_text, token_text};
+use crate::lexer::{
+    ALPHA, DIGIT, HEX, Lexer, Pos, TokKind, Token, class, line_text, name_run, token_text,
+};
 
 /// A token stream over one file, with the diagnostics found so far.
 #[derive(Debug)]
@@ -24,6 +27,11 @@ pub struct Cursor<'a> {
     head: usize,
     last: Pos,
     diags: Vec<Diagnostic>,
+    /// How many diagnostics there were when the lexer hit a fatal error (ISC exits there:
+    /// nothing reported later counts).
+    fatal_at: Option<usize>,
+    /// The last NUL token a peek returned (see [`Cursor::peek`]).
+    ghost: Token,
 }
 
 #[allow(clippy::should_implement_trait)]
@@ -31,15 +39,53 @@ impl<'a> Cursor<'a> {
     /// A cursor over `src`, which is the file called `file` (as the user named it).
     /// `file_id` is the caller's index for this file; it is stored in spans.
     pub fn new(file: Rc<str>, file_id: u32, src: &'a [u8]) -> Self {
+        Cursor::resume(file, file_id, src, 0, 1)
+    }
+
+    /// A cursor over a piece of a file that resumes at byte `offset` of `src`, on line `line`
+    /// of the file (see [`Lexer::resume`]).
+    pub fn resume(file: Rc<str>, file_id: u32, src: &'a [u8], offset: usize, line: u32) -> Self {
         Cursor {
             file,
             file_id,
-            lexer: Lexer::new(src),
+            lexer: Lexer::resume(src, offset, line),
             ahead: Vec::new(),
             head: 0,
             last: Pos::default(),
             diags: Vec::new(),
+            fatal_at: None,
+            ghost: Token {
+                kind: TokKind::Eof,
+                pos: Pos::default(),
+                end: 0,
+                space_before: false,
+                escaped: 0,
+            },
         }
+    }
+
+    /// Where a new cursor must resume to continue exactly here: the offset and line of the
+    /// first token not consumed yet (a peeked one, or the next one to scan).
+    pub fn resume_point(&self) -> (usize, u32) {
+        match self.ahead.get(self.head) {
+            Some(t) if t.kind != TokKind::Eof => (t.pos.offset as usize, t.pos.line),
+            _ => self.lexer.position(),
+        }
+    }
+
+    /// Whether a token has been peeked at and not consumed yet.
+    pub fn has_peeked(&self) -> bool {
+        self.head < self.ahead.len()
+    }
+
+    /// Whether the lexer has reached the last line of the source: if the source is a piece
+    /// of a larger file, a token or comment may have been cut at its end, and so may the
+    /// line a diagnostic echoes (the lexer can stop short of the end, e.g. at ISC's
+    /// end-of-file byte 0xFF inside a string, with the rest of the line beyond the piece).
+    pub fn reached_end(&self) -> bool {
+        let (at, _) = self.lexer.position();
+        let src = self.lexer.source();
+        src.get(at..).is_none_or(|rest| !rest.contains(&b'\n'))
     }
 
     /// The file's name as the user wrote it.
@@ -65,6 +111,9 @@ impl<'a> Cursor<'a> {
                 let loc = self.location(w.pos);
                 self.diags.push(Diagnostic::error(w.message).at(loc));
             }
+            if self.lexer.is_fatal() && self.fatal_at.is_none() {
+                self.fatal_at = Some(self.diags.len());
+            }
         }
         tok
     }
@@ -77,9 +126,21 @@ impl<'a> Cursor<'a> {
     }
 
     /// Looks at the next token without consuming it (ISC's `peek_token`).
+    ///
+    /// ISC keeps a peeked token in a field where 0 means "none", so the token of a NUL byte
+    /// (value 0) is seen by the peek that reads it and is gone for the next look.
     pub fn peek(&mut self) -> &Token {
         self.fill(0);
+        if self.ahead[self.head].kind == TokKind::Punct(0) {
+            self.ghost = self.ahead.remove(self.head);
+            return &self.ghost;
+        }
         &self.ahead[self.head]
+    }
+
+    /// How many tokens have been scanned but not consumed yet.
+    pub fn pending(&self) -> usize {
+        self.ahead.len() - self.head
     }
 
     /// Looks `n` tokens ahead (0 = the next one). ISC's `save_parse_state` lookahead.
@@ -191,12 +252,99 @@ impl<'a> Cursor<'a> {
 
     /// Takes the diagnostics out.
     pub fn take_diagnostics(&mut self) -> Vec<Diagnostic> {
+        if let Some(n) = self.fatal_at {
+            self.diags.truncate(n);
+        }
         std::mem::take(&mut self.diags)
+    }
+
+    /// Whether the lexer hit an error on which ISC exits (the parse must stop).
+    pub fn is_fatal(&self) -> bool {
+        self.fatal_at.is_some()
     }
 
     /// The diagnostics so far.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.diags
+    }
+
+    /// The start of ISC's `parse_numeric_aggregate` read from the file's bytes instead of
+    /// token by token, for the common case of numbers written without spaces (`10.0.0.1`,
+    /// `00:16:3e:01:02:03`): consumes numbers of `base` that fit in `bits` (handing each to
+    /// `sink`), joined by `sep`, and returns how many (0: nothing consumed). Afterwards the
+    /// cursor is exactly where reading the same tokens one by one leaves it (the last number
+    /// consumed, errors pointing at it); anything unusual (spaces, signs, prefixes, large or
+    /// bad digits, a separator not followed by a number) stops the run and is left to the
+    /// token-by-token loop, which reports errors as ISC does.
+    pub(crate) fn fast_numbers(
+        &mut self,
+        count: Option<usize>,
+        sep: u8,
+        base: u32,
+        bits: u32,
+        sink: &mut impl FnMut(u32),
+    ) -> usize {
+        let first = *self.peek();
+        if !matches!(first.kind, TokKind::Number | TokKind::NumberOrName) {
+            return 0;
+        }
+        // Tokens already scanned are scanned again after the run: only when that cannot
+        // repeat a side effect (strings may add to the lexer's side table; long tokens warn).
+        if self.ahead[self.head..]
+            .iter()
+            .any(|t| t.kind == TokKind::Str || t.end - t.pos.offset > 64)
+        {
+            return 0;
+        }
+        let src = self.lexer.source();
+        let start = first.pos.offset as usize;
+        let mut i = start;
+        let (mut n, mut last) = (0, (0, 0));
+        loop {
+            let tail = src.get(i..).unwrap_or_default();
+            let Some(&c) = tail.first() else { break };
+            let (len, all) = name_run(tail);
+            // The token the lexer reads here: digits only are a number; hex digits are one in
+            // base 16 (a word of one or two hex letters is never a keyword: a test checks).
+            let number = if class(c) & DIGIT != 0 {
+                all & DIGIT != 0 || (base == 16 && all & HEX != 0)
+            } else {
+                class(c) & ALPHA != 0 && base == 16 && len <= 2 && all & HEX != 0
+            };
+            let Some(v) = number
+                .then(|| small_number(&tail[..len], base, bits))
+                .flatten()
+            else {
+                break;
+            };
+            sink(v);
+            n += 1;
+            last = (i, i + len);
+            if count == Some(n) {
+                break;
+            }
+            if src.get(last.1) == Some(&sep)
+                && src
+                    .get(last.1 + 1)
+                    .is_some_and(|&d| class(d) & (DIGIT | ALPHA) != 0)
+            {
+                i = last.1 + 1;
+            } else {
+                break;
+            }
+        }
+        if n > 0 {
+            let pos = Pos {
+                line: first.pos.line,
+                col: first.pos.col + (last.0 - start) as u32,
+                offset: last.0 as u32,
+            };
+            self.ahead.clear();
+            self.head = 0;
+            self.lexer.resume_after(pos, last.1);
+            self.last = pos;
+        }
+        n
     }
 
     /// ISC's `skip_to_rbrace(cfile, depth)`: skips tokens up to and including the `}` that

@@ -636,24 +636,84 @@ const LOOKUP_MASK: usize = (1 << LOOKUP_BITS) - 1;
 /// An empty slot of [`LOOKUP`].
 const EMPTY: u16 = u16::MAX;
 
-/// The hash of a word, ignoring ASCII case: FNV-1a over the length and five sampled bytes
-/// (first two, middle, last two), then a Fibonacci multiply to spread the result over the top
-/// bits. Sampling instead of hashing every byte keeps the lexer's per-word cost flat; the
-/// full comparison in [`Kw::lookup`] decides.
-const fn word_hash(word: &[u8]) -> usize {
-    let n = word.len();
-    let mut h: u32 = (0x811c_9dc5 ^ n as u32).wrapping_mul(0x0100_0193);
-    if n > 0 {
-        let picks = [0, 1, n / 2, n.saturating_sub(2), n - 1];
-        let mut i = 0;
-        while i < picks.len() {
-            let at = if picks[i] < n { picks[i] } else { n - 1 };
-            h = (h ^ word[at].to_ascii_lowercase() as u32).wrapping_mul(0x0100_0193);
-            i += 1;
-        }
+/// The first eight bytes of a word (fewer: zero-padded), little-endian, with ASCII capitals
+/// folded to lower case (so for keywords, which are lower case, it is their first eight bytes).
+const fn folded_prefix(word: &[u8]) -> u64 {
+    let mut p = 0u64;
+    let mut i = 0;
+    while i < word.len() && i < 8 {
+        p |= (word[i].to_ascii_lowercase() as u64) << (8 * i);
+        i += 1;
     }
-    (h.wrapping_mul(0x9e37_79b1) >> (32 - LOOKUP_BITS)) as usize
+    p
 }
+
+/// [`folded_prefix`] of `text[..len]`, eight bytes at a time when `text` has eight: one
+/// load, masked to `len` bytes, and the capitals of all eight folded together (the same bit
+/// trick as the standard library's `make_ascii_lowercase`).
+fn folded_prefix_fast(text: &[u8], len: usize) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let Some(head) = text.first_chunk::<8>() else {
+        return folded_prefix(text.get(..len).unwrap_or(text));
+    };
+    let mut x = u64::from_le_bytes(*head);
+    if len < 8 {
+        x &= (1u64 << (8 * len)) - 1;
+    }
+    let low7 = x & !HIGH;
+    let above_z = low7.wrapping_add((0x7f - u64::from(b'Z')) * ONES);
+    let from_a = low7.wrapping_add((0x80 - u64::from(b'A')) * ONES);
+    let upper = !x & (from_a ^ above_z) & HIGH;
+    x | (upper >> 2)
+}
+
+/// The hash of a word (given its length and [`folded_prefix`]): the length, the first eight
+/// bytes and the last byte, mixed and multiplied into the top bits. Hashing a fixed part instead of
+/// every byte keeps the lexer's per-word cost flat; the comparison in [`Kw::lookup`] decides.
+const fn word_hash(len: usize, prefix: u64, last: u8) -> usize {
+    let x = prefix
+        ^ (len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ^ ((last.to_ascii_lowercase() as u64) << 40);
+    let x = x ^ (x >> 29);
+    (x.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - LOOKUP_BITS)) as usize
+}
+
+/// [`word_hash`] of a keyword.
+const fn keyword_hash(word: &[u8]) -> usize {
+    let last = if word.is_empty() {
+        0
+    } else {
+        word[word.len() - 1]
+    };
+    word_hash(word.len(), folded_prefix(word), last)
+}
+
+/// The first eight bytes of every keyword ([`folded_prefix`]), in [`KEYWORDS`] order.
+const PREFIXES: [u64; KEYWORDS.len()] = {
+    let mut t = [0u64; KEYWORDS.len()];
+    let mut k = 0;
+    while k < KEYWORDS.len() {
+        t[k] = folded_prefix(KEYWORDS[k].0.as_bytes());
+        k += 1;
+    }
+    t
+};
+
+/// The last eight bytes of every keyword longer than eight ([`folded_prefix`] of them; 0 for
+/// the others), in [`KEYWORDS`] order.
+const SUFFIXES: [u64; KEYWORDS.len()] = {
+    let mut t = [0u64; KEYWORDS.len()];
+    let mut k = 0;
+    while k < KEYWORDS.len() {
+        let w = KEYWORDS[k].0.as_bytes();
+        if w.len() > 8 {
+            t[k] = folded_prefix(w.split_at(w.len() - 8).1);
+        }
+        k += 1;
+    }
+    t
+};
 
 /// Open-addressing hash table from [`word_hash`] to indexes into [`KEYWORDS`] (linear
 /// probing), built at compile time.
@@ -661,7 +721,7 @@ const LOOKUP: [u16; 1 << LOOKUP_BITS] = {
     let mut table = [EMPTY; 1 << LOOKUP_BITS];
     let mut k = 0;
     while k < KEYWORDS.len() {
-        let mut slot = word_hash(KEYWORDS[k].0.as_bytes());
+        let mut slot = keyword_hash(KEYWORDS[k].0.as_bytes());
         while table[slot] != EMPTY {
             slot = (slot + 1) & LOOKUP_MASK;
         }
@@ -674,16 +734,27 @@ const LOOKUP: [u16; 1 << LOOKUP_BITS] = {
 impl Kw {
     /// Looks a word up, case-insensitively.
     pub fn lookup(word: &[u8]) -> Option<Kw> {
-        let mut slot = word_hash(word);
+        Self::lookup_in(word, word.len())
+    }
+
+    /// Looks up the word `text[..len]` (the lexer passes the rest of the file, so that the
+    /// first eight bytes are one load even for a shorter word).
+    pub fn lookup_in(text: &[u8], len: usize) -> Option<Kw> {
+        let word = text.get(..len)?;
+        let &last = word.last()?;
+        let prefix = folded_prefix_fast(text, len);
+        let mut slot = word_hash(len, prefix, last);
         loop {
-            let k = LOOKUP[slot];
-            if k == EMPTY {
-                return None;
-            }
-            let (w, kw) = KEYWORDS[usize::from(k)];
-            // KEYWORDS is lower case, as most configurations are: a plain comparison first.
-            if w.len() == word.len()
-                && (w.as_bytes() == word || w.as_bytes().eq_ignore_ascii_case(word))
+            let k = usize::from(LOOKUP[slot]);
+            let (w, kw) = *KEYWORDS.get(k)?;
+            // The first eight bytes decide most words at once; a longer keyword's last eight
+            // (and, past 16, the middle) are compared only when they match.
+            if PREFIXES[k] == prefix
+                && w.len() == len
+                && (len <= 8
+                    || (SUFFIXES[k] == folded_prefix_fast(&word[len - 8..], 8)
+                        && (len <= 16
+                            || w.as_bytes()[8..len - 8].eq_ignore_ascii_case(&word[8..len - 8]))))
             {
                 return Some(kw);
             }
@@ -719,7 +790,7 @@ mod tests {
         // from its home, so a lookup (hit or miss) touches few entries.
         let mut worst = 0;
         for (w, _) in KEYWORDS {
-            let home = word_hash(w.as_bytes());
+            let home = keyword_hash(w.as_bytes());
             let mut slot = home;
             let mut probes = 0;
             while KEYWORDS[usize::from(LOOKUP[slot])].0 != *w {
@@ -742,6 +813,34 @@ mod tests {
         assert_eq!(Kw::Subnet.as_str(), "subnet");
         assert_eq!(Kw::lookup(b""), None);
         assert_eq!(Kw::lookup(b"subnet6x"), None);
+        assert_eq!(Kw::lookup(b"fixed-addresS"), Some(Kw::FixedAddress));
+        assert_eq!(Kw::lookup(b"FIXED-ADDRESSES"), None);
+        assert_eq!(Kw::lookup(b"hosT"), Some(Kw::Host));
+        assert_eq!(Kw::lookup(b"h\xc3\xa9"), None);
+        // Folding touches capitals only: `@` and `[` sit next to them.
+        assert_eq!(
+            folded_prefix_fast(b"@AZ[az`{-09_\xc1", 8),
+            folded_prefix(b"@AZ[az`{")
+        );
+        for b in 0..=255u8 {
+            let w = [b; 9];
+            for len in 0..=9 {
+                assert_eq!(
+                    folded_prefix_fast(&w, len),
+                    folded_prefix(&w[..len]),
+                    "{b} {len}"
+                );
+            }
+        }
+        assert_eq!(Kw::lookup_in(b"host h1 {", 4), Some(Kw::Host));
+        assert_eq!(Kw::lookup_in(b"hostname", 4), Some(Kw::Host));
+        assert_eq!(Kw::lookup_in(b"host", 5), None);
+        // Longer than 16: prefix, middle and suffix all count.
+        assert_eq!(
+            Kw::lookup(b"use-lease-addr-for-default-route"),
+            Some(Kw::UseLeaseAddrForDefaultRoute)
+        );
+        assert_eq!(Kw::lookup(b"use-lease-addr-XXX-default-route"), None);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The dhcpd.conf (and dhcpd.leases) lexer.
 //!
-//! Tokens are recognised with nom over the raw bytes of one file, following the rules of ISC's
-//! lexer exactly, because ISC's grammar depends on them:
+//! Tokens are recognised by hand over the raw bytes of one file (one table lookup per byte
+//! gives its classes), following the rules of ISC's lexer exactly, because ISC's grammar
+//! depends on them:
 //!
 //! * whitespace (ASCII `isspace`) and `#` comments separate tokens and are not returned;
 //! * `"…"` is a [`TokKind::Str`] with ISC's escapes (`\t \r \n \b`, octal `\NNN`, hex `\xHH`,
@@ -18,13 +19,16 @@
 //! Positions: every token records the 1-based line and 0-based byte column of its first byte.
 //! The end-of-file token takes the position of the last real token, as ISC's does.
 
-use nom::bytes::complete::take_while1;
-use nom::{IResult, Parser};
-
 use crate::keywords::Kw;
 
 /// ISC's token buffer size: longer strings and names are cut with a warning.
 pub const TOKEN_BUFFER: usize = 1500;
+
+/// The byte ISC's lexer takes for end of file: it reads the file through a signed `char`,
+/// so 0xFF becomes -1, its `EOF`. Unlike the real end, reading goes on after it: it ends a
+/// comment or (with an error) a string, vanishes after a name or number, and elsewhere is
+/// an end-of-file token. A UTF-16 file (byte order mark FF FE) is thus an empty file to ISC.
+pub const ISC_EOF_BYTE: u8 = 0xff;
 
 /// What kind of token this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,59 +128,105 @@ pub struct Lexer<'a> {
     warnings: Vec<LexWarning>,
     /// Values of strings that differ from their raw text, indexed by [`Token::escaped`] - 1.
     escaped: Vec<Box<[u8]>>,
+    /// ISC stopped reading (a fatal lexer error); every later token is `Eof`.
+    fatal: bool,
 }
 
-fn is_space(c: u8) -> bool {
-    // C's isspace in the "C" locale.
-    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+/// ISC reads a run of whitespace into its token buffer and exits when the run fills it.
+pub const WHITESPACE_RUN_LIMIT: usize = TOKEN_BUFFER;
+
+/// Byte classes for the lexer, one table lookup per byte: C's `isspace` (in the "C" locale),
+/// decimal digit, hex digit, name character (ISC: alphanumeric, `-`, `_`) and letter.
+pub(crate) const SPACE: u8 = 1;
+pub(crate) const DIGIT: u8 = 2;
+pub(crate) const HEX: u8 = 4;
+pub(crate) const NAME: u8 = 8;
+pub(crate) const ALPHA: u8 = 16;
+
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let mut f = 0;
+        if matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+            f |= SPACE;
+        }
+        if b.is_ascii_digit() {
+            f |= DIGIT | HEX | NAME;
+        }
+        if b.is_ascii_hexdigit() {
+            f |= HEX;
+        }
+        if b.is_ascii_alphabetic() {
+            f |= ALPHA | NAME;
+        }
+        if b == b'-' || b == b'_' {
+            f |= NAME;
+        }
+        t[c] = f;
+        c += 1;
+    }
+    t
+};
+
+/// The classes of byte `c`.
+#[inline]
+pub(crate) fn class(c: u8) -> u8 {
+    CLASS[usize::from(c)]
 }
 
-fn is_name_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'-' || c == b'_'
+/// The length of the run of name characters at the start of `i`, and the classes all of them
+/// share (so `DIGIT` set means all digits, `HEX` all hex digits).
+pub(crate) fn name_run(i: &[u8]) -> (usize, u8) {
+    let mut all = DIGIT | HEX;
+    let mut n = 0;
+    for &c in i {
+        let f = class(c);
+        if f & NAME == 0 {
+            break;
+        }
+        all &= f;
+        n += 1;
+    }
+    (n, all)
 }
 
 /// A token starting with a digit or `-`: ISC's NUMBER → NUMBER_OR_NAME → NAME promotion.
-fn number_like(i: &[u8]) -> IResult<&[u8], (&[u8], TokKind)> {
-    let (rest, _first) = nom::bytes::complete::take(1usize).parse(i)?;
-    let mut kind = TokKind::Number;
-    let mut len = 1;
-    for (k, &c) in rest.iter().enumerate() {
-        let idx = k + 1; // index of c in the token
-        let next = match kind {
-            TokKind::Number if c.is_ascii_digit() => Some(TokKind::Number),
-            TokKind::Number | TokKind::NumberOrName if c.is_ascii_hexdigit() => {
-                Some(TokKind::NumberOrName)
-            }
-            _ if idx == 2
-                && c.is_ascii_hexdigit()
-                && i[0] == b'0'
-                && matches!(i[1], b'x' | b'X') =>
-            {
-                Some(TokKind::NumberOrName)
-            }
-            _ if is_name_char(c) => Some(TokKind::Name),
-            _ => None,
-        };
-        match next {
-            Some(k2) => {
-                kind = k2;
-                len += 1;
-            }
-            None => break,
-        }
-    }
-    Ok((&i[len..], (&i[..len], kind)))
+/// Every following name character belongs to the token; the kind is `Number` when they are
+/// all decimal digits, `NumberOrName` when they are all hex digits (or the token is `0x`
+/// followed by hex digits only), `Name` otherwise.
+fn number_like(i: &[u8]) -> (usize, TokKind) {
+    let rest = i.get(1..).unwrap_or_default();
+    let (n, all) = name_run(rest);
+    let kind = if all & DIGIT != 0 {
+        TokKind::Number
+    } else if all & HEX != 0
+        || (n >= 2
+            && i[0] == b'0'
+            && matches!(rest[0], b'x' | b'X')
+            && rest[1..n].iter().all(u8::is_ascii_hexdigit))
+    {
+        TokKind::NumberOrName
+    } else {
+        TokKind::Name
+    };
+    (n + 1, kind)
 }
 
 /// A token starting with a letter: keyword, NUMBER_OR_NAME or NAME.
-fn word(i: &[u8]) -> IResult<&[u8], (&[u8], TokKind)> {
-    let (rest, w) = take_while1(is_name_char).parse(i)?;
-    let kind = match Kw::lookup(w) {
+fn word(i: &[u8]) -> (usize, TokKind) {
+    // The length first (the hex test is needed only for words that are not keywords).
+    let n = i
+        .iter()
+        .position(|&c| class(c) & NAME == 0)
+        .unwrap_or(i.len());
+    let kind = match Kw::lookup_in(i, n) {
         Some(kw) => TokKind::Kw(kw),
-        None if w[1..].iter().all(u8::is_ascii_hexdigit) => TokKind::NumberOrName,
+        None if i[1..n].iter().all(|&c| class(c) & HEX != 0) => TokKind::NumberOrName,
         None => TokKind::Name,
     };
-    Ok((rest, (w, kind)))
+    (n, kind)
 }
 
 /// Result of scanning a quoted string.
@@ -192,7 +242,9 @@ struct StrScan {
 fn string_body(i: &[u8]) -> StrScan {
     // Fast path: no escape before the closing quote and short enough, so the value is the
     // raw text between the quotes and nothing needs to be copied.
-    if let Some(k) = i.iter().position(|&c| c == b'"' || c == b'\\')
+    if let Some(k) = i
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c == ISC_EOF_BYTE)
         && i[k] == b'"'
         && k < TOKEN_BUFFER
     {
@@ -202,113 +254,150 @@ fn string_body(i: &[u8]) -> StrScan {
             warnings: Vec::new(),
         };
     }
+    // ISC's read_string, step by step: `slot` is its index into the token buffer. Each
+    // character or finished escape fills a slot; a bad hex or (non-zero) octal digit uses
+    // one without filling it; reading stops when the buffer is full, and the rest of the
+    // string, closing quote included, is read as more tokens.
     let mut out: Vec<u8> = Vec::new();
     let mut warnings = Vec::new();
-    let mut escaped = false;
     let mut k = 0;
+    let mut slot = 0usize;
+    // The slot the last byte of `out` was written to (an octal escape cut short writes a 0
+    // that the next character overwrites).
+    let mut written: Option<usize> = None;
+    let mut write = |out: &mut Vec<u8>, slot: usize, b: u8| {
+        if written == Some(slot) {
+            if let Some(last) = out.last_mut() {
+                *last = b;
+            }
+        } else {
+            out.push(b);
+            written = Some(slot);
+        }
+    };
+    let (mut bs, mut hex, mut value) = (0u8, false, 0u32);
     let mut closed = false;
-    while k < i.len() {
-        let c = i[k];
+    let mut full = false;
+    while slot < TOKEN_BUFFER || {
+        full = true;
+        false
+    } {
+        let Some(&c) = i.get(k) else { break };
         k += 1;
-        match c {
-            b'"' => {
-                closed = true;
-                break;
-            }
-            b'\\' => {
-                escaped = true;
-                let Some(&e) = i.get(k) else { break };
-                k += 1;
-                match e {
-                    b't' => out.push(b'\t'),
-                    b'r' => out.push(b'\r'),
-                    b'n' => out.push(b'\n'),
-                    b'b' => out.push(0x08),
-                    b'0'..=b'3' => {
-                        let mut value = u32::from(e - b'0');
-                        let mut ok = true;
-                        for _ in 0..2 {
-                            match i.get(k) {
-                                Some(&d @ b'0'..=b'7') => {
-                                    value = value * 8 + u32::from(d - b'0');
-                                    k += 1;
-                                }
-                                Some(&d) => {
-                                    k += 1;
-                                    if value != 0 {
-                                        warnings.push(format!("invalid octal digit {d:x}"));
-                                    }
-                                    ok = false;
-                                    break;
-                                }
-                                None => {
-                                    ok = false;
-                                    break;
-                                }
-                            }
-                        }
-                        if ok || value == 0 {
-                            out.push(value as u8);
-                        }
-                    }
-                    b'x' => {
-                        let mut value = 0u32;
-                        let mut ok = true;
-                        for _ in 0..2 {
-                            match i.get(k) {
-                                Some(&d) if d.is_ascii_hexdigit() => {
-                                    value = value * 16 + (d as char).to_digit(16).unwrap_or(0);
-                                    k += 1;
-                                }
-                                Some(&d) => {
-                                    k += 1;
-                                    warnings.push(format!("invalid hex digit: {d:x}"));
-                                    ok = false;
-                                    break;
-                                }
-                                None => {
-                                    ok = false;
-                                    break;
-                                }
-                            }
-                        }
-                        if ok {
-                            out.push(value as u8);
-                        }
-                    }
-                    other => out.push(other),
+        if c == ISC_EOF_BYTE {
+            break;
+        }
+        if bs == 1 {
+            match c {
+                b't' => write(&mut out, slot, b'\t'),
+                b'r' => write(&mut out, slot, b'\r'),
+                b'n' => write(&mut out, slot, b'\n'),
+                b'b' => write(&mut out, slot, 0x08),
+                b'0'..=b'3' => {
+                    (hex, value, bs) = (false, u32::from(c - b'0'), 2);
+                    continue;
                 }
+                b'x' => {
+                    (hex, value, bs) = (true, 0, 2);
+                    continue;
+                }
+                _ => write(&mut out, slot, c),
             }
-            other => out.push(other),
+            bs = 0;
+            slot += 1;
+        } else if bs > 1 {
+            if hex {
+                match (c as char).to_digit(16) {
+                    Some(d) => value = value * 16 + d,
+                    None => {
+                        warnings.push(format!("invalid hex digit: {}", isc_hex(c)));
+                        bs = 0;
+                        slot += 1;
+                        continue;
+                    }
+                }
+            } else if (b'0'..=b'7').contains(&c) {
+                value = value * 8 + u32::from(c - b'0');
+            } else if value != 0 {
+                // The slot is used, and the escape goes on with the next character.
+                warnings.push(format!("invalid octal digit {}", isc_hex(c)));
+                slot += 1;
+                continue;
+            } else {
+                write(&mut out, slot, 0);
+                bs = 0;
+            }
+            bs += 1;
+            if bs == 4 {
+                write(&mut out, slot, value as u8);
+                bs = 0;
+                slot += 1;
+            }
+        } else if c == b'\\' {
+            bs = 1;
+        } else if c == b'"' {
+            closed = true;
+            break;
+        } else {
+            write(&mut out, slot, c);
+            slot += 1;
         }
     }
-    if !closed {
-        warnings.push("eof in string constant".to_string());
-    }
-    if out.len() >= TOKEN_BUFFER {
+    if full {
         warnings.push("string constant larger than internal buffer".to_string());
         out.truncate(TOKEN_BUFFER - 1);
-        escaped = true;
+    } else if !closed {
+        warnings.push("eof in string constant".to_string());
     }
     StrScan {
         len: k + 1,
-        unescaped: escaped.then_some(out),
+        unescaped: Some(out),
         warnings,
     }
+}
+
+/// A character as ISC prints it with `%x`: from a signed `char`, so bytes from 0x80 on are
+/// sign-extended (`ffffffbf`).
+fn isc_hex(c: u8) -> String {
+    format!("{:x}", c as i8 as i32 as u32)
 }
 
 impl<'a> Lexer<'a> {
     /// A lexer over one file's bytes.
     pub fn new(src: &'a [u8]) -> Self {
+        Lexer::resume(src, 0, 1)
+    }
+
+    /// A lexer over a piece of a file that resumes at byte `offset` of `src`, which is on
+    /// line `line` of the file (for reading a large file piece by piece: positions are then
+    /// offsets into `src`, lines are the file's).
+    pub fn resume(src: &'a [u8], offset: usize, line: u32) -> Self {
+        let offset = offset.min(src.len());
+        let line_start = src[..offset]
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |i| i + 1);
         Lexer {
             src,
-            offset: 0,
-            line: 1,
-            line_start: 0,
+            offset,
+            line,
+            line_start,
             last_pos: Pos::default(),
             warnings: Vec::new(),
             escaped: Vec::new(),
+            fatal: false,
         }
+    }
+
+    /// Where the next token will be scanned from: the byte offset (before any whitespace)
+    /// and its line.
+    pub fn position(&self) -> (usize, u32) {
+        (self.offset, self.line)
+    }
+
+    /// Whether ISC would have exited while reading (see [`WHITESPACE_RUN_LIMIT`]).
+    pub fn is_fatal(&self) -> bool {
+        self.fatal
     }
 
     /// The file's bytes.
@@ -341,19 +430,49 @@ impl<'a> Lexer<'a> {
     fn skip_trivia(&mut self) -> usize {
         let from = self.offset;
         let mut i = from;
+        // Length of the current run of whitespace, as ISC reads it: a comment consumes the
+        // newline that ends it, so that newline starts no run.
+        let mut run = 0usize;
+        let mut after_comment = false;
         while let Some(&c) = self.src.get(i) {
+            if class(c) & SPACE != 0 {
+                if !std::mem::take(&mut after_comment) {
+                    run += 1;
+                    if run >= WHITESPACE_RUN_LIMIT {
+                        self.warnings.push(LexWarning {
+                            pos: self.last_pos,
+                            message: "whitespace too long, buffer overflow.".to_string(),
+                        });
+                        self.fatal = true;
+                        self.offset = self.src.len();
+                        return i - from;
+                    }
+                }
+            } else {
+                run = 0;
+                after_comment = false;
+            }
             if c == b'\n' {
                 i += 1;
                 self.line += 1;
                 self.line_start = i;
-            } else if is_space(c) {
+            } else if class(c) & SPACE != 0 {
                 i += 1;
             } else if c == b'#' {
-                // To the end of the line; the newline itself is counted above.
-                i += self.src[i..]
+                after_comment = true;
+                // To the end of the line; the newline itself is counted above. ISC's end of
+                // file byte ends the comment too, and is consumed.
+                match self.src[i..]
                     .iter()
-                    .position(|&c| c == b'\n')
-                    .unwrap_or(self.src.len() - i);
+                    .position(|&c| c == b'\n' || c == ISC_EOF_BYTE)
+                {
+                    Some(k) if self.src[i + k] == ISC_EOF_BYTE => {
+                        i += k + 1;
+                        after_comment = false;
+                    }
+                    Some(k) => i += k,
+                    None => i = self.src.len(),
+                }
             } else {
                 break;
             }
@@ -363,6 +482,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Scans the next token.
+    #[inline]
     pub fn next_token(&mut self) -> Token {
         let skipped = self.skip_trivia();
         let start = self.offset;
@@ -381,6 +501,16 @@ impl<'a> Lexer<'a> {
                 escaped: 0,
             };
         };
+        if c == ISC_EOF_BYTE {
+            self.offset = start + 1;
+            return Token {
+                kind: TokKind::Eof,
+                pos: self.last_pos,
+                end: start as u32,
+                space_before: skipped > 0,
+                escaped: 0,
+            };
+        }
         let mut escaped = 0;
         let (len, kind) = if c == b'"' {
             let scan = string_body(&rest[1..]);
@@ -393,15 +523,9 @@ impl<'a> Lexer<'a> {
             }
             (scan.len, TokKind::Str)
         } else if c.is_ascii_digit() || c == b'-' {
-            match number_like(rest) {
-                Ok((_, (t, k))) => (t.len(), k),
-                Err(_) => (1, TokKind::Punct(c)),
-            }
-        } else if c.is_ascii_alphabetic() {
-            match word(rest) {
-                Ok((_, (t, k))) => (t.len(), k),
-                Err(_) => (1, TokKind::Punct(c)),
-            }
+            number_like(rest)
+        } else if class(c) & ALPHA != 0 {
+            word(rest)
         } else {
             (1, TokKind::Punct(c))
         };
@@ -421,6 +545,13 @@ impl<'a> Lexer<'a> {
         } else {
             // Only a string can hold a newline.
             self.offset = start + len;
+            // ISC's end-of-file byte right after a name or number vanishes (ISC cannot put
+            // its EOF back).
+            if !matches!(kind, TokKind::Punct(_))
+                && self.src.get(self.offset) == Some(&ISC_EOF_BYTE)
+            {
+                self.offset += 1;
+            }
         }
         self.last_pos = pos;
         Token {
@@ -430,6 +561,16 @@ impl<'a> Lexer<'a> {
             space_before: skipped > 0,
             escaped,
         }
+    }
+
+    /// Goes on scanning right after byte `end`, as if the last token scanned had been the
+    /// one at `last` (which ends at `end`, on the same line). The caller has read the tokens
+    /// up to there itself (a run of numbers, see `Cursor::fast_numbers`).
+    pub(crate) fn resume_after(&mut self, last: Pos, end: usize) {
+        self.offset = end;
+        self.line = last.line;
+        self.line_start = (last.offset - last.col) as usize;
+        self.last_pos = last;
     }
 
     /// The raw text of a token (for strings: the value, unescaped).
@@ -451,8 +592,9 @@ pub fn token_text<'t>(src: &'t [u8], escaped: &'t [Box<[u8]>], tok: &Token) -> &
             .get(tok.escaped as usize - 1)
             .map_or(&[][..], |u| &u[..]);
     }
-    if tok.kind == TokKind::Eof {
-        // Its position is the last real token's; its text is empty.
+    if tok.kind == TokKind::Eof || tok.kind == TokKind::Punct(0) {
+        // Its position is the last real token's; its text is empty. A NUL byte's text is
+        // empty too, as ISC's C string of it is.
         return &[];
     }
     let (s, e) = (tok.pos.offset as usize, tok.end as usize);
@@ -559,6 +701,95 @@ mod tests {
         assert_eq!(l.take_warnings()[0].message, "eof in string constant");
     }
 
+    /// Every token up to the real end of the input, `Eof` tokens from 0xFF included.
+    fn lex_bytes(src: &[u8]) -> (Vec<(TokKind, Vec<u8>)>, Vec<String>) {
+        let mut l = Lexer::new(src);
+        let mut v = Vec::new();
+        loop {
+            let t = l.next_token();
+            if t.is_eof() && l.offset >= src.len() {
+                let w = l.take_warnings().into_iter().map(|w| w.message).collect();
+                return (v, w);
+            }
+            v.push((t.kind, l.text(&t).to_vec()));
+        }
+    }
+
+    #[test]
+    fn byte_ff_is_isc_end_of_file_but_reading_goes_on() {
+        use TokKind::*;
+        // Between tokens: an end-of-file token, then the rest of the file.
+        let (t, _) = lex_bytes(b"xx \xff yy");
+        assert_eq!(
+            t,
+            vec![
+                (Name, b"xx".to_vec()),
+                (Eof, vec![]),
+                (Name, b"yy".to_vec())
+            ]
+        );
+        // Right after a name or number: gone.
+        let (t, _) = lex_bytes(b"ab\xffcd 12\xff;");
+        let kinds: Vec<_> = t.iter().map(|t| t.0).collect();
+        assert_eq!(kinds, vec![NumberOrName, NumberOrName, Number, Punct(b';')]);
+        // In a comment: the comment ends there.
+        let (t, _) = lex_bytes(b"# caf\xff xx\nyy");
+        assert_eq!(t, vec![(Name, b"xx".to_vec()), (Name, b"yy".to_vec())]);
+        // In a string: ISC's "eof in string constant", and the string ends there.
+        let (t, w) = lex_bytes(b"\"ab\xffc zz");
+        assert_eq!(t[0], (Str, b"ab".to_vec()));
+        assert_eq!(t[1], (NumberOrName, b"c".to_vec()));
+        assert_eq!(w, vec!["eof in string constant".to_string()]);
+        // A UTF-16 file starts with FF FE: to ISC, an end of file first.
+        let (t, _) = lex_bytes(b"\xff\xfes\0");
+        assert_eq!(t[0].0, Eof);
+    }
+
+    #[test]
+    fn whitespace_run_of_a_token_buffer_is_fatal() {
+        let run = |ws: usize, before: &str| {
+            let src = format!("a;{before}{}b", " ".repeat(ws));
+            let mut l = Lexer::new(src.as_bytes());
+            while !l.next_token().is_eof() {}
+            (l.is_fatal(), l.take_warnings())
+        };
+        assert!(!run(TOKEN_BUFFER - 1, "").0);
+        let (fatal, w) = run(TOKEN_BUFFER, "");
+        assert!(fatal);
+        assert_eq!(w[0].message, "whitespace too long, buffer overflow.");
+        assert_eq!(w[0].pos.col, 1, "at the last token read, the `;`");
+        // A comment consumes its newline: that newline is not part of the next run.
+        assert!(!run(TOKEN_BUFFER - 1, "#c\n").0);
+        assert!(run(TOKEN_BUFFER - 1, "#c\n\n").0);
+    }
+
+    #[test]
+    fn strings_are_read_like_isc_read_string() {
+        // The buffer holds 1,500 slots: a longer string stops there, cut to 1,499 bytes, and
+        // its rest (closing quote included) is read as more tokens.
+        let src = format!("\"{}\";", "x".repeat(1600));
+        let (t, w) = lex_bytes(src.as_bytes());
+        assert_eq!(t[0].0, TokKind::Str);
+        assert_eq!(t[0].1.len(), TOKEN_BUFFER - 1);
+        assert_eq!(t[1], (TokKind::Name, vec![b'x'; 100]));
+        assert_eq!(t[2].0, TokKind::Str, "the closing quote opens a string");
+        assert_eq!(
+            w,
+            vec![
+                "string constant larger than internal buffer".to_string(),
+                "eof in string constant".to_string()
+            ]
+        );
+        // A bad octal digit after a non-zero one uses a slot and the escape goes on (here
+        // `\\1` `8` `2` `3` → 0o123); after `\\0` it writes a 0 that the next character,
+        // read as an escape, replaces.
+        let (t, w) = lex_bytes(b"\"\\1823\\0zn\"");
+        assert_eq!(t[0], (TokKind::Str, b"S\n".to_vec()));
+        assert_eq!(w, vec!["invalid octal digit 38".to_string()]);
+        let (_, w) = lex_bytes(b"\"\\1\xbf23\"");
+        assert_eq!(w, vec!["invalid octal digit ffffffbf".to_string()]);
+    }
+
     #[test]
     fn line_text_finds_the_line() {
         let src = b"a;\nbb cc;\nd";
@@ -568,5 +799,61 @@ mod tests {
         }
         let t = l.next_token();
         assert_eq!(line_text(src, t.pos), b"bb cc;");
+    }
+
+    /// ISC's promotion rules as a byte-at-a-time state machine (how ISC's `read_number`
+    /// reads them): the reference for the run-based classification.
+    fn reference_number_like(i: &[u8]) -> (usize, TokKind) {
+        let mut kind = TokKind::Number;
+        let mut len = 1;
+        for (idx, &c) in i.iter().enumerate().skip(1) {
+            let name_char = c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+            kind = match kind {
+                TokKind::Number if c.is_ascii_digit() => TokKind::Number,
+                TokKind::Number | TokKind::NumberOrName if c.is_ascii_hexdigit() => {
+                    TokKind::NumberOrName
+                }
+                _ if idx == 2
+                    && c.is_ascii_hexdigit()
+                    && i[0] == b'0'
+                    && matches!(i[1], b'x' | b'X') =>
+                {
+                    TokKind::NumberOrName
+                }
+                _ if name_char => TokKind::Name,
+                _ => break,
+            };
+            len += 1;
+        }
+        (len, kind)
+    }
+
+    #[test]
+    fn numbers_classify_like_the_state_machine() {
+        let alphabet = b"019aAfgxX-_ .:";
+        let mut word = Vec::new();
+        let mut checked = 0;
+        for first in [b'0', b'1', b'-'] {
+            for n in 0..alphabet.len().pow(4) {
+                word.clear();
+                word.push(first);
+                let mut k = n;
+                for _ in 0..4 {
+                    word.push(alphabet[k % alphabet.len()]);
+                    k /= alphabet.len();
+                }
+                assert_eq!(
+                    number_like(&word),
+                    reference_number_like(&word),
+                    "{:?}",
+                    String::from_utf8_lossy(&word)
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 3 * 14usize.pow(4));
+        assert_eq!(number_like(b"0x1f;"), (4, TokKind::NumberOrName));
+        assert_eq!(number_like(b"0x"), (2, TokKind::Name));
+        assert_eq!(number_like(b"-"), (1, TokKind::Number));
     }
 }

@@ -3,7 +3,7 @@
 //! The crate is sans-IO: included files are read through the [`Loader`] trait that the caller
 //! provides, so the parser never touches the file system itself.
 //!
-//! Reading goes: [`lexer`] (nom, ISC's token rules) → [`cursor`] (ISC's peek/next and error
+//! Reading goes: [`lexer`] (ISC's token rules, by hand over byte classes) → [`cursor`] (ISC's peek/next and error
 //! positions) → the recursive-descent parsers ([`decl`] for declarations, [`exec`] for
 //! executable statements and expressions, [`options`] for option names, definitions and
 //! values, [`basic`] for shared value parsers) → [`ast`] → post-parse checks.
@@ -23,4 +23,4 @@ pub mod semantic;
 
 pub use diag::{Diagnostic, Severity};
 pub use keywords::Kw;
-pub use parser::{Loader, MemLoader, ParseOptions, ParseOutput, parse_config};
+pub use parser::{Loader, MemLoader, ParseOptions, ParseOutput, Source, parse_config};

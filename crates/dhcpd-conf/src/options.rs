@@ -1318,10 +1318,51 @@ impl Parser<'_> {
         // The last setting at the top level wins, as when ISC executes the statements.
         let mut style = None;
         let mut omapi_key = None;
-        for s in &config.statements {
+        // The top level, with the top level of included files in place (ISC reads them into
+        // the same group).
+        fn flatten<'s>(stmts: &'s [Stmt], out: &mut Vec<&'s Stmt>) {
+            for s in stmts {
+                match s {
+                    Stmt::Include(i) => flatten(&i.statements, out),
+                    _ => out.push(s),
+                }
+            }
+        }
+        let mut top = Vec::new();
+        flatten(&config.statements, &mut top);
+        for s in top {
             let Stmt::Exec(_, e) = s else {
                 continue;
             };
+            if let Executable::Log {
+                priority: Some(crate::exec::LogPriority::Fatal),
+                expr,
+            } = &**e
+            {
+                // ISC runs the top-level statements once the file is read: `log (fatal, …)`
+                // there ends the run (nested scopes and `on` blocks are not run).
+                let text = match expr {
+                    Expr::ConstData { bytes, hex: false } => {
+                        String::from_utf8_lossy(bytes).into_owned()
+                    }
+                    _ => "log (fatal, …) at the top level".to_string(),
+                };
+                diags.push(Diagnostic::error(text).with_help(
+                    "ISC dhcpd runs top-level statements at start-up, and a fatal log there stops it",
+                ));
+                return true;
+            }
+            if let Executable::Add(class) = &**e {
+                // Run at start-up without a client, `add` dereferences the missing packet:
+                // ISC 4.4.3 dies of SIGSEGV.
+                diags.push(
+                    Diagnostic::error(format!("add \"{class}\": no client to classify at start-up"))
+                        .with_help(
+                            "ISC dhcpd 4.4.3 crashes on `add` at the top level; put it in a class, pool or `on` block",
+                        ),
+                );
+                return true;
+            }
             let Executable::Option { name, value, .. } = &**e else {
                 continue;
             };

@@ -8,11 +8,21 @@ use crate::ast::{Config, Stmt};
 use crate::cursor::Cursor;
 use crate::diag::Diagnostic;
 
+/// The bytes of a file being read: whatever holds them (a `Vec`, or a mapped file).
+pub type Source = Rc<dyn AsRef<[u8]>>;
+
 /// Reads included files. The binary implements it over the file system; tests use memory.
 pub trait Loader {
     /// The contents of `path` (exactly as written in `include`, or as given with `-cf`), or the
     /// operating system's error text (e.g. `No such file or directory`).
     fn load(&mut self, path: &str) -> Result<Vec<u8>, String>;
+
+    /// The contents of `path` for the parser, which only reads them: by default
+    /// [`Loader::load`]'s. A loader may hand over bytes it does not copy into a `Vec` (the
+    /// `dhcpd` binary maps large files instead of reading them).
+    fn load_source(&mut self, path: &str) -> Result<Source, String> {
+        self.load(path).map(|v| Rc::new(v) as Source)
+    }
 }
 
 /// A [`Loader`] over files held in memory (tests, fuzzing, `-t` of generated text).
@@ -72,7 +82,7 @@ pub struct Parser<'l> {
     pub(crate) loader: &'l mut dyn Loader,
     /// Every file read so far: name as written, contents (kept as read: turning the `Vec`
     /// into an `Rc<[u8]>` would copy the whole file). Index = file id in spans.
-    pub(crate) files: Vec<(Rc<str>, Rc<Vec<u8>>)>,
+    pub(crate) files: Vec<(Rc<str>, Source)>,
     pub(crate) options: ParseOptions,
     /// Set by a fatal error (an include that cannot be opened): parsing stops at once.
     pub(crate) aborted: bool,
@@ -132,14 +142,18 @@ impl<'l> Parser<'l> {
     }
 
     /// Loads a file and registers it; `Err` is the fatal diagnostic ISC prints.
-    pub(crate) fn load_file(&mut self, path: &str) -> Result<(u32, Rc<Vec<u8>>), Diagnostic> {
-        match self.loader.load(path) {
+    pub(crate) fn load_file(&mut self, path: &str) -> Result<(u32, Source), Diagnostic> {
+        match self.loader.load_source(path) {
             Ok(bytes) => {
                 let id = self.files.len() as u32;
-                let bytes = Rc::new(bytes);
                 self.files.push((path.into(), bytes.clone()));
                 Ok((id, bytes))
             }
+            // ISC's open(2) succeeds on a directory and its read(2) fails: another message.
+            Err(e) if e == "Is a directory" => Err(Diagnostic::error(format!(
+                "Can't read in {path}: {e}"
+            ))
+            .with_help("name a file, not a directory")),
             Err(e) => Err(Diagnostic::error(format!("Can't open {path}: {e}")).with_help(
                 "check the path: relative include paths are resolved against the directory dhcpd was started in",
             )),
@@ -163,8 +177,11 @@ impl<'l> Parser<'l> {
             }
         };
         let name = self.files[id as usize].0.clone();
-        let mut c = Cursor::new(name, id, &bytes);
+        let mut c = Cursor::new(name, id, (*bytes).as_ref());
         self.parse_statements_to_eof(&mut c, scope, out);
+        if c.is_fatal() {
+            self.aborted = true;
+        }
         diags.extend(c.take_diagnostics());
     }
 }

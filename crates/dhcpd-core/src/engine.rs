@@ -85,12 +85,9 @@ struct Client {
 impl Client {
     fn of(msg: &Message) -> Client {
         let hlen = usize::from(msg.hlen).min(16);
-        let hw = HardwareAddr {
-            htype: msg.htype,
-            addr: msg.chaddr[..hlen].to_vec(),
-        };
+        let hw = HardwareAddr::from_prefix(msg.htype, &msg.chaddr[..hlen]);
         let mut hw_key = vec![hw.htype];
-        hw_key.extend_from_slice(&hw.addr);
+        hw_key.extend_from_slice(hw.addr());
         let addr = |code| {
             msg.option(code).and_then(|v| match *v.as_slice() {
                 [a, b, c, d] => Some(Ipv4Addr::new(a, b, c, d)),
@@ -119,7 +116,7 @@ impl Client {
     }
 
     fn mac(&self) -> String {
-        hw_string(&self.hw.addr)
+        hw_string(self.hw.addr())
     }
 }
 
@@ -153,6 +150,8 @@ fn secs(t: SystemTime) -> i64 {
 /// The engine.
 #[derive(Debug)]
 pub struct Server {
+    /// `host-identifier option` lookups, as ISC's `host_id_info` list (see [`HostIdInfo`]).
+    host_ids: Vec<HostIdInfo>,
     model: Model,
     registry: Registry,
     leases: LeaseTable,
@@ -170,6 +169,9 @@ pub struct Server {
     billed: HashMap<Ipv4Addr, Member>,
     /// DHCPINFORMs refused as not authoritative (ISC explains why on the first of every 101).
     inform_warnings: u32,
+    /// The packet being handled carries relay agent options stashed on its lease: they are
+    /// not echoed and not stashed again (ISC's `agent_options_stashed`).
+    agent_stashed: bool,
 }
 
 /// The `on` bodies the scope statements left in force for a lease being acknowledged.
@@ -293,9 +295,11 @@ impl Server {
         }
         log.push("Sending on   Socket/fallback/fallback-net".to_string());
         let leases = LeaseTable::new(&model);
+        let host_ids = host_id_info(&model, &registry);
         Ok((
             Server {
                 model,
+                host_ids,
                 registry,
                 leases,
                 served,
@@ -306,6 +310,7 @@ impl Server {
                 clock: UNIX_EPOCH,
                 billed: HashMap::new(),
                 inform_warnings: 0,
+                agent_stashed: false,
             },
             log,
         ))
@@ -375,6 +380,37 @@ impl Server {
             .hosts
             .iter()
             .position(|h| h.hardware.as_ref() == Some(&c.hw))
+    }
+
+    /// ISC's `find_hosts_by_option`: the host whose `host-identifier option` value the
+    /// packet carries (options of encapsulated spaces such as `agent.*` included), trying the
+    /// options newest first. ISC uses it for DISCOVER and REQUEST when neither the client
+    /// identifier nor the hardware address found a host.
+    fn host_by_identifier(&self, req: &Message, now: i64) -> Option<usize> {
+        if self.host_ids.is_empty() {
+            return None;
+        }
+        let ctx = EvalCtx {
+            now,
+            model: &self.model,
+            registry: &self.registry,
+            packet: Some(req),
+            lease: None,
+            host: None,
+            classes: &[],
+        };
+        let mut env = crate::eval::Env::new();
+        let mut effects = Vec::new();
+        let mut m = crate::eval::Machine {
+            ctx: &ctx,
+            env: &mut env,
+            out: None,
+            effects: &mut effects,
+        };
+        self.host_ids.iter().find_map(|e| {
+            let got = m.data(&dhcpd_conf::exec::Expr::Option(e.option.clone()))?;
+            e.values.iter().find(|(v, _)| *v == got).map(|&(_, h)| h)
+        })
     }
 
     /// A host's fixed address on a shared network.
@@ -620,6 +656,11 @@ impl Server {
 
     /// Runs a stored `on` body with `lease` in context and turns what it asks for into
     /// actions: `log` lines (ISC's priority) and `execute` commands.
+    /// Runs a stored `on` body with `lease` in context and turns what it asks for into
+    /// actions: `log` lines (ISC's priority) and `execute` commands. Returns the body's
+    /// `set`/`unset` effects, in order, for the caller to apply to the lease's bindings
+    /// ([`apply_bindings`]).
+    #[must_use]
     fn run_hook(
         &mut self,
         body: &[Executable],
@@ -627,7 +668,7 @@ impl Server {
         packet: Option<&Message>,
         at: Option<&Place<'_>>,
         now: i64,
-    ) {
+    ) -> Vec<Effect> {
         let ctx = EvalCtx {
             now,
             model: &self.model,
@@ -637,40 +678,11 @@ impl Server {
             host: at.and_then(|p| p.host).map(|h| &self.model.hosts[h]),
             classes: at.map_or(&[], |p| p.classes),
         };
-        let mut scratch = OptionSet::default();
-        let mut effects = Vec::new();
-        execute(&ctx, body, &mut scratch, &mut effects);
-        for e in effects {
-            match e {
-                Effect::Log(p, text) => {
-                    let level = match p.as_str() {
-                        "fatal" | "error" => Level::Error,
-                        "info" => Level::Info,
-                        _ => Level::Debug,
-                    };
-                    self.actions.push_back(Action::Log(level, text));
-                }
-                Effect::Execute { command, args } => {
-                    // ISC's debug trace of the argument vector.
-                    let argv = std::iter::once(&command).chain(&args);
-                    for (i, a) in argv.enumerate() {
-                        self.actions.push_back(Action::Log(
-                            Level::Debug,
-                            format!(
-                                "execute_statement argv[{i}] = {}",
-                                String::from_utf8_lossy(a)
-                            ),
-                        ));
-                    }
-                    self.actions.push_back(Action::Execute { command, args });
-                }
-                _ => {}
-            }
-        }
+        let (actions, bindings) = hook_actions(&ctx, body);
+        self.actions.extend(actions);
+        bindings
     }
 
-    /// Runs and forgets the `on expiry` (or, with `release`, `on release`) statements stored
-    /// on `lease` (ISC drops both once either event happened).
     fn run_stored_hook(
         &mut self,
         lease: &mut Lease,
@@ -688,7 +700,8 @@ impl Server {
         };
         if let Some(b) = body {
             let snapshot = lease.clone();
-            self.run_hook(&b.stmts, &snapshot, packet, None, now);
+            let set = self.run_hook(&b.stmts, &snapshot, packet, None, now);
+            apply_bindings(&mut lease.bindings, &set);
         }
     }
 
@@ -790,7 +803,7 @@ impl Server {
                 push(&mut options, code, v.to_vec());
             }
         }
-        if let Some(agent) = req.option(82) {
+        if let Some(agent) = req.option(82).filter(|_| !self.agent_stashed) {
             push(&mut options, 82, agent);
         }
         let prl = req.option(55);
@@ -922,7 +935,9 @@ impl Server {
             );
             return;
         };
-        let host = self.host_for(&c);
+        let host = self
+            .host_for(&c)
+            .or_else(|| self.host_by_identifier(req, now));
         let classes = self.classes_of(req, now);
         // A host's fixed address on this network comes first.
         if let Some((addr, subnet)) = host.and_then(|h| self.fixed_address(h, shared)) {
@@ -1035,7 +1050,7 @@ impl Server {
                 l.starts = now;
                 l.ends = l.ends.max(now + OFFER_HOLD);
                 l.cltt = now;
-                l.hardware = Some(c.hw.clone());
+                l.hardware = Some(c.hw);
                 l.uid = c.uid.clone().unwrap_or_default();
                 if c.hostname.is_some() {
                     l.client_hostname = c.hostname.clone();
@@ -1217,14 +1232,58 @@ impl Server {
         }));
     }
 
-    fn request(&mut self, req: &Message, iface: &Served, now: i64) {
+    /// ISC's use of the relay agent options stashed on a lease: a DHCPREQUEST with `ciaddr`,
+    /// no `giaddr` and no option 82, for a lease that has agent options, has not ended, and
+    /// belongs to this client (its client identifier if the lease has one, else its hardware
+    /// address), is handled as if it carried them. Returns that packet.
+    fn stashed_agent_options(&self, req: &Message, now: i64) -> Option<Message> {
+        if req.ciaddr == Ipv4Addr::UNSPECIFIED
+            || req.giaddr != Ipv4Addr::UNSPECIFIED
+            || req.option(82).is_some()
+        {
+            return None;
+        }
+        let l = &self.leases.get(req.ciaddr)?.lease;
+        if l.agent_options.is_empty() || l.ends < now {
+            return None;
+        }
+        if !l.uid.is_empty() {
+            if req.option(61).as_deref() != Some(l.uid.as_slice()) {
+                return None;
+            }
+        } else {
+            let hlen = usize::from(req.hlen);
+            let hw = l.hardware.as_ref()?;
+            if hw.htype != req.htype || req.chaddr.get(..hlen) != Some(hw.addr()) {
+                return None;
+            }
+        }
+        let mut agent = Vec::new();
+        for o in &l.agent_options {
+            let len = u8::try_from(o.data.len()).ok()?;
+            agent.push(o.code);
+            agent.push(len);
+            agent.extend_from_slice(&o.data);
+        }
+        let list = req.option_list()?;
+        let mut m = req.clone();
+        m.vendor = dhcpd_wire::message::Vendor::Options(dhcpd_wire::message::OptionList::with_end(
+            list.options()
+                .cloned()
+                .chain(dhcpd_wire::message::RawOption::new(82, agent).ok()),
+        ));
+        Some(m)
+    }
+
+    fn request(&mut self, req: &Message, iface: &Served, classes: Vec<usize>, now: i64) {
         let c = Client::of(req);
         let have_requested = c.requested.is_some();
         let cip = c.requested.unwrap_or(req.ciaddr);
         let subnet = self.model.subnet_for(cip);
         let packet_net = self.locate(iface, req);
-        let host = self.host_for(&c);
-        let classes = self.classes_of(req, now);
+        let host = self
+            .host_for(&c)
+            .or_else(|| self.host_by_identifier(req, now));
         let cip_net = subnet.map(|s| self.model.subnets[s].shared);
         let fixed = match (host, cip_net) {
             (Some(h), Some(net)) => self.fixed_address(h, net).filter(|(a, _)| *a == cip),
@@ -1289,7 +1348,6 @@ impl Server {
         }
         let shared = packet_net.unwrap_or(0);
         if let Some((addr, subnet)) = fixed {
-            self.log(Level::Info, msg);
             let at = Place {
                 shared,
                 subnet: Some(subnet),
@@ -1297,7 +1355,7 @@ impl Server {
                 host,
                 classes: &classes,
             };
-            self.ack(req, iface, &c, addr, &at, now);
+            self.ack(req, iface, &c, addr, &at, msg, now);
             return;
         }
         if lease_addr.is_none() && ours {
@@ -1313,7 +1371,6 @@ impl Server {
                 if !self.bill(req, addr, false, &msg, now) {
                     return;
                 }
-                self.log(Level::Info, msg);
                 let at = Place {
                     shared,
                     subnet: Some(subnet),
@@ -1321,12 +1378,16 @@ impl Server {
                     host,
                     classes: &classes,
                 };
-                self.ack(req, iface, &c, addr, &at, now);
+                self.ack(req, iface, &c, addr, &at, msg, now);
             }
             None => self.log(Level::Info, format!("{msg}: unknown lease {cip}.")),
         }
     }
 
+    /// ISC's `ack_lease` for a DHCPREQUEST. `msg` is the `DHCPREQUEST for …` line, logged
+    /// where ISC logs it: after the statements run at the ACK (the releases of
+    /// `one-lease-per-client`, `on commit`), before `DHCPACK on …`.
+    #[allow(clippy::too_many_arguments)]
     fn ack(
         &mut self,
         req: &Message,
@@ -1334,6 +1395,7 @@ impl Server {
         c: &Client,
         addr: Ipv4Addr,
         at: &Place<'_>,
+        msg: String,
         now: i64,
     ) {
         let (subnet, pool) = (at.subnet, at.pool);
@@ -1341,6 +1403,11 @@ impl Server {
             .and_then(|_| self.leases.get(addr))
             .map(|e| e.lease.clone());
         let (set, effects) = self.options_and_effects(req, old.as_ref(), at, now);
+        if req.message_type() == Some(MessageType::Request)
+            && set.server_flag(&self.registry, "one-lease-per-client") == Some(true)
+        {
+            self.one_lease_per_client(old.as_ref(), addr, at, &set, req, now);
+        }
         let OnBodies {
             commit: on_commit,
             expiry: on_expiry,
@@ -1359,6 +1426,7 @@ impl Server {
         let sid = self.server_id(&set, iface);
         let Some(payload) = self.reply(req, MessageType::Ack, addr, &set, Some(t), subnet, sid)
         else {
+            self.log(Level::Info, msg);
             return;
         };
         let route = self.route(req, iface, MessageType::Ack, addr);
@@ -1376,13 +1444,12 @@ impl Server {
         let (Some(pool), Some(subnet), Some(mut lease), None) = (pool, subnet, old.clone(), reuse)
         else {
             // A fixed address, or a reused lease: nothing to record.
-            self.log(Level::Info, logline);
             let lease = old.unwrap_or_else(|| {
                 let mut l = Lease::new(addr);
                 l.starts = now;
                 l.ends = now.saturating_add(i64::from(t));
                 l.binding_state = BindingState::Active;
-                l.hardware = Some(c.hw.clone());
+                l.hardware = Some(c.hw);
                 l.uid = c.uid.clone().unwrap_or_default();
                 l.client_hostname = c.hostname.clone();
                 l
@@ -1393,8 +1460,12 @@ impl Server {
                 self.leases.update(e);
             }
             if let Some(body) = on_commit {
-                self.run_hook(&body, &lease, Some(req), Some(at), now);
+                // Not written: a fixed address has no lease record, a reused lease is not
+                // rewritten (as in ISC).
+                let _ = self.run_hook(&body, &lease, Some(req), Some(at), now);
             }
+            self.log(Level::Info, msg);
+            self.log(Level::Info, logline);
             self.actions.push_back(Action::Send(tx));
             return;
         };
@@ -1406,32 +1477,53 @@ impl Server {
         lease.binding_state = BindingState::Active;
         lease.next_binding_state = BindingState::Free;
         lease.rewind_binding_state = BindingState::Free;
-        lease.hardware = Some(c.hw.clone());
+        lease.hardware = Some(c.hw);
         lease.uid = c.uid.clone().unwrap_or_default();
         lease.client_hostname = c.hostname.clone();
         lease.on_expiry = on_expiry;
         lease.on_release = on_release;
+        // Relay agent options: the lease keeps those it has, or takes the packet's
+        // (`stash-agent-options`, on unless set false, as in ISC), unless they came from
+        // the lease in the first place.
+        if !self.agent_stashed
+            && set.server_flag(&self.registry, "stash-agent-options") != Some(false)
+        {
+            if let Some(agent) = req.option(82).and_then(|v| agent_sub_options(&v)) {
+                lease.agent_options = agent;
+            }
+        }
         let change = failover::FoChange::Ack {
             desired,
             given: t,
             was,
         };
         self.fo_committing(pool, &mut lease, change, now); // FAILOVER hook
+        // The lease's variables (ISC's `lease->scope`): `set`/`unset` of the scopes run for
+        // this ACK, the client's vendor class (ISC keeps it for DHCPLEASEQUERY), then
+        // whatever `on commit` sets.
+        apply_bindings(&mut lease.bindings, &effects);
+        if let Some(vci) = req.option(60).filter(|v| !v.is_empty()) {
+            apply_bindings(
+                &mut lease.bindings,
+                &[Effect::Set("vendor-class-identifier".to_string(), vci)],
+            );
+        }
+        if let Some(body) = on_commit {
+            let set = self.run_hook(&body, &lease, Some(req), Some(at), now);
+            apply_bindings(&mut lease.bindings, &set);
+        }
         let record = dhcpd_leases::write::write_lease(&lease, now);
-        let committed = on_commit.as_ref().map(|_| lease.clone());
         self.leases.put(Entry {
             lease,
             pool,
             subnet,
         });
+        self.log(Level::Info, msg);
         self.log(Level::Info, logline);
         self.actions.push_back(Action::Commit {
             record,
             then: Some(tx),
         });
-        if let (Some(body), Some(lease)) = (on_commit, committed) {
-            self.run_hook(&body, &lease, Some(req), Some(at), now);
-        }
     }
 
     fn release(&mut self, req: &Message, iface: &Served, now: i64) {
@@ -1452,19 +1544,103 @@ impl Server {
                 if found { "" } else { "not " }
             ),
         );
-        if let (true, Some(mut e)) = (found, entry) {
-            self.run_stored_hook(&mut e.lease, true, Some(req), now);
-            e.lease.ends = now;
-            e.lease.binding_state = BindingState::Free;
-            e.lease.next_binding_state = BindingState::Free;
-            e.lease.rewind_binding_state = BindingState::Free;
-            e.lease.tstp = 0;
-            self.fo_committing(e.pool, &mut e.lease, failover::FoChange::Release, now); // FAILOVER hook
-            let record = dhcpd_leases::write::write_lease(&e.lease, now);
-            self.billed.remove(&cip);
-            self.leases.update(e);
-            self.actions
-                .push_back(Action::Commit { record, then: None });
+        if let (true, Some(e)) = (found, entry) {
+            self.release_lease(e, req, now);
+        }
+    }
+
+    /// ISC's `release_lease`: the lease's `on release` body runs, the lease becomes free
+    /// (ends now) and is committed.
+    fn release_lease(&mut self, mut e: Entry, req: &Message, now: i64) {
+        let addr = e.lease.addr;
+        self.run_stored_hook(&mut e.lease, true, Some(req), now);
+        e.lease.agent_options.clear();
+        // ISC's release_lease blows away the lease's variables.
+        e.lease.bindings.clear();
+        e.lease.ends = now;
+        e.lease.binding_state = BindingState::Free;
+        e.lease.next_binding_state = BindingState::Free;
+        e.lease.rewind_binding_state = BindingState::Free;
+        e.lease.tstp = 0;
+        self.fo_committing(e.pool, &mut e.lease, failover::FoChange::Release, now); // FAILOVER hook
+        let record = dhcpd_leases::write::write_lease(&e.lease, now);
+        self.billed.remove(&addr);
+        self.leases.update(e);
+        self.actions
+            .push_back(Action::Commit { record, then: None });
+    }
+
+    /// `one-lease-per-client` (ISC's `ack_lease`, on a DHCPREQUEST, before the lease is
+    /// committed): the client's other leases that are in use (any state but free, backup,
+    /// released, expired and reset) are released. They are found by the lease's client
+    /// identifier, and by its hardware address when it has none — or when the client's host
+    /// declaration has no client identifier and `duplicates` is off. As in ISC, these are the
+    /// identifier and hardware address the lease being ACKed carries *before* the ACK: the
+    /// client's after an OFFER of it (or when it is the client's lease already), the previous
+    /// holder's — or none — when a client INIT-REBOOTs straight into an address it was never
+    /// offered. The lease of a fixed address carries its host's identifier and hardware
+    /// address, as ISC's `mockup_lease`.
+    fn one_lease_per_client(
+        &mut self,
+        old: Option<&Lease>,
+        addr: Ipv4Addr,
+        at: &Place<'_>,
+        set: &OptionSet,
+        req: &Message,
+        now: i64,
+    ) {
+        let host = at.host.and_then(|h| self.model.hosts.get(h));
+        let (uid, hw_key) = match (at.pool, host) {
+            (None, Some(h)) => (
+                h.uid.clone().unwrap_or_default(),
+                h.hardware.as_ref().map_or_else(Vec::new, hw_key_of),
+            ),
+            _ => match old {
+                Some(l) => (
+                    l.uid.clone(),
+                    l.hardware.as_ref().map_or_else(Vec::new, hw_key_of),
+                ),
+                None => (Vec::new(), Vec::new()),
+            },
+        };
+        let in_use = |e: &&Entry| {
+            e.lease.addr != addr
+                && !matches!(
+                    e.lease.binding_state,
+                    BindingState::Free
+                        | BindingState::Backup
+                        | BindingState::Released
+                        | BindingState::Expired
+                        | BindingState::Reset
+                )
+        };
+        let mut others: Vec<Ipv4Addr> = Vec::new();
+        if !uid.is_empty() {
+            others.extend(
+                self.leases
+                    .by_uid(&uid)
+                    .filter(in_use)
+                    .map(|e| e.lease.addr),
+            );
+        }
+        let no_duplicates = host.is_some_and(|h| h.uid.is_none())
+            && set.server_flag(&self.registry, "duplicates") == Some(false);
+        if (uid.is_empty() || no_duplicates) && !hw_key.is_empty() {
+            others.extend(
+                self.leases
+                    .by_hw(&hw_key)
+                    .filter(in_use)
+                    .map(|e| e.lease.addr),
+            );
+        }
+        let mut done = std::collections::HashSet::new();
+        for a in others {
+            if !done.insert(a) {
+                continue;
+            }
+            if let Some(e) = self.leases.get(a).cloned() {
+                self.release_lease(e, req, now);
+            }
         }
     }
 
@@ -1670,7 +1846,7 @@ impl Server {
                 lease.next_binding_state = BindingState::Free;
                 lease.rewind_binding_state = BindingState::Free;
                 lease.bootp = true;
-                lease.hardware = Some(c.hw.clone());
+                lease.hardware = Some(c.hw);
                 lease.uid.clear();
                 lease.client_hostname = None;
                 let change = failover::FoChange::Ack {
@@ -1782,7 +1958,12 @@ impl Server {
             let Some(mut e) = self.leases.get(a).cloned() else {
                 continue;
             };
+            if self.fo_leaves_expiry_to_peer(e.pool) {
+                continue; // FAILOVER: the primary expires it
+            }
             self.run_stored_hook(&mut e.lease, false, None, now);
+            // ISC's make_binding_state_transition drops the stashed relay agent options.
+            e.lease.agent_options.clear();
             e.lease.binding_state = BindingState::Free;
             e.lease.next_binding_state = BindingState::Free;
             e.lease.rewind_binding_state = BindingState::Free;
@@ -1794,6 +1975,186 @@ impl Server {
                 .push_back(Action::Commit { record, then: None });
         }
     }
+}
+
+/// One entry of ISC's `host_id_info` list: the hosts identified by one option (ISC keys the
+/// entries by option code and relay count, the first host's option naming the entry), with
+/// each value's first host.
+#[derive(Debug, Clone)]
+struct HostIdInfo {
+    option: dhcpd_conf::options::OptionName,
+    values: Vec<(Vec<u8>, usize)>,
+}
+
+/// ISC's `enter_host` for the host identifiers: entries newest first, a value's first host
+/// kept. A `v6relopt` count other than 0 never matches a DHCPv4 packet, so those are left out.
+fn host_id_info(model: &Model, registry: &Registry) -> Vec<HostIdInfo> {
+    let mut list: Vec<HostIdInfo> = Vec::new();
+    for (h, host) in model.hosts.iter().enumerate() {
+        let Some(id) = &host.identifier else { continue };
+        if id.relays.is_some_and(|r| r != 0) {
+            continue;
+        }
+        let def = registry
+            .lookup_name(&id.option.space, &id.option.name)
+            .or_else(|| registry.lookup_code(&id.option.space, id.option.code));
+        let Some(def) = def else { continue };
+        let value = match &id.value {
+            dhcpd_conf::options::OptionValue::Values(groups) => {
+                crate::scope::encode_values(def.format(), groups)
+            }
+            other => crate::scope::constant_value(other),
+        };
+        let Some(value) = value else { continue };
+        let code = def.code();
+        let entry = match list.iter().position(|e| e.option.code == code) {
+            Some(i) => i,
+            None => {
+                list.insert(
+                    0,
+                    HostIdInfo {
+                        option: id.option.clone(),
+                        values: Vec::new(),
+                    },
+                );
+                0
+            }
+        };
+        if !list[entry].values.iter().any(|(v, _)| *v == value) {
+            list[entry].values.push((value, h));
+        }
+    }
+    list
+}
+
+/// Applies `set`/`unset` effects to a lease's variables as ISC's binding scope takes them: a
+/// variable already bound (names compared without case) keeps its place and takes the new
+/// value, a new one goes first (ISC's list, written newest first). `unset` removes the
+/// variable (ISC keeps it without a value, which its writer skips).
+fn apply_bindings(bindings: &mut Vec<dhcpd_leases::Binding>, effects: &[Effect]) {
+    for e in effects {
+        let (name, value) = match e {
+            Effect::Set(n, v) => (n, Some(dhcpd_leases::BindingValue::Data(v.clone()))),
+            Effect::Bind { name, value } => (name, Some(value.clone())),
+            Effect::Unset(n) => (n, None),
+            _ => continue,
+        };
+        let at = bindings
+            .iter()
+            .position(|b| b.name.eq_ignore_ascii_case(name));
+        match (at, value) {
+            (Some(i), Some(v)) => bindings[i].value = v,
+            (None, Some(v)) => bindings.insert(
+                0,
+                dhcpd_leases::Binding {
+                    name: name.clone(),
+                    value: v,
+                },
+            ),
+            (Some(i), None) => {
+                bindings.remove(i);
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+/// The sub-options of a relay agent information option (`None` when they do not parse).
+fn agent_sub_options(v: &[u8]) -> Option<Vec<dhcpd_leases::AgentOption>> {
+    let mut out = Vec::new();
+    let mut rest = v;
+    while let [code, len, tail @ ..] = rest {
+        let n = usize::from(*len);
+        let data = tail.get(..n)?;
+        out.push(dhcpd_leases::AgentOption {
+            code: *code,
+            data: data.to_vec(),
+        });
+        rest = &tail[n..];
+    }
+    rest.is_empty().then_some(out)
+}
+
+/// Runs an `on` body in `ctx`: its `log` lines (ISC's priority) and `execute` commands (with
+/// ISC's debug trace of the argument vector) as actions, and its `set`/`unset` effects.
+fn hook_actions(ctx: &EvalCtx<'_>, body: &[Executable]) -> (Vec<Action>, Vec<Effect>) {
+    let mut scratch = OptionSet::default();
+    let mut effects = Vec::new();
+    execute(ctx, body, &mut scratch, &mut effects);
+    let (mut actions, mut bindings) = (Vec::new(), Vec::new());
+    for e in effects {
+        match e {
+            e @ (Effect::Set(..) | Effect::Bind { .. } | Effect::Unset(_)) => bindings.push(e),
+            Effect::Log(p, text) => {
+                let level = match p.as_str() {
+                    "fatal" | "error" => Level::Error,
+                    "info" => Level::Info,
+                    _ => Level::Debug,
+                };
+                actions.push(Action::Log(level, text));
+            }
+            Effect::Execute { command, args } => {
+                let argv = std::iter::once(&command).chain(&args);
+                for (i, a) in argv.enumerate() {
+                    actions.push(Action::Log(
+                        Level::Debug,
+                        format!(
+                            "execute_statement argv[{i}] = {}",
+                            String::from_utf8_lossy(a)
+                        ),
+                    ));
+                }
+                actions.push(Action::Execute { command, args });
+            }
+            _ => {}
+        }
+    }
+    (actions, bindings)
+}
+
+/// ISC's `make_binding_state_transition` hooks for a lease outside the running engine (the
+/// start-up expiry of the lease file): when `release` is false the lease's `on expiry` body
+/// runs, else its `on release` body (or `on expiry` when the two were written as one);
+/// both are taken off the lease, its variables take the body's `set`/`unset`, and the
+/// body's `log` lines and `execute` commands come back as actions, in order.
+pub fn run_lease_hook(
+    model: &Model,
+    registry: &Registry,
+    lease: &mut Lease,
+    release: bool,
+    now: i64,
+) -> Vec<Action> {
+    let expiry = lease.on_expiry.take();
+    let on_release = std::mem::take(&mut lease.on_release);
+    let body = match (release, on_release) {
+        (false, _) => expiry,
+        (true, OnRelease::SameAsExpiry) => expiry,
+        (true, OnRelease::Own(b)) => Some(b),
+        (true, OnRelease::None) => None,
+    };
+    let Some(body) = body else {
+        return Vec::new();
+    };
+    let snapshot = lease.clone();
+    let ctx = EvalCtx {
+        now,
+        model,
+        registry,
+        packet: None,
+        lease: Some(&snapshot),
+        host: None,
+        classes: &[],
+    };
+    let (actions, bindings) = hook_actions(&ctx, &body.stmts);
+    apply_bindings(&mut lease.bindings, &bindings);
+    actions
+}
+
+/// A hardware address as the lease table keys it: type byte, then the address.
+fn hw_key_of(hw: &HardwareAddr) -> Vec<u8> {
+    let mut k = vec![hw.htype];
+    k.extend_from_slice(hw.addr());
+    k
 }
 
 /// The ICMP identifier of a ping to `addr` (ISC folds the address into the id).
@@ -1837,7 +2198,16 @@ impl Engine for Server {
         };
         match msg.message_type() {
             Some(MessageType::Discover) => self.discover(&msg, &iface, now),
-            Some(MessageType::Request) => self.request(&msg, &iface, now),
+            Some(MessageType::Request) => {
+                // A renewing client's packet without relay agent options takes those stashed
+                // on its lease (ISC's `dhcp()`); classification has already seen the packet
+                // as it came.
+                let classes = self.classes_of(&msg, now);
+                let stashed = self.stashed_agent_options(&msg, now);
+                self.agent_stashed = stashed.is_some();
+                self.request(stashed.as_ref().unwrap_or(&msg), &iface, classes, now);
+                self.agent_stashed = false;
+            }
             Some(MessageType::Release) => self.release(&msg, &iface, now),
             Some(MessageType::Decline) => self.decline(&msg, &iface, now),
             Some(MessageType::Inform) => self.inform(&msg, &iface, now, rx.src_ip),
@@ -1887,7 +2257,22 @@ impl Engine for Server {
     }
 
     fn poll_timeout(&self) -> Option<SystemTime> {
-        let lease = self.leases.next_expiry().map(|t| {
+        // The first lease to expire, passing over those that have run out but are left to
+        // the failover peer (they stay ACTIVE until its EXPIRED BNDUPD, or until this server
+        // leaves NORMAL, when they are due at once).
+        let now = secs(self.clock);
+        let next = self
+            .leases
+            .by_end()
+            .find(|&(t, a)| {
+                t > now
+                    || !self
+                        .leases
+                        .get(a)
+                        .is_some_and(|e| self.fo_leaves_expiry_to_peer(e.pool))
+            })
+            .map(|(t, _)| t);
+        let lease = next.map(|t| {
             let t = u64::try_from(t.max(0)).unwrap_or(0);
             UNIX_EPOCH + Duration::from_secs(t)
         });

@@ -641,7 +641,7 @@ impl Machine<'_, '_> {
                 } else {
                     let hw = self.ctx.lease?.hardware.as_ref()?;
                     let mut v = vec![hw.htype];
-                    v.extend_from_slice(&hw.addr);
+                    v.extend_from_slice(hw.addr());
                     Some(v)
                 }
             }

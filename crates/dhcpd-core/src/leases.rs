@@ -35,7 +35,7 @@ pub struct Entry {
 fn hw_key(l: &Lease) -> Option<Vec<u8>> {
     l.hardware.as_ref().map(|h| {
         let mut k = vec![h.htype];
-        k.extend_from_slice(&h.addr);
+        k.extend_from_slice(h.addr());
         k
     })
 }
@@ -389,6 +389,11 @@ impl LeaseTable {
         self.active_until.first().map(|(t, _)| *t)
     }
 
+    /// Active leases by end time, soonest first.
+    pub fn by_end(&self) -> impl Iterator<Item = (i64, Ipv4Addr)> + '_ {
+        self.active_until.iter().copied()
+    }
+
     /// Active leases that have ended by `now`.
     pub fn expired(&self, now: i64) -> Vec<Ipv4Addr> {
         self.active_until
@@ -474,10 +479,7 @@ mod tests {
     #[test]
     fn client_chains_follow_isc_rehashing() {
         let (_m, mut t) = table();
-        let hw = HardwareAddr {
-            htype: 1,
-            addr: vec![2, 0, 0, 0, 0, 7],
-        };
+        let hw = HardwareAddr::new(1, &[2, 0, 0, 0, 0, 7]).expect("short");
         let key = [1, 2, 0, 0, 0, 0, 7];
         let at = |d: u8| Ipv4Addr::new(198, 51, 100, d);
         let chain = |t: &LeaseTable| -> Vec<u8> {
@@ -485,14 +487,14 @@ mod tests {
         };
         // An OFFER of .10 (free, the client attached, cltt 100).
         let mut e = t.get(at(10)).expect("lease").clone();
-        e.lease.hardware = Some(hw.clone());
+        e.lease.hardware = Some(hw);
         e.lease.cltt = 100;
         e.lease.ends = 220;
         t.put(e);
         // The client then gets .11 ACKed: ISC re-hashes it with its *previous* state (free,
         // never used), which does not beat the offered lease.
         let mut e = t.get(at(11)).expect("lease").clone();
-        e.lease.hardware = Some(hw.clone());
+        e.lease.hardware = Some(hw);
         e.lease.binding_state = BindingState::Active;
         e.lease.cltt = 110;
         e.lease.ends = 800;
@@ -521,10 +523,7 @@ mod tests {
         e.lease.binding_state = BindingState::Active;
         e.lease.ends = 500;
         e.lease.uid = vec![1, 2, 3];
-        e.lease.hardware = Some(HardwareAddr {
-            htype: 1,
-            addr: vec![2, 0, 0, 0, 0, 1],
-        });
+        e.lease.hardware = HardwareAddr::new(1, &[2, 0, 0, 0, 0, 1]);
         t.put(e);
         assert_eq!(t.by_uid(&[1, 2, 3]).count(), 1);
         assert_eq!(t.by_hw(&[1, 2, 0, 0, 0, 0, 1]).count(), 1);

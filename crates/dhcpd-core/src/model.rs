@@ -375,18 +375,18 @@ impl Model {
                 let idx = self.hosts.len();
                 let scope = self.new_scope(at.scope, ScopeKind::Host(idx));
                 let mut host = HostM {
-                    name: h.name.clone(),
+                    name: h.name.to_string(),
                     scope,
-                    hardware: None,
+                    hardware: h.hardware,
                     uid: None,
-                    fixed: Vec::new(),
+                    fixed: h.fixed.map(AddrOrName::Addr).into_iter().collect(),
                     identifier: None,
                 };
                 let mut body = Vec::new();
                 flatten(&h.body, &mut body);
                 for s in body {
                     match s {
-                        Stmt::Hardware(_, hw) => host.hardware = Some(hw.clone()),
+                        Stmt::Hardware(_, hw) => host.hardware = Some(*hw),
                         Stmt::Uid(_, b) => host.uid = Some(bytes(b)),
                         Stmt::FixedAddress(_, list) => host.fixed.extend(list.iter().cloned()),
                         Stmt::HostIdentifier(id) => host.identifier = Some((**id).clone()),

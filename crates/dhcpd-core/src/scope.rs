@@ -718,7 +718,7 @@ mod tests {
              log(info, option domain-name);\n\
              execute(\"/bin/true\", \"a\", option host-name);\n\
              execute(\"/bin/false\", option domain-name);\n\
-             add \"extra\";\n\
+             if option host-name = \"h\" { add \"extra\"; }\n\
              on commit { log(info, \"committed\"); }\n\
              on expiry or release;\n",
         );

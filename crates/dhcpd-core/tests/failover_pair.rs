@@ -36,8 +36,15 @@ fn at(s: u64) -> SystemTime {
 }
 
 fn server(primary: bool) -> Server {
-    let text = conf(primary);
-    let mut l = MemLoader::single("t.conf", &text);
+    server_with(&conf(primary), primary, &BTreeMap::new())
+}
+
+fn server_with(
+    text: &str,
+    primary: bool,
+    persisted: &BTreeMap<String, dhcpd_leases::model::FailoverState>,
+) -> Server {
+    let mut l = MemLoader::single("t.conf", text);
     let out = parse_config("t.conf", &mut l, ParseOptions::default());
     assert!(!out.has_errors(), "{:?}", out.diagnostics);
     let eth0 = IfaceInfo {
@@ -57,7 +64,7 @@ fn server(primary: bool) -> Server {
     .0;
     let setups = setups_from_config(&out.config).expect("setups");
     assert_eq!(setups.len(), 1);
-    s.enable_failover(setups, &BTreeMap::new(), at(0))
+    s.enable_failover(setups, persisted, at(0))
         .expect("failover");
     s
 }
@@ -69,6 +76,8 @@ struct Pair {
     /// Replies (OFFER/ACK) each server sent, with the lease time.
     replies: [Vec<(MessageType, Ipv4Addr, u32)>; 2],
     log: [Vec<String>; 2],
+    /// Every failover message each server sent.
+    wire: [Vec<dhcpd_failover::Message>; 2],
 }
 
 fn lease_time(m: &Message) -> u32 {
@@ -84,6 +93,7 @@ impl Pair {
             committed: [HashSet::new(), HashSet::new()],
             replies: [Vec::new(), Vec::new()],
             log: [Vec::new(), Vec::new()],
+            wire: [Vec::new(), Vec::new()],
         }
     }
 
@@ -115,6 +125,7 @@ impl Pair {
                             m.xid
                         );
                     }
+                    self.wire[i].push(m.clone());
                     let bytes = m.to_vec();
                     let back = dhcpd_failover::Message::decode(&bytes).expect("decodes");
                     assert_eq!(back, m, "lossless codec");
@@ -286,7 +297,7 @@ fn a_pair_reaches_normal_splits_balances_and_shares_leases() {
             let l = &p.s[k].leases().get(addr).expect("lease").lease;
             assert_eq!(l.binding_state, BindingState::Active, "server {k}, {addr}");
             assert_eq!(
-                l.hardware.as_ref().map(|h| h.addr.clone()),
+                l.hardware.as_ref().map(|h| h.addr().to_vec()),
                 Some(vec![2, 0, 0, 0, 0x0f, mac])
             );
         }
@@ -330,5 +341,317 @@ fn partner_down_by_the_operator_needs_the_link_down() {
     assert!(
         status.contains("my state partner-down") && status.contains("not connected"),
         "{status}"
+    );
+}
+
+/// The BNDACKs a primary sends right after connecting, before it has written any lease
+/// record, are refusals: both servers answer the other's UPDREQALL with the same pool-state
+/// BNDUPDs, and while its own BNDUPD for an address is unacknowledged the primary refuses the
+/// secondary's ("incoming update is less critical than outgoing update", reject-reason 16, as
+/// ISC does). A refusal stores nothing, so it needs no fsync. Every accepting BNDACK still
+/// waits for its commit (checked in `settle` for all the other tests too).
+#[test]
+fn early_bndacks_at_connect_are_refusals_of_dueling_updates() {
+    let mut p = Pair::new();
+    for i in 0..2 {
+        p.s[i].failover_connected(0, at(1));
+    }
+    // (sender, address, refused) of every BNDACK, and the addresses each server committed
+    // (wrote to its journal) before it sent that BNDACK.
+    let mut acks: Vec<(usize, Ipv4Addr, bool)> = Vec::new();
+    let mut written: [HashSet<Ipv4Addr>; 2] = [HashSet::new(), HashSet::new()];
+    let mut before_first_write: Vec<(Ipv4Addr, bool)> = Vec::new();
+    for _ in 0..200 {
+        let mut moved = false;
+        for i in 0..2 {
+            let mut ready = Vec::new();
+            while let Some(a) = p.s[i].poll_action() {
+                match a {
+                    Action::CommitAck { ack, .. } => ready.push(ack),
+                    Action::Commit { record, .. } => {
+                        written[i].extend(record.lines().filter_map(|l| {
+                            l.strip_prefix("lease ")?
+                                .trim_end_matches(" {")
+                                .parse::<Ipv4Addr>()
+                                .ok()
+                        }));
+                    }
+                    _ => {}
+                }
+            }
+            while let Some(m) = p.s[i].failover_poll_transmit(0) {
+                if m.msg_type == FoType::BndAck {
+                    let a = m.assigned_ip().expect("BNDACK carries its address");
+                    let refused = m.reject_reason().is_some();
+                    if i == 0 && written[0].is_empty() {
+                        before_first_write.push((a, refused));
+                    }
+                    if refused {
+                        assert_eq!(
+                            m.reject_reason(),
+                            Some(dhcpd_failover::message::RejectReason::LessCriticalBindInfo)
+                        );
+                    } else {
+                        assert!(
+                            p.committed[i].contains(&m.xid),
+                            "server {i}: accepting BNDACK for {a} before its commit"
+                        );
+                    }
+                    acks.push((i, a, refused));
+                }
+                assert!(p.s[1 - i].failover_message(0, at(1), m));
+                moved = true;
+            }
+            for ack in ready {
+                let a = ack.assigned_ip().expect("address");
+                written[i].insert(a);
+                p.committed[i].insert(ack.xid);
+                p.s[i].failover_committed(0, ack, at(1));
+                moved = true;
+            }
+        }
+        if !moved {
+            break;
+        }
+    }
+    // The primary acknowledged the secondary's first window before writing anything, and
+    // every one of those BNDACKs was a refusal.
+    assert!(!before_first_write.is_empty(), "{acks:?}");
+    assert!(
+        before_first_write.iter().all(|(_, refused)| *refused),
+        "accepting BNDACK before any write: {before_first_write:?}"
+    );
+    // Later on the primary accepts the secondary's updates (after committing them).
+    assert!(acks.iter().any(|(i, _, refused)| *i == 0 && !refused));
+}
+
+/// Runs one server alone (no peer) from `at(0)` to `at(until)`; its log lines and the lease
+/// records it committed.
+fn run_alone(s: &mut Server, until: u64) -> (Vec<String>, String) {
+    let (mut log, mut records) = (Vec::new(), String::new());
+    for t in 0..=until {
+        let now = at(t);
+        if s.failover_timeout().is_some_and(|d| d <= now) {
+            s.failover_handle_timeout(now);
+        }
+        while let Some(a) = s.poll_action() {
+            match a {
+                Action::Log(_, l) => log.push(l),
+                Action::Commit { record, .. } => records.push_str(&record),
+                _ => {}
+            }
+        }
+    }
+    (log, records)
+}
+
+/// ISC reads `failover peer "NAME" state { … }` in dhcpd.conf into the peer before the lease
+/// file: with no record in the lease file the server starts from it.
+#[test]
+fn a_state_block_in_dhcpd_conf_sets_the_start_state() {
+    let text = format!(
+        "{}failover peer \"fo\" state {{\n  my state partner-down at 4 2026/11/26 10:00:00;\n  \
+         partner state communications-interrupted at 4 2026/11/26 09:00:00;\n}}\n",
+        conf(true)
+    );
+    let mut s = server_with(&text, true, &BTreeMap::new());
+    let (log, records) = run_alone(&mut s, 17);
+    for line in [
+        "failover peer fo: I move from partner-down to startup",
+        "failover peer fo: I move from startup to partner-down",
+    ] {
+        assert!(log.iter().any(|l| l == line), "{line}: {log:#?}");
+    }
+    // The state's start is the one written (kept through STARTUP), and goes to the lease file.
+    assert!(
+        records.contains("my state partner-down at 4 2026/11/26 10:00:00;")
+            && records
+                .contains("partner state communications-interrupted at 4 2026/11/26 09:00:00;"),
+        "{records}"
+    );
+    // Without `at`, the state starts when the configuration is read.
+    let text = format!(
+        "{}failover peer \"fo\" state {{ my state normal; }}\n",
+        conf(true)
+    );
+    let mut s = server_with(&text, true, &BTreeMap::new());
+    let (log, _) = run_alone(&mut s, 17);
+    assert!(
+        log.iter()
+            .any(|l| l == "failover peer fo: I move from startup to communications-interrupted"),
+        "{log:#?}"
+    );
+}
+
+/// A record in the lease file wins over the dhcpd.conf block (ISC reads the lease file after
+/// the configuration).
+#[test]
+fn the_lease_file_state_overrides_the_dhcpd_conf_block() {
+    let text = format!(
+        "{}failover peer \"fo\" state {{ my state partner-down; }}\n",
+        conf(true)
+    );
+    let rec = dhcpd_leases::model::FailoverState {
+        peer: "fo".into(),
+        me: dhcpd_leases::model::PeerState {
+            state: FailoverStateName::Normal,
+            stos: (T0 - 100) as i64,
+        },
+        partner: dhcpd_leases::model::PeerState {
+            state: FailoverStateName::Normal,
+            stos: (T0 - 100) as i64,
+        },
+        mclt: None,
+    };
+    let persisted = BTreeMap::from([("fo".to_string(), rec)]);
+    let mut s = server_with(&text, true, &persisted);
+    let (log, _) = run_alone(&mut s, 17);
+    assert!(
+        log.iter()
+            .any(|l| l == "failover peer fo: I move from normal to startup"),
+        "{log:#?}"
+    );
+}
+
+/// Whether `m` is a BNDUPD for `addr` with binding status `st`.
+fn bndupd(m: &dhcpd_failover::Message, addr: Ipv4Addr, st: BindingState) -> bool {
+    m.msg_type == FoType::BndUpd
+        && m.assigned_ip() == Some(addr)
+        && m.u8_option(dhcpd_failover::message::code::BINDING_STATUS)
+            == Some(dhcpd_failover::body::binding_state_to_wire(st))
+}
+
+/// Gets a lease for client `mac` from the server owning its bucket at `at(t)`; returns the
+/// server, the address and the lease time.
+fn lease_for(p: &mut Pair, mac: u8, t: u64) -> (usize, Ipv4Addr, u32) {
+    let before = [p.replies[0].len(), p.replies[1].len()];
+    let d = packet(mac, MessageType::Discover, vec![]);
+    for i in 0..2 {
+        deliver(&mut p.s[i], at(t), &d);
+    }
+    p.settle(at(t));
+    let i = (0..2)
+        .find(|&i| p.replies[i].len() > before[i])
+        .expect("an offer");
+    let (_, addr, _) = p.replies[i][before[i]];
+    let sid = Ipv4Addr::new(198, 51, 100, if i == 0 { 2 } else { 3 });
+    let r = packet(
+        mac,
+        MessageType::Request,
+        vec![
+            RawOption::new(50, addr.octets().to_vec()).expect("50"),
+            RawOption::new(54, sid.octets().to_vec()).expect("54"),
+        ],
+    );
+    for k in 0..2 {
+        deliver(&mut p.s[k], at(t), &r);
+    }
+    p.settle(at(t));
+    let (ty, yi, secs) = *p.replies[i].last().expect("ack");
+    assert_eq!((ty, yi), (MessageType::Ack, addr));
+    (i, addr, secs)
+}
+
+/// ISC's secondary in NORMAL does not expire ACTIVE leases itself (`pool_timer`): it waits
+/// for the primary's EXPIRED BNDUPD, without spinning on the due lease meanwhile. Out of
+/// NORMAL it expires them itself.
+#[test]
+fn the_secondary_in_normal_leaves_expiry_to_the_primary() {
+    let mut p = Pair::new();
+    for i in 0..2 {
+        p.s[i].failover_connected(0, at(1));
+    }
+    p.settle(at(1));
+    p.run(2, 20);
+    // A client of the secondary's hash half, bound by the secondary (MCLT-limited lease).
+    let mac = (1..=255u8)
+        .find(|&m| dhcpd_failover::hash::bucket(&[2, 0, 0, 0, 0x0f, m]) >= 128)
+        .expect("a secondary client");
+    let (i, addr, secs) = lease_for(&mut p, mac, 21);
+    assert_eq!(i, 1, "served by the secondary");
+    p.run(22, 26);
+    let end = 21 + u64::from(secs);
+    p.run(27, end - 1);
+    p.wire = [Vec::new(), Vec::new()];
+    // The lease has run out at the secondary, whose timer fires first: it keeps the lease
+    // ACTIVE, sends nothing, and its next timeout is not the lease it just passed over.
+    assert!(p.s[1].poll_timeout().is_some_and(|d| d <= at(end)));
+    p.s[1].handle_timeout(at(end));
+    assert_eq!(
+        p.s[1]
+            .leases()
+            .get(addr)
+            .expect("lease")
+            .lease
+            .binding_state,
+        BindingState::Active
+    );
+    assert!(
+        p.s[1].poll_timeout().is_none_or(|d| d > at(end)),
+        "the secondary would spin on the lease left to the primary"
+    );
+    while let Some(m) = p.s[1].failover_poll_transmit(0) {
+        assert!(
+            !(m.msg_type == FoType::BndUpd && m.assigned_ip() == Some(addr)),
+            "the secondary sent a BNDUPD for a lease it leaves to the primary"
+        );
+        assert!(p.s[0].failover_message(0, at(end), m));
+    }
+    // The primary expires it and tells the secondary.
+    p.run(end, end + 3);
+    assert!(
+        p.wire[0]
+            .iter()
+            .any(|m| bndupd(m, addr, BindingState::Expired))
+    );
+    assert!(
+        !p.wire[1]
+            .iter()
+            .any(|m| bndupd(m, addr, BindingState::Expired))
+    );
+    for k in 0..2 {
+        assert_ne!(
+            p.s[k]
+                .leases()
+                .get(addr)
+                .expect("lease")
+                .lease
+                .binding_state,
+            BindingState::Active,
+            "server {k}"
+        );
+    }
+
+    // Out of NORMAL (the link is gone), the secondary expires its leases itself.
+    let t = end + 4;
+    let mac2 = (mac + 1..=255u8)
+        .find(|&m| dhcpd_failover::hash::bucket(&[2, 0, 0, 0, 0x0f, m]) >= 128)
+        .expect("another secondary client");
+    let (i, addr2, secs2) = lease_for(&mut p, mac2, t);
+    assert_eq!(i, 1);
+    p.run(t + 1, t + 3);
+    for k in 0..2 {
+        p.s[k].failover_disconnected(0, at(t + 4));
+    }
+    p.settle(at(t + 4));
+    assert_eq!(
+        p.s[1].failover_state("fo").map(|s| s.0),
+        Some(FailoverStateName::CommunicationsInterrupted)
+    );
+    let end2 = t + u64::from(secs2);
+    for k in t + 5..=end2 + 1 {
+        let now = at(k);
+        if p.s[1].poll_timeout().is_some_and(|d| d <= now) {
+            p.s[1].handle_timeout(now);
+        }
+    }
+    assert_ne!(
+        p.s[1]
+            .leases()
+            .get(addr2)
+            .expect("lease")
+            .lease
+            .binding_state,
+        BindingState::Active
     );
 }

@@ -310,3 +310,40 @@ fn on_expiry_or_release_runs_once_at_release() {
     let d = drain(&mut s);
     assert!(!d.0.iter().any(|(_, t)| t == "gone"), "{:?}", d.0);
 }
+
+#[test]
+fn set_and_unset_in_hooks_become_the_lease_variables() {
+    let conf = "ping-check false; default-lease-time 600; max-lease-time 600;\n\
+        set from-scope = \"s\";\n\
+        set doomed = \"d\";\n\
+        on commit { set n = concat(\"c-\", binary-to-ascii(10, 8, \".\", leased-address)); unset doomed; set from-scope = \"again\"; }\n\
+        on expiry { set lapsed = \"yes\"; }\n";
+    let mut s = server(conf);
+    let (addr, _) = lease(&mut s, 3);
+    let l = &s.leases().get(addr).expect("lease").lease;
+    let vars: Vec<(String, dhcpd_leases::BindingValue)> = l
+        .bindings
+        .iter()
+        .map(|b| (b.name.clone(), b.value.clone()))
+        .collect();
+    let data = |v: &str| dhcpd_leases::BindingValue::Data(v.as_bytes().to_vec());
+    // Newest first; `from-scope` keeps its place with its new value; `doomed` is gone.
+    assert_eq!(
+        vars,
+        vec![
+            ("n".to_string(), data(&format!("c-{addr}"))),
+            ("from-scope".to_string(), data("again")),
+        ]
+    );
+    // At expiry the `on expiry` body's `set` is written with the expired lease.
+    s.handle_timeout(at(3_600_000));
+    let mut expired = None;
+    while let Some(a) = s.poll_action() {
+        if let Action::Commit { record, .. } = a {
+            expired = Some(record);
+        }
+    }
+    let rec = expired.expect("expiry record");
+    assert!(rec.contains("set lapsed = \"yes\";"), "{rec}");
+    assert!(rec.contains("set from-scope = \"again\";"), "{rec}");
+}

@@ -87,7 +87,7 @@ impl BindUpdate {
         if let Some(h) = &self.hardware {
             m.options.push(FoOption::ClientHardwareAddress {
                 htype: h.htype,
-                addr: h.addr.clone(),
+                addr: h.addr().to_vec(),
             });
         }
         if let Some(v) = self.ends {
@@ -121,10 +121,10 @@ impl BindUpdate {
                 }
                 FoOption::ClientIdentifier(v) => u.uid = Some(v.clone()),
                 FoOption::ClientHardwareAddress { htype, addr } => {
-                    u.hardware = Some(HardwareAddr {
-                        htype: *htype,
-                        addr: addr.clone(),
-                    })
+                    // Longer than any hardware address (20 bytes) is kept as its first 20:
+                    // the binding checks reject anything over 16 bytes either way
+                    // ("chaddr is too long").
+                    u.hardware = Some(HardwareAddr::from_prefix(*htype, addr))
                 }
                 FoOption::LeaseExpirationTime(v) => u.ends = Some(*v),
                 FoOption::PotentialExpirationTime(v) => u.potential_expiry = Some(*v),

@@ -47,7 +47,7 @@ pub fn lease_key(lease: &Lease) -> Option<&[u8]> {
     if !lease.uid.is_empty() {
         return Some(&lease.uid);
     }
-    lease.hardware.as_ref().map(|h| h.addr.as_slice())
+    lease.hardware.as_ref().map(|h| h.addr())
 }
 
 /// The HBA of `split N` (N = 0..=256, larger values are taken as 256): buckets 0..N-1 are the

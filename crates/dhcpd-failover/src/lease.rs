@@ -71,10 +71,7 @@ pub fn bind_update_from_lease(l: &Lease) -> BindUpdate {
         addr: Some(l.addr),
         status: Some(l.binding_state),
         uid: (!abandoned && !l.uid.is_empty()).then(|| l.uid.clone()),
-        hardware: l
-            .hardware
-            .clone()
-            .filter(|h| !abandoned && !h.addr.is_empty()),
+        hardware: l.hardware.filter(|h| !abandoned && !h.addr().is_empty()),
         ends: Some(wire(l.ends)),
         potential_expiry: Some(wire(l.tstp)),
         starts: Some(wire(l.starts)),
@@ -125,7 +122,7 @@ pub fn apply_update(
                 "Hardware address supplied on abandoned lease".into(),
             ));
         }
-        (Some(h), _) if h.addr.len() > 16 => {
+        (Some(h), _) if h.addr().len() > 16 => {
             return Err((RejectReason::UnknownReason, "chaddr is too long".into()));
         }
         (None, Active | Expired | Released) => {
@@ -188,7 +185,7 @@ pub fn apply_update(
     }
     let mut l = cur.clone();
     match &u.hardware {
-        Some(h) => l.hardware = Some(h.clone()),
+        Some(h) => l.hardware = Some(*h),
         None if to == Abandoned => l.hardware = None,
         None => {}
     }
@@ -284,12 +281,10 @@ pub fn may_allocate(
     }
 }
 
-/// The hardware address of a BNDUPD as the lease file keeps it.
+/// The hardware address of a BNDUPD as the lease file keeps it (at most its first 20
+/// bytes, ISC's longest hardware address).
 pub fn hardware(htype: u8, addr: &[u8]) -> HardwareAddr {
-    HardwareAddr {
-        htype,
-        addr: addr.to_vec(),
-    }
+    HardwareAddr::from_prefix(htype, addr)
 }
 
 #[cfg(test)]

@@ -205,15 +205,10 @@ mod tests {
         let mut leases = pool(10);
         for (i, l) in leases.iter_mut().enumerate() {
             l.ends = 1000 + i as i64;
-            l.hardware = Some(HardwareAddr {
-                htype: 1,
-                addr: vec![0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff], // bucket 57: primary's
-            });
+            // Bucket 57: the primary's.
+            l.hardware = HardwareAddr::new(1, &[0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]);
         }
-        leases[7].hardware = Some(HardwareAddr {
-            htype: 1,
-            addr: vec![0x00, 0x11, 0x22, 0x33, 0x44, 0x55],
-        });
+        leases[7].hardware = HardwareAddr::new(1, &[0x00, 0x11, 0x22, 0x33, 0x44, 0x55]);
         let refs: Vec<&Lease> = leases.iter().collect();
         let b = balance(
             Role::Primary,

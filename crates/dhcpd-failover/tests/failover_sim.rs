@@ -388,3 +388,195 @@ fn mclt_keeps_one_address_with_one_client_through_failures() {
         }
     }
 }
+
+/// The time of the first STATE message `side` sent with wire state `state` at or after `from`
+/// (the simulated logs carry no times).
+fn state_sent_at(p: &Pair, side: Side, state: u8, from: i64) -> Option<i64> {
+    p.wire
+        .iter()
+        .find(|(t, s, m)| {
+            *t >= from
+                && *s == side
+                && m.u8_option(dhcpd_failover::message::code::SERVER_STATE) == Some(state)
+        })
+        .map(|(t, _, _)| *t)
+}
+
+/// Steps the pair one virtual second at a time until `f` holds (at most `limit` seconds);
+/// returns the time it first held.
+fn first_time(p: &mut Pair, limit: i64, mut f: impl FnMut(&Pair) -> bool) -> Option<i64> {
+    let end = p.time - T0 + limit;
+    while p.time - T0 < end {
+        if f(p) {
+            return Some(p.time);
+        }
+        let next = p.time - T0 + 1;
+        p.run_until(next);
+    }
+    f(p).then_some(p.time)
+}
+
+#[test]
+fn auto_partner_down_fires_its_delay_after_communications_interrupted() {
+    // ISC 4.4: `auto-partner-down 40;` — 40 s after entering COMMUNICATIONS-INTERRUPTED the
+    // survivor moves to PARTNER-DOWN by itself; the partner's free leases become usable MCLT
+    // after that, not before.
+    const APD: u32 = 40;
+    let pool = pool_addrs(10);
+    let mut p = Pair::with_auto_partner_down(&pool, APD);
+    p.run_until(10);
+    assert_eq!(p.states(), (State::Normal, State::Normal));
+    p.kill(Side::Secondary);
+    let ci = first_time(&mut p, 5, |p| {
+        p.primary.peer.state() == State::CommunicationsInterrupted
+    })
+    .expect("the primary notices the closed link");
+    assert_eq!(p.primary.peer.service(), Service::OwnPool);
+    let pd = first_time(&mut p, i64::from(APD) + 5, |p| {
+        p.primary.peer.state() == State::PartnerDown
+    })
+    .expect("auto-partner-down fires");
+    assert_eq!(
+        pd - ci,
+        i64::from(APD),
+        "PARTNER-DOWN {} s after C-I",
+        pd - ci
+    );
+    assert!(p.logged(
+        Side::Primary,
+        "failover peer dhcp-failover: I move from communications-interrupted to partner-down"
+    ));
+    assert_eq!(p.primary.peer.stos(), pd);
+    assert_eq!(p.primary.peer.service(), Service::All);
+    // The secondary's BACKUP leases: not before MCLT has passed since PARTNER-DOWN.
+    let backup: Vec<_> = pool
+        .iter()
+        .filter(|a| p.primary.leases[a].binding_state == BindingState::Backup)
+        .copied()
+        .collect();
+    assert!(!backup.is_empty());
+    let usable = |p: &Pair| {
+        let (svc, stos, mclt, now) = (
+            p.primary.peer.service(),
+            p.primary.peer.stos(),
+            p.primary.peer.mclt(),
+            p.time,
+        );
+        backup.iter().all(|a| {
+            dhcpd_failover::lease::may_allocate(
+                &p.primary.leases[a],
+                dhcpd_failover::peer::Role::Primary,
+                svc,
+                stos,
+                mclt,
+                now,
+            )
+        })
+    };
+    assert!(!usable(&p));
+    let takeover = first_time(&mut p, i64::from(MCLT) + 5, usable).expect("takeover");
+    // ISC's lease_mine_to_reallocate: strictly after stos + MCLT (the first whole second).
+    assert_eq!(takeover - pd, i64::from(MCLT) + 1);
+    // The partner returns with its lease file (saved NORMAL): it finds its partner in
+    // PARTNER-DOWN and goes to RECOVER. Leaving STARTUP keeps the saved state's stos (ISC), and
+    // that NORMAL began more than MCLT ago, so after the UPDDONE it skips RECOVER-WAIT and goes
+    // straight to RECOVER-DONE (ISC's dhcp_failover_process_update_done); then both NORMAL.
+    // (With an empty lease file stos is the restart and RECOVER-WAIT lasts MCLT:
+    // `partner_down_then_recover_wait_recover_done_normal`.)
+    p.restart(Side::Secondary, true, &pool);
+    let back = p.time;
+    p.run_until(back - T0 + 20);
+    assert_eq!(p.states(), (State::Normal, State::Normal));
+    assert!(state_sent_at(&p, Side::Secondary, 254, back).is_none());
+    let at = |l: &str| {
+        p.secondary
+            .log
+            .iter()
+            .position(|x| x == l)
+            .unwrap_or_else(|| panic!("{l}: {:#?}", p.secondary.log))
+    };
+    assert!(
+        at("failover peer dhcp-failover: peer moves from normal to partner-down")
+            < at("failover peer dhcp-failover: I move from startup to recover")
+    );
+    assert!(
+        at("failover peer dhcp-failover: I move from startup to recover")
+            < at("failover peer dhcp-failover: I move from recover to recover-done")
+    );
+    assert!(
+        at("failover peer dhcp-failover: I move from recover to recover-done")
+            < at("failover peer dhcp-failover: I move from recover-done to normal")
+    );
+    assert!(p.logged(
+        Side::Primary,
+        "failover peer dhcp-failover: I move from partner-down to normal"
+    ));
+}
+
+#[test]
+fn auto_partner_down_is_cancelled_when_the_link_returns_in_time() {
+    const APD: u32 = 60;
+    let mut p = Pair::with_auto_partner_down(&pool_addrs(10), APD);
+    p.run_until(10);
+    p.partitioned = true;
+    let ci = first_time(&mut p, 40, |p| {
+        p.states()
+            == (
+                State::CommunicationsInterrupted,
+                State::CommunicationsInterrupted,
+            )
+    })
+    .expect("both interrupted");
+    // Heal 20 s later, well before the timer; run far past the would-be deadline.
+    p.run_until(ci - T0 + 20);
+    p.partitioned = false;
+    p.run_until(ci - T0 + i64::from(APD) + 60);
+    assert_eq!(p.states(), (State::Normal, State::Normal));
+    for side in [Side::Primary, Side::Secondary] {
+        assert!(
+            !p.node(side)
+                .log
+                .iter()
+                .any(|l| l.ends_with("to partner-down")),
+            "{side:?}"
+        );
+    }
+    // The timer starts afresh at the next interruption (and fires then).
+    p.partitioned = true;
+    let ci2 = first_time(&mut p, 40, |p| {
+        p.primary.peer.state() == State::CommunicationsInterrupted
+    })
+    .expect("interrupted again");
+    let pd = first_time(&mut p, i64::from(APD) + 5, |p| {
+        p.primary.peer.state() == State::PartnerDown
+    })
+    .expect("fires the second time");
+    assert_eq!(pd - ci2, i64::from(APD));
+}
+
+#[test]
+fn auto_partner_down_restarts_with_a_saved_communications_interrupted() {
+    // A survivor restarted while COMMUNICATIONS-INTERRUPTED goes back there after STARTUP
+    // (the partner still silent) and the timer counts from that moment, as ISC's does.
+    const APD: u32 = 30;
+    let pool = pool_addrs(10);
+    let mut p = Pair::with_auto_partner_down(&pool, APD);
+    p.run_until(10);
+    p.kill(Side::Secondary);
+    p.run_until(20);
+    assert_eq!(p.primary.peer.state(), State::CommunicationsInterrupted);
+    p.kill(Side::Primary);
+    p.run_until(25);
+    p.restart(Side::Primary, true, &pool);
+    assert_eq!(p.primary.peer.state(), State::Startup);
+    let ci = first_time(&mut p, 20, |p| {
+        p.primary.peer.state() == State::CommunicationsInterrupted
+    })
+    .expect("back to C-I after STARTUP");
+    assert_eq!(ci - T0, 25 + dhcpd_failover::peer::STARTUP_DELAY);
+    let pd = first_time(&mut p, i64::from(APD) + 5, |p| {
+        p.primary.peer.state() == State::PartnerDown
+    })
+    .expect("fires");
+    assert_eq!(pd - ci, i64::from(APD));
+}

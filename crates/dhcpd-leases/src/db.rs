@@ -39,6 +39,25 @@ impl State {
     /// Applies one record, as ISC does when it reads it.
     pub fn apply(&mut self, r: &Record) {
         match r {
+            Record::Lease(l) => {
+                self.leases.insert(l.addr, l.clone());
+            }
+            other => self.apply_other(other),
+        }
+    }
+
+    /// [`apply`](Self::apply), taking the record (a lease is moved in, not copied).
+    pub fn apply_record(&mut self, r: Record) {
+        match r {
+            Record::Lease(l) => {
+                self.leases.insert(l.addr, l);
+            }
+            other => self.apply_other(&other),
+        }
+    }
+
+    fn apply_other(&mut self, r: &Record) {
+        match r {
             Record::AuthoringByteOrder(b) => self.authoring_byte_order = Some(*b),
             Record::ServerDuid(d) => self.server_duid = Some(d.clone()),
             Record::Lease(l) => {
@@ -173,6 +192,25 @@ impl WriteOptions {
         failover: impl IntoIterator<Item = &'f FailoverState>,
         leases: impl IntoIterator<Item = &'l Lease>,
     ) {
+        self.database_head(out, state, failover);
+        for l in leases {
+            if worth_writing(l) {
+                out.push_str(&self.lease(l, now));
+            }
+        }
+        self.database_tail(out, state);
+    }
+
+    /// What [`database_into`](Self::database_into) writes before the v4 leases: the header,
+    /// classes, groups, hosts and failover states. A caller writing the file in pieces writes
+    /// this, then each lease [`worth_writing`] with [`lease`](Self::lease), then
+    /// [`database_tail`](Self::database_tail).
+    pub fn database_head<'f>(
+        &self,
+        out: &mut String,
+        state: &State,
+        failover: impl IntoIterator<Item = &'f FailoverState>,
+    ) {
         out.push_str(&self.header());
         for c in state.classes.values() {
             out.push_str(&self.class(c));
@@ -195,11 +233,11 @@ impl WriteOptions {
         for f in failover {
             out.push_str(&self.failover_state(f));
         }
-        for l in leases {
-            if worth_writing(l) {
-                out.push_str(&self.lease(l, now));
-            }
-        }
+    }
+
+    /// What [`database_into`](Self::database_into) writes after the v4 leases: the server
+    /// DUID and the v6 records.
+    pub fn database_tail(&self, out: &mut String, state: &State) {
         if !state.ias.is_empty() {
             if let Some(d) = &state.server_duid {
                 out.push_str(&self.server_duid(d));

@@ -25,6 +25,6 @@ pub mod write;
 
 pub use db::{LeaseDb, State, write_database};
 pub use model::*;
-pub use parse::{FailoverRole, LoadOptions, ParsedFile, parse_file};
+pub use parse::{FailoverRole, LoadOptions, ParsedFile, parse_file, parse_stream};
 pub use text::{DbTimeFormat, LeaseIdFormat};
 pub use write::{WriteOptions, write_header, write_lease};

@@ -67,52 +67,130 @@ pub struct ParsedFile {
 
 /// Reads a lease file. `name` is the file name used in diagnostics.
 pub fn parse_file(name: &str, src: &[u8], opts: &LoadOptions) -> ParsedFile {
-    let mut p = Reader {
-        c: Cursor::new(Rc::from(name), 0, src),
-        src,
-        opts,
-        records: Vec::with_capacity(record_estimate(src)),
-        byte_order_set: false,
-        live_hosts: HashSet::new(),
-        fatal: false,
-        diag_marks: Vec::new(),
-        sp: None,
-    };
-    p.file();
-    p.mark();
-    ParsedFile {
-        records: p.records,
-        diagnostics: p.c.take_diagnostics(),
-        fatal: p.fatal,
-        diag_marks: p.diag_marks,
+    let mut out = ParsedFile::default();
+    let mut count = 0;
+    let read = parse_stream(name, src, opts, |diags, record| {
+        count += diags.len();
+        out.diagnostics.extend(diags);
+        if let Some(r) = record {
+            out.records.push(r);
+            out.diag_marks.push(count);
+        }
+    });
+    // Reading from a slice cannot fail.
+    out.fatal = read.unwrap_or(true);
+    out
+}
+
+/// How many bytes [`parse_stream`] reads at a time, and keeps unread ahead of the record it
+/// starts (doubled while a single record does not fit).
+const PIECE: usize = 1 << 20;
+
+/// Reads a lease file from `input` record by record, holding only a piece of it (about
+/// 2 MiB) at a time. For each top-level record, `each` gets the diagnostics reported while
+/// reading it and the record (`None` when it was dropped or gives nothing to keep). Returns
+/// whether ISC would have exited (`log_fatal`) while reading the file, or the error `input`
+/// gave.
+///
+/// The records and diagnostics are the ones [`parse_file`] gives for the whole file: a piece
+/// always ends at a record boundary, and a record that reaches the end of its piece is read
+/// again from a larger piece. (One difference is possible: a lexer error in the token *after*
+/// such a record, when the record's reader had peeked at it, is reported twice.)
+pub fn parse_stream(
+    name: &str,
+    input: impl std::io::Read,
+    opts: &LoadOptions,
+    each: impl FnMut(Vec<Diagnostic>, Option<Record>),
+) -> std::io::Result<bool> {
+    parse_pieces(name, input, opts, PIECE, each)
+}
+
+/// [`parse_stream`] with pieces of `piece` bytes.
+fn parse_pieces(
+    name: &str,
+    mut input: impl std::io::Read,
+    opts: &LoadOptions,
+    piece: usize,
+    mut each: impl FnMut(Vec<Diagnostic>, Option<Record>),
+) -> std::io::Result<bool> {
+    let name: Rc<str> = Rc::from(name);
+    let mut st = ReadState::default();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut eof = false;
+    let (mut start, mut line) = (0usize, 1u32);
+    let mut want = piece.max(1);
+    loop {
+        // Forget what was read, keeping the line the next record starts on (for messages).
+        let keep = buf[..start]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        buf.drain(..keep);
+        start -= keep;
+        while !eof && buf.len() - start < 2 * want {
+            let old = buf.len();
+            buf.resize(old + want, 0);
+            let n = loop {
+                match input.read(&mut buf[old..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            };
+            buf.truncate(old + n);
+            eof = n == 0;
+        }
+        let mut r = Reader {
+            c: Cursor::resume(name.clone(), 0, &buf, start, line),
+            src: &buf,
+            opts,
+            st: &mut st,
+            records: Vec::new(),
+            host_change: None,
+        };
+        match r.items(eof, want, &mut each) {
+            Piece::Done => return Ok(st.fatal),
+            Piece::Next(s, l) => (start, line) = (s, l),
+            Piece::Larger(s, l) => {
+                (start, line) = (s, l);
+                want *= 2;
+            }
+        }
     }
 }
 
-/// How many records a file probably holds (lines starting with a letter and ending in `{`):
-/// the record list is made this large at once, instead of growing by copies (which leaves the
-/// allocator's heap fragmented, and the process larger, long after).
-fn record_estimate(src: &[u8]) -> usize {
-    src.split(|&b| b == b'\n')
-        .filter(|l| {
-            l.first().is_some_and(u8::is_ascii_alphabetic) && l.trim_ascii_end().ends_with(b"{")
-        })
-        .count()
+/// How a piece of the file ended.
+enum Piece {
+    /// The end of the file, or a fatal error.
+    Done,
+    /// Too little is left: continue from this offset and line with the next piece.
+    Next(usize, u32),
+    /// A record reached the end of the piece: read it again from a larger piece.
+    Larger(usize, u32),
 }
 
-struct Reader<'a, 'o> {
-    c: Cursor<'a>,
-    src: &'a [u8],
-    opts: &'o LoadOptions,
-    records: Vec<Record>,
+/// What the reader keeps from one piece of the file to the next.
+#[derive(Default)]
+struct ReadState {
     /// ISC's `authoring_byte_order != 0`.
     byte_order_set: bool,
     /// Hosts entered and not deleted (for ISC's `already exists`).
     live_hosts: HashSet<String>,
     fatal: bool,
-    /// See [`ParsedFile::diag_marks`].
-    diag_marks: Vec<usize>,
     /// The statement parser, made when the first statement is met.
     sp: Option<StatementParser>,
+}
+
+struct Reader<'a, 'o, 's> {
+    c: Cursor<'a>,
+    src: &'a [u8],
+    opts: &'o LoadOptions,
+    st: &'s mut ReadState,
+    /// The record(s) of the current top-level item.
+    records: Vec<Record>,
+    /// A host record's change to [`ReadState::live_hosts`] (name, added), applied once the
+    /// record is known to be complete.
+    host_change: Option<(String, bool)>,
 }
 
 /// Which date field of a lease.
@@ -130,62 +208,90 @@ fn is_name(c: &Cursor<'_>, t: &Token, word: &str) -> bool {
     t.kind == TokKind::Name && c.text(t).eq_ignore_ascii_case(word.as_bytes())
 }
 
-impl Reader<'_, '_> {
+impl Reader<'_, '_, '_> {
     fn text(&self, t: &Token) -> String {
         self.c.string(t)
     }
 
-    /// Records the diagnostic count for every record pushed since the last call.
-    fn mark(&mut self) {
-        let n = self.c.diag_count();
-        while self.diag_marks.len() < self.records.len() {
-            self.diag_marks.push(n);
+    /// The items of this piece; see [`Piece`].
+    fn items(
+        &mut self,
+        eof: bool,
+        want: usize,
+        each: &mut impl FnMut(Vec<Diagnostic>, Option<Record>),
+    ) -> Piece {
+        loop {
+            let (at, line) = self.c.resume_point();
+            // (Not after a peek: a new cursor would scan that token again, and report its
+            // lexer errors again.)
+            if !eof && self.src.len() - at < want && !self.c.has_peeked() {
+                return Piece::Next(at, line);
+            }
+            let (fatal, byte_order_set) = (self.st.fatal, self.st.byte_order_set);
+            let more = self.item();
+            if !eof && self.c.reached_end() {
+                // The item may have been cut by the end of the piece: undo it.
+                self.st.fatal = fatal;
+                self.st.byte_order_set = byte_order_set;
+                return Piece::Larger(at, line);
+            }
+            if let Some((name, added)) = self.host_change.take() {
+                if added {
+                    self.st.live_hosts.insert(name);
+                } else {
+                    self.st.live_hosts.remove(&name);
+                }
+            }
+            let diags = self.c.take_diagnostics();
+            let mut records = std::mem::take(&mut self.records).into_iter();
+            each(diags, records.next());
+            for r in records {
+                each(Vec::new(), Some(r));
+            }
+            if !more || self.st.fatal {
+                return Piece::Done;
+            }
         }
     }
 
-    /// `lease_file_subparse`.
-    fn file(&mut self) {
-        loop {
-            self.mark();
-            let t = self.c.next();
-            match t.kind {
-                TokKind::Eof => break,
-                TokKind::Kw(Kw::Lease) => match self.lease() {
-                    Some(l) => self.records.push(Record::Lease(l)),
-                    None => {
-                        if self.fatal {
-                            return;
-                        }
-                        self.c.error_help(
-                            "possibly corrupt lease file",
-                            "the lease record above was dropped; fix or remove it",
-                        );
+    /// One top-level item of `lease_file_subparse`; `false` at the end of the file.
+    fn item(&mut self) -> bool {
+        let t = self.c.next();
+        match t.kind {
+            TokKind::Eof => return false,
+            TokKind::Kw(Kw::Lease) => match self.lease() {
+                Some(l) => self.records.push(Record::Lease(l)),
+                None => {
+                    if self.st.fatal {
+                        return false;
                     }
-                },
-                TokKind::Kw(Kw::IaNa) => self.ia(IaKind::Na, &t),
-                TokKind::Kw(Kw::IaTa) => self.ia(IaKind::Ta, &t),
-                TokKind::Kw(Kw::IaPd) => self.ia(IaKind::Pd, &t),
-                TokKind::Kw(Kw::Class) => self.class(false),
-                TokKind::Kw(Kw::Subclass) => self.class(true),
-                TokKind::Kw(Kw::Host) => self.host(),
-                TokKind::Kw(Kw::Group) => self.group(),
-                TokKind::Kw(Kw::Failover) => self.failover_state(),
-                TokKind::Kw(Kw::AuthoringByteOrder) => self.authoring_byte_order(),
-                TokKind::Kw(Kw::ServerDuid) => self.server_duid(),
-                // (older keyword tables of dhcpd-conf lacked `server-duid`)
-                _ if is_name(&self.c, &t, "server-duid") => self.server_duid(),
-                _ => {
-                    self.c.push(
-                        Diagnostic::error("Corrupt lease file - possible data loss!")
-                            .with_help("a lease file holds only lease, host, group, class, subclass, failover, server-duid, authoring-byte-order and ia-* records"),
+                    self.c.error_help(
+                        "possibly corrupt lease file",
+                        "the lease record above was dropped; fix or remove it",
                     );
-                    self.c.skip_to_semi();
                 }
-            }
-            if self.fatal {
-                return;
+            },
+            TokKind::Kw(Kw::IaNa) => self.ia(IaKind::Na, &t),
+            TokKind::Kw(Kw::IaTa) => self.ia(IaKind::Ta, &t),
+            TokKind::Kw(Kw::IaPd) => self.ia(IaKind::Pd, &t),
+            TokKind::Kw(Kw::Class) => self.class(false),
+            TokKind::Kw(Kw::Subclass) => self.class(true),
+            TokKind::Kw(Kw::Host) => self.host(),
+            TokKind::Kw(Kw::Group) => self.group(),
+            TokKind::Kw(Kw::Failover) => self.failover_state(),
+            TokKind::Kw(Kw::AuthoringByteOrder) => self.authoring_byte_order(),
+            TokKind::Kw(Kw::ServerDuid) => self.server_duid(),
+            // (older keyword tables of dhcpd-conf lacked `server-duid`)
+            _ if is_name(&self.c, &t, "server-duid") => self.server_duid(),
+            _ => {
+                self.c.push(
+                    Diagnostic::error("Corrupt lease file - possible data loss!")
+                        .with_help("a lease file holds only lease, host, group, class, subclass, failover, server-duid, authoring-byte-order and ia-* records"),
+                );
+                self.c.skip_to_semi();
             }
         }
+        !self.st.fatal
     }
 
     /// ISC's `parse_date_core`: the date, or 0 after an error (already reported).
@@ -227,7 +333,7 @@ impl Reader<'_, '_> {
             ("expected colon separating minute from second.", Some(b':')),
             ("numeric second expected.", None),
         ];
-        let mut nums = Vec::with_capacity(7);
+        let (mut nums, mut n) = ([0i32; 7], 0);
         for (msg, punct) in steps {
             let t = *c.peek();
             let ok = match punct {
@@ -246,7 +352,10 @@ impl Reader<'_, '_> {
             }
             c.skip();
             if punct.is_none() {
-                nums.push(atoi(c.text(&t)) as i32);
+                if let Some(v) = nums.get_mut(n) {
+                    *v = atoi(c.text(&t)) as i32;
+                    n += 1;
+                }
             }
         }
         let mut tzoff = 0i32;
@@ -262,9 +371,7 @@ impl Reader<'_, '_> {
             );
             return 0;
         }
-        let [_, mut year, mon, mday, hour, min, sec] = nums[..] else {
-            return 0;
-        };
+        let [_, mut year, mon, mday, hour, min, sec] = nums;
         if year > 1900 {
             year -= 1900;
         }
@@ -409,7 +516,7 @@ impl Reader<'_, '_> {
                                 Diagnostic::error("Impossible error at confpars.c:3227.")
                                     .with_help("ISC dhcpd exits on `timestamp` in a lease; remove the line"),
                             );
-                            self.fatal = true;
+                            self.st.fatal = true;
                             return None;
                         }
                     };
@@ -736,7 +843,7 @@ impl Reader<'_, '_> {
     fn on(&mut self, l: &mut Lease) -> Option<u32> {
         let parsed = {
             let opts = self.opts;
-            let sp = self.sp.get_or_insert_with(|| new_statement_parser(opts));
+            let sp = self.st.sp.get_or_insert_with(|| new_statement_parser(opts));
             let r = sp.on_statement(&mut self.c);
             sp.reset();
             r
@@ -1081,7 +1188,7 @@ impl Reader<'_, '_> {
 
     /// `authoring-byte-order little-endian|big-endian;`
     fn authoring_byte_order(&mut self) {
-        if self.byte_order_set {
+        if self.st.byte_order_set {
             self.c.error_help(
                 "authoring-byte-order specified too late.\nIt must occur before the first lease in file",
                 "only one authoring-byte-order line, before any ia-* record",
@@ -1102,7 +1209,7 @@ impl Reader<'_, '_> {
                 return;
             }
         };
-        self.byte_order_set = true;
+        self.st.byte_order_set = true;
         self.records.push(Record::AuthoringByteOrder(order));
         if order != self.opts.native_byte_order {
             self.c.push(Diagnostic::warning(
@@ -1142,8 +1249,8 @@ impl Reader<'_, '_> {
             self.c.skip_to_semi();
             return;
         }
-        if !self.byte_order_set {
-            self.byte_order_set = true;
+        if !self.st.byte_order_set {
+            self.st.byte_order_set = true;
             self.c.push(Diagnostic::warning(
                 "WARNING: authoring-byte-order not in the lease file.\nAssuming file byte order matches this server.",
             ));
@@ -1185,7 +1292,7 @@ impl Reader<'_, '_> {
         let mut stmts = Vec::new();
         {
             let opts = self.opts;
-            let sp = self.sp.get_or_insert_with(|| new_statement_parser(opts));
+            let sp = self.st.sp.get_or_insert_with(|| new_statement_parser(opts));
             sp.statement(&mut self.c, scope, &mut stmts);
             sp.reset();
         }
@@ -1204,7 +1311,7 @@ impl Reader<'_, '_> {
     /// bytes (ISC's option cache holds the encoded data), `allow|deny|ignore FLAG` becomes
     /// `supersede server.FLAG = BYTE` (ISC's form), and blocks are treated alike within.
     fn normalize(&self, stmts: Vec<Executable>) -> Vec<Executable> {
-        let Some(sp) = &self.sp else { return stmts };
+        let Some(sp) = &self.st.sp else { return stmts };
         let reg = sp.registry();
         stmts.into_iter().map(|s| normalize_stmt(reg, s)).collect()
     }
@@ -1316,15 +1423,15 @@ impl Reader<'_, '_> {
             }
         }
         if h.deleted {
-            self.live_hosts.remove(&h.name);
+            self.host_change = Some((h.name.clone(), false));
             self.records.push(Record::Host(h));
-        } else if self.live_hosts.contains(&h.name) {
+        } else if self.st.live_hosts.contains(&h.name) {
             self.c.error_help(
                 format!("host {}: already exists", h.name),
                 "delete the earlier host record (`deleted;`) before adding it again",
             );
         } else {
-            self.live_hosts.insert(h.name.clone());
+            self.host_change = Some((h.name.clone(), true));
             self.records.push(Record::Host(h));
         }
     }
@@ -1388,7 +1495,8 @@ impl Reader<'_, '_> {
         if !sub {
             // Later `add "NAME"` statements may name it, as in ISC.
             let opts = self.opts;
-            self.sp
+            self.st
+                .sp
                 .get_or_insert_with(|| new_statement_parser(opts))
                 .declare_class(&name);
         }
@@ -1563,5 +1671,77 @@ fn normalize_stmt(reg: &Registry, s: Executable) -> Executable {
             body: block(body),
         },
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+
+    /// Every record and diagnostic of `src`, read in pieces of `piece` bytes.
+    fn read(src: &[u8], piece: usize) -> (Vec<Record>, Vec<String>, bool) {
+        let (mut records, mut diags) = (Vec::new(), Vec::new());
+        let opts = LoadOptions::default();
+        let fatal = parse_pieces("t.leases", src, &opts, piece, |d, r| {
+            diags.extend(d.iter().map(|d| d.to_string()));
+            records.extend(r);
+        })
+        .expect("a slice reads");
+        (records, diags, fatal)
+    }
+
+    /// Reading in small pieces gives what reading the whole file at once gives, for the
+    /// corpus's lease files and the fuzz findings (many of them malformed).
+    #[test]
+    fn pieces_read_like_the_whole_file() {
+        let mut files: Vec<std::path::PathBuf> = Vec::new();
+        for dir in [
+            std::env::var_os("DHCPD_RS_CORPUS")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| {
+                    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+                })
+                .join("leases"),
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-findings"),
+        ] {
+            let rd = std::fs::read_dir(&dir)
+                .unwrap_or_else(|e| panic!("{}: {e} (set DHCPD_RS_CORPUS)", dir.display()));
+            files.extend(rd.filter_map(Result::ok).map(|e| e.path()));
+        }
+        files.sort();
+        let mut checked = 0;
+        for f in &files {
+            let Ok(src) = std::fs::read(f) else { continue };
+            let whole = read(&src, src.len() + 1);
+            for piece in [1, 2, 3, 5, 7, 13, 64, 4096] {
+                let got = read(&src, piece);
+                assert_eq!(got.0, whole.0, "{} records, pieces of {piece}", f.display());
+                assert_eq!(
+                    got.1,
+                    whole.1,
+                    "{} diagnostics, pieces of {piece}",
+                    f.display()
+                );
+                assert_eq!(got.2, whole.2, "{} fatal, pieces of {piece}", f.display());
+            }
+            checked += 1;
+        }
+        assert!(checked > 0, "no lease files found");
+    }
+
+    #[test]
+    fn a_record_longer_than_a_piece_is_read_whole() {
+        let src = b"lease 10.0.0.1 {\n  starts 4 2026/11/26 10:00:00;\n  ends 4 2026/11/26 11:00:00;\n  client-hostname \"a-long-name-for-a-small-piece\";\n}\nlease 10.0.0.2 { ends 4 2026/11/26 11:00:00; }\n";
+        let (records, diags, fatal) = read(src, 3);
+        assert_eq!(records.len(), 2, "{diags:?}");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert!(!fatal);
+        let Record::Lease(l) = &records[0] else {
+            panic!("not a lease: {:?}", records[0]);
+        };
+        assert_eq!(
+            l.client_hostname.as_deref(),
+            Some(&b"a-long-name-for-a-small-piece"[..])
+        );
     }
 }

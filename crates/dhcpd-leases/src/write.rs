@@ -66,7 +66,8 @@ impl WriteOptions {
     /// One lease record (`write_lease`). `now` decides whether a billing class is still
     /// written (only while the lease has not ended).
     pub fn lease(&self, l: &Lease, now: i64) -> String {
-        let mut out = format!("lease {} {{", l.addr);
+        let mut out = String::with_capacity(320);
+        let _ = write!(out, "lease {} {{", l.addr);
         let times = [
             ("starts", l.starts),
             ("ends", l.ends),
@@ -79,27 +80,27 @@ impl WriteOptions {
             if t != 0
                 && let Some(s) = self.time_format.print(t)
             {
-                field(&mut out, 2, &format!("{name} {s}"));
+                for part in ["\n  ", name, " ", &s] {
+                    out.push_str(part);
+                }
             }
         }
-        field(
-            &mut out,
-            2,
-            &format!("binding state {};", l.binding_state.name()),
-        );
+        for part in ["\n  binding state ", l.binding_state.name(), ";"] {
+            out.push_str(part);
+        }
         if l.next_binding_state != l.binding_state {
-            field(
-                &mut out,
-                2,
-                &format!("next binding state {};", l.next_binding_state.name()),
-            );
+            for part in ["\n  next binding state ", l.next_binding_state.name(), ";"] {
+                out.push_str(part);
+            }
         }
         if l.rewind_binding_state != l.binding_state {
-            field(
-                &mut out,
-                2,
-                &format!("rewind binding state {};", l.rewind_binding_state.name()),
-            );
+            for part in [
+                "\n  rewind binding state ",
+                l.rewind_binding_state.name(),
+                ";",
+            ] {
+                out.push_str(part);
+            }
         }
         if l.reserved {
             field(&mut out, 2, "reserved;");
@@ -113,14 +114,14 @@ impl WriteOptions {
             field(&mut out, 2, &billing(b));
         }
         if let Some(hw) = &l.hardware {
-            field(&mut out, 2, &format!("hardware {};", text::hardware(hw)));
+            for part in ["\n  hardware ", &text::hardware(hw), ";"] {
+                out.push_str(part);
+            }
         }
         if !l.uid.is_empty() {
-            field(
-                &mut out,
-                2,
-                &format!("uid {};", self.lease_id_format.format(&l.uid)),
-            );
+            for part in ["\n  uid ", &self.lease_id_format.format(&l.uid), ";"] {
+                out.push_str(part);
+            }
         }
         for b in &l.bindings {
             field(&mut out, 2, &binding(&b.name, &b.value));
@@ -141,11 +142,9 @@ impl WriteOptions {
         if let Some(h) = &l.client_hostname
             && text::db_printable(h)
         {
-            field(
-                &mut out,
-                2,
-                &format!("client-hostname \"{}\";", text::escape(h)),
-            );
+            for part in ["\n  client-hostname \"", &text::escape(h), "\";"] {
+                out.push_str(part);
+            }
         }
         if let Some(e) = &l.on_expiry {
             let both = l.on_release == OnRelease::SameAsExpiry;

@@ -1,5 +1,6 @@
 //! Corpus tests against files written and read by the real ISC dhcpd 4.4.3-P1
-//! (/work/shared/corpus/leases, see its MANIFEST.tsv).
+//! (`$DHCPD_RS_CORPUS/leases`, default `../shared/corpus` beside the repository, see its
+//! MANIFEST.tsv). The tests fail, naming the path, when it is absent.
 //!
 //! 1. Files written by ISC servers (`isc-single-*`, `isc-failover-*`): each is ISC's header
 //!    followed by the records ISC appended. We parse the file and write every record back;
@@ -11,9 +12,17 @@ use std::path::{Path, PathBuf};
 
 use dhcpd_leases::{ByteOrder, LeaseDb, LoadOptions, Record, WriteOptions};
 
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from("/work/shared/corpus/leases");
-    dir.is_dir().then_some(dir)
+fn corpus_dir() -> PathBuf {
+    let dir = std::env::var_os("DHCPD_RS_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
+        .join("leases");
+    assert!(
+        dir.is_dir(),
+        "the shared corpus is missing: {} is not a directory (set DHCPD_RS_CORPUS)",
+        dir.display()
+    );
+    dir
 }
 
 fn files(dir: &Path, pred: impl Fn(&str) -> bool) -> Vec<PathBuf> {
@@ -65,10 +74,7 @@ fn as_isc_held_it(r: &Record, isc_text: &str) -> Record {
 
 #[test]
 fn isc_written_files_round_trip_byte_for_byte() {
-    let Some(dir) = corpus_dir() else {
-        eprintln!("corpus not found; skipped");
-        return;
-    };
+    let dir = corpus_dir();
     let list = files(&dir, |n| {
         n.starts_with("isc-single-") || n.starts_with("isc-failover-")
     });
@@ -153,10 +159,7 @@ fn isc_diagnostics(transcript: &str, name: &str) -> Vec<(u32, String)> {
 
 #[test]
 fn third_party_files_give_iscs_diagnostics() {
-    let Some(dir) = corpus_dir() else {
-        eprintln!("corpus not found; skipped");
-        return;
-    };
+    let dir = corpus_dir();
     let list = files(&dir, |n| n.starts_with("isc-src-"));
     assert!(!list.is_empty(), "no third-party files in the corpus");
     let mut failures = Vec::new();

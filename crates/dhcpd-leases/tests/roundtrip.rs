@@ -32,7 +32,7 @@ fn state() -> impl Strategy<Value = BindingState> {
 fn hardware() -> impl Strategy<Value = Option<HardwareAddr>> {
     proptest::option::of(
         (any::<u8>(), proptest::collection::vec(any::<u8>(), 0..=16))
-            .prop_map(|(htype, addr)| HardwareAddr { htype, addr }),
+            .prop_map(|(htype, addr)| HardwareAddr::new(htype, &addr).expect("short")),
     )
 }
 

@@ -28,17 +28,8 @@ fn main() {
             l.tstp = l.ends;
             l.binding_state = BindingState::Active;
             l.next_binding_state = BindingState::Free;
-            l.hardware = Some(HardwareAddr {
-                htype: 1,
-                addr: vec![
-                    2,
-                    0,
-                    (i >> 24) as u8,
-                    (i >> 16) as u8,
-                    (i >> 8) as u8,
-                    i as u8,
-                ],
-            });
+            let [a, b, c, d] = i.to_be_bytes();
+            l.hardware = HardwareAddr::new(1, &[2, 0, a, b, c, d]);
             write_lease(&l, now)
         })
         .collect();

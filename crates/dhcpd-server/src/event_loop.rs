@@ -88,6 +88,8 @@ pub struct Io {
     pub control: Option<UnixListener>,
     /// `execute` commands started and not yet reaped.
     pub children: Children,
+    /// The hourly lease-file rewrite (`None`: the journal only appends).
+    pub rewrite: Option<crate::rewrite::PeriodicRewrite>,
 }
 
 /// What waits for a journal record.
@@ -215,6 +217,29 @@ impl Io {
         self.released(engine, r, out);
     }
 
+    /// ISC's hourly rewrite: when it is due, everything staged is made durable in the old
+    /// file first (and what waited for it sent), then the file is rewritten and the journal
+    /// moves to the new one.
+    fn rewrite_if_due<E: FailoverEngine>(&mut self, engine: &mut E, out: &Outbox) {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        if !self
+            .rewrite
+            .as_ref()
+            .is_some_and(|r| r.due(&self.journal, now))
+        {
+            return;
+        }
+        self.commit(engine, out);
+        if let Some(r) = self.rewrite.as_mut() {
+            match r.run(&mut self.journal, now) {
+                Ok(lines) => lines.iter().for_each(|l| log::info!("{l}")),
+                Err(e) => log::error!("{e}"),
+            }
+        }
+    }
+
     /// Takes what the writer thread handed back (BNDACKs, errors), and hands it everything
     /// staged since as the next batch.
     fn pipeline<E: FailoverEngine>(&mut self, engine: &mut E, waker: &Arc<Waker>, out: &Outbox) {
@@ -321,6 +346,8 @@ fn settle<E: Engine + FailoverEngine>(
     waker: &Arc<Waker>,
     out: &Outbox,
 ) {
+    io.drain(engine, out);
+    io.rewrite_if_due(engine, out);
     for _ in 0..64 {
         io.drain(engine, out);
         let held = match io.failover.as_mut() {

@@ -79,6 +79,8 @@ pub type Deliver<W> = Arc<dyn Fn(W) -> Option<W> + Send + Sync>;
 #[derive(Debug, Default)]
 struct Shared {
     failed: AtomicBool,
+    /// Batches the writer thread has finished with (synced, failed or refused).
+    finished: AtomicU64,
     records: AtomicU64,
     syncs: AtomicU64,
     bytes: AtomicU64,
@@ -145,8 +147,12 @@ fn writer_thread<W>(
         }
         if shared.failed.load(Ordering::Acquire) {
             // Stopped by an earlier error (already reported): nothing is written or released.
+            shared
+                .finished
+                .fetch_add(batch.len() as u64, Ordering::Release);
             continue;
         }
+        let taken = batch.len() as u64;
         let waker = batch.iter().rev().find_map(|j| j.waker.clone());
         let records: u64 = batch.iter().map(|j| j.records).sum();
         let mut bytes = Vec::new();
@@ -166,6 +172,7 @@ fn writer_thread<W>(
                     Some(d) => waiters.into_iter().filter_map(|w| d(w)).collect(),
                     None => waiters,
                 };
+                shared.finished.fetch_add(taken, Ordering::Release);
                 if back.is_empty() {
                     continue;
                 }
@@ -173,6 +180,7 @@ fn writer_thread<W>(
             }
             Err(e) => {
                 shared.failed.store(true, Ordering::Release);
+                shared.finished.fetch_add(taken, Ordering::Release);
                 Err(e)
             }
         };
@@ -196,6 +204,8 @@ pub struct Journal<W> {
     buf: Vec<u8>,
     waiting: Vec<W>,
     staged_records: u64,
+    /// Batches handed to writer threads so far (compare `Shared::finished`).
+    handed: u64,
 }
 
 impl<W> std::fmt::Debug for Journal<W> {
@@ -211,7 +221,7 @@ impl<W> std::fmt::Debug for Journal<W> {
     }
 }
 
-impl<W: Send + 'static> Journal<W> {
+impl<W> Journal<W> {
     /// Opens the journal on the lease file (appending).
     pub fn open(path: &Path) -> io::Result<Self> {
         Ok(Self::from_file(AppendFile::open(path)?))
@@ -227,6 +237,7 @@ impl<W: Send + 'static> Journal<W> {
             buf: Vec::with_capacity(64 * 1024),
             waiting: Vec::new(),
             staged_records: 0,
+            handed: 0,
         }
     }
 
@@ -260,6 +271,8 @@ impl<W: Send + 'static> Journal<W> {
             }
             Err(_) => self.shared.failed.store(true, Ordering::Release),
         }
+        // A writer that died early finished nothing more: nothing is in flight any longer.
+        self.handed = self.shared.finished.load(Ordering::Acquire);
         w.done.try_iter().collect()
     }
 
@@ -273,7 +286,10 @@ impl<W: Send + 'static> Journal<W> {
     /// first use). Does nothing when nothing is staged. When the journal has stopped, the
     /// staged waiters are dropped and [`JournalError::Stopped`] is returned. The writer wakes
     /// `waker` only when it hands something back (see [`poll_flush`](Journal::poll_flush)).
-    pub fn begin_flush(&mut self, waker: &Arc<mio::Waker>) -> Result<(), JournalError> {
+    pub fn begin_flush(&mut self, waker: &Arc<mio::Waker>) -> Result<(), JournalError>
+    where
+        W: Send + 'static,
+    {
         if self.buf.is_empty() && self.waiting.is_empty() {
             return Ok(());
         }
@@ -332,6 +348,12 @@ impl<W: Send + 'static> Journal<W> {
             }
         };
         Some(r.map_err(JournalError::Io))
+    }
+
+    /// Whether the writer thread has batches it has not finished with (written and synced,
+    /// or failed).
+    pub fn in_flight(&self) -> bool {
+        self.writer.is_some() && self.shared.finished.load(Ordering::Acquire) < self.handed
     }
 
     /// Whether an error has stopped the journal.

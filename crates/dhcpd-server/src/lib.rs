@@ -3,3 +3,4 @@
 pub mod event_loop;
 pub mod failover_conn;
 pub mod journal;
+pub mod rewrite;

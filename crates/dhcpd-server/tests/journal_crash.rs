@@ -6,7 +6,8 @@
 //!   moment, 200 times, appending to the same file each time. After every kill every lease the
 //!   child reported is in the file, and the file is whole records plus at most one torn record
 //!   at the end. Each child starts as the server does: it reads the file and rewrites it
-//!   atomically (so a kill during that rewrite is tested too) before appending.
+//!   atomically (so a kill during that rewrite is tested too) before appending, and it
+//!   rewrites the file again whenever the hourly rule (on a fast clock) says so.
 //! * Full disk: the journal on a tiny tmpfs; when the disk fills up, the batch is not confirmed,
 //!   the journal stops, and every lease confirmed before is intact.
 
@@ -17,6 +18,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dhcpd_server::journal::{Journal, JournalError};
+use dhcpd_server::rewrite::{LeaseFileRewriter, PeriodicRewrite};
 
 const CHILD_ENV: &str = "DHCPD_JOURNAL_CRASH_CHILD";
 
@@ -84,7 +86,8 @@ fn journal_child() {
     let mut j: Journal<u64> = Journal::from_file(file);
     // As the server does: the writer thread reports each lease itself right after the sync
     // that made it durable (the server sends the DHCPACK there), while this thread goes on
-    // staging; every 16th batch goes through the synchronous `flush` instead.
+    // staging; a batch followed by a rewrite, and every 16th, goes through the synchronous
+    // `flush` instead.
     j.set_deliver(Some(std::sync::Arc::new(|done: u64| {
         let _ = writeln!(std::io::stdout(), "{done}");
         None
@@ -93,14 +96,30 @@ fn journal_child() {
     let waker =
         std::sync::Arc::new(mio::Waker::new(poll.registry(), mio::Token(0)).expect("waker"));
     let mut batch = 1u64;
+    // The hourly rewrite on a fast clock: 1801 s pass per batch, so every second
+    // batch is followed by a rewrite (a kill during one is tested too).
+    let mut clock = 0i64;
+    let mut rewrite = PeriodicRewrite::new(
+        clock,
+        Box::new(Compact {
+            path: PathBuf::from(path),
+        }),
+    );
     loop {
         for _ in 0..batch {
             j.stage(record(n).as_bytes(), n).expect("stage");
             n += 1;
         }
-        if batch % 16 == 0 {
+        // As the event loop: a turn that commits checks the rewrite rule; a rewrite needs
+        // everything on disk first (the synchronous flush), other turns hand the batch over.
+        clock += 1801;
+        let due = rewrite.due(&j, clock);
+        if due || batch % 16 == 0 {
             for done in j.flush().expect("flush") {
                 writeln!(std::io::stdout(), "{done}").expect("report");
+            }
+            if due {
+                rewrite.run(&mut j, clock).expect("periodic rewrite");
             }
         } else {
             j.begin_flush(&waker).expect("begin_flush");
@@ -109,6 +128,29 @@ fn journal_child() {
             }
         }
         batch = batch % 64 + 1;
+    }
+}
+
+/// The child's periodic rewrite: every complete record of the file, in number order.
+struct Compact {
+    path: PathBuf,
+}
+
+impl LeaseFileRewriter for Compact {
+    fn rewrite(
+        &mut self,
+        _now: i64,
+    ) -> Result<(dhcpd_sys::durable::AppendFile, Vec<String>), String> {
+        let (complete, _torn) = read_back(&self.path);
+        let mut keep: Vec<u64> = complete.into_iter().collect();
+        keep.sort_unstable();
+        let text: String = keep.iter().map(|&k| record(k)).collect();
+        let mut backup = self.path.as_os_str().to_owned();
+        backup.push("~");
+        let file =
+            dhcpd_sys::durable::replace(&self.path, text.as_bytes(), Some(Path::new(&backup)))
+                .map_err(|e| e.to_string())?;
+        Ok((file, Vec::new()))
     }
 }
 

@@ -20,10 +20,7 @@ fn lease(i: u32) -> Lease {
     l.binding_state = BindingState::Active;
     l.next_binding_state = BindingState::Free;
     l.rewind_binding_state = BindingState::Free;
-    l.hardware = Some(HardwareAddr {
-        htype: 1,
-        addr: vec![2, 0, 0, (i >> 16) as u8, (i >> 8) as u8, i as u8],
-    });
+    l.hardware = HardwareAddr::new(1, &[2, 0, 0, (i >> 16) as u8, (i >> 8) as u8, i as u8]);
     l.uid = vec![1, 2, 0, 0, (i >> 8) as u8, i as u8];
     l.client_hostname = Some(format!("host-{i}").into_bytes());
     l.bind(

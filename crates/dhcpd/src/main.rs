@@ -5,6 +5,7 @@
 
 mod cli;
 mod leasefile;
+mod names;
 mod serve;
 
 use std::io::Write;
@@ -18,16 +19,35 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// resolved against the current directory, as ISC does.
 struct FsLoader;
 
+/// The operating system's text for an I/O error, as ISC prints `strerror(errno)`: "No such
+/// file or directory", "Permission denied".
+fn os_error_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// Files at least this large are mapped rather than read (see `dhcpd_sys::mapped`): below it
+/// copying costs next to nothing, and a mapping's only drawback (`SIGBUS` if the file is
+/// truncated while it is parsed) is not worth taking.
+const MAP_AT_LEAST: u64 = 1 << 20;
+
 impl Loader for FsLoader {
     fn load(&mut self, path: &str) -> Result<Vec<u8>, String> {
-        std::fs::read(path).map_err(|e| {
-            // ISC prints strerror(errno): "No such file or directory", "Permission denied".
-            let s = e.to_string();
-            match s.find(" (os error") {
-                Some(i) => s[..i].to_string(),
-                None => s,
-            }
-        })
+        std::fs::read(path).map_err(|e| os_error_text(&e))
+    }
+
+    fn load_source(&mut self, path: &str) -> Result<dhcpd_conf::Source, String> {
+        let file = std::fs::File::open(path).map_err(|e| os_error_text(&e))?;
+        let large = file.metadata().is_ok_and(|m| m.len() >= MAP_AT_LEAST);
+        if large && let Ok(Some(m)) = dhcpd_sys::mapped::MappedFile::map(&file) {
+            return Ok(std::rc::Rc::new(m));
+        }
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut &file, &mut bytes).map_err(|e| os_error_text(&e))?;
+        Ok(std::rc::Rc::new(bytes))
     }
 }
 
@@ -223,6 +243,7 @@ fn run() -> ExitCode {
                 test: args.test_leases,
             },
             &out.config,
+            &out.registry,
             &mut err,
         );
     }

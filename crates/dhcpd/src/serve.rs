@@ -14,11 +14,12 @@ use dhcpd_core::FailoverEngine;
 use dhcpd_core::engine::failover::setups_from_config;
 use dhcpd_core::engine::{IfaceInfo, Server};
 use dhcpd_core::model::Model;
-use dhcpd_leases::db::LeaseDb;
-use dhcpd_leases::parse::LoadOptions;
+use dhcpd_leases::State;
+use dhcpd_leases::parse::{LoadOptions, parse_stream};
 use dhcpd_server::event_loop::{self, Exit, Io, ServedInterface};
 use dhcpd_server::failover_conn::FailoverNet;
 use dhcpd_server::journal::Journal;
+use dhcpd_server::rewrite::PeriodicRewrite;
 use dhcpd_sys::packet::PacketSocket;
 use dhcpd_sys::{iface, notify, privs, signals, syslog, udp};
 
@@ -139,6 +140,35 @@ fn host_interfaces() -> Vec<IfaceInfo> {
         .collect()
 }
 
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+}
+
+/// Environment variable that shortens ISC's one-hour lease-file rewrite period (seconds),
+/// for tests only: ISC has no such setting.
+pub const REWRITE_PERIOD_ENV: &str = "DHCPD_RS_LEASE_REWRITE_PERIOD";
+
+/// ISC's hourly lease-file rewrite for this configuration and lease file.
+fn periodic_rewrite(config: &dhcpd_conf::ast::Config, path: &Path) -> PeriodicRewrite {
+    let mut r = PeriodicRewrite::new(
+        unix_now(),
+        Box::new(leasefile::Periodic {
+            layout: leasefile::Layout::from_config(config),
+            path: path.to_path_buf(),
+        }),
+    );
+    if let Some(p) = std::env::var(REWRITE_PERIOD_ENV)
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|p| *p >= 0)
+    {
+        r.policy.period = p;
+    }
+    r
+}
+
 /// A fatal error: logged (the logger copies it to standard error during start-up, as ISC
 /// does), then ISC's last line.
 fn fatal(err: &mut impl Write, msg: &str) -> ExitCode {
@@ -153,7 +183,12 @@ fn engine_for(
     a: &ServeArgs<'_>,
     lease_path: &Path,
 ) -> Result<(Server, Vec<String>), String> {
-    let model = Model::from_config(&out.config);
+    // Host names where addresses go are looked up now (ISC: when used; see names.rs).
+    let mut config = out.config.clone();
+    for l in crate::names::resolve(&mut config.statements, &mut crate::names::system_lookup) {
+        log::error!("{l}");
+    }
+    let model = Model::from_config(&config);
     let (mut srv, log) = Server::new(
         model,
         out.registry.clone(),
@@ -162,22 +197,31 @@ fn engine_for(
         a.port.saturating_add(1),
     )
     .map_err(|e| e.0)?;
-    let src = std::fs::read(lease_path).map_err(|e| format!("{}: {e}", lease_path.display()))?;
+    let file =
+        std::fs::File::open(lease_path).map_err(|e| format!("{}: {e}", lease_path.display()))?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-    let db = LeaseDb::load(
+    // Read record by record into the state (the file itself is not held in memory).
+    let mut state = State::default();
+    parse_stream(
         &lease_path.display().to_string(),
-        &src,
+        std::io::BufReader::new(file),
         &LoadOptions {
             now,
             ..LoadOptions::default()
         },
-    );
-    srv.load_leases(&db.state);
+        |_, record| {
+            if let Some(r) = record {
+                state.apply_record(r);
+            }
+        },
+    )
+    .map_err(|e| format!("{}: {e}", lease_path.display()))?;
+    srv.load_leases(&state);
     let setups = setups_from_config(&out.config)?;
     if !setups.is_empty() {
-        srv.enable_failover(setups, &db.state.failover, std::time::SystemTime::now())?;
+        srv.enable_failover(setups, &state.failover, std::time::SystemTime::now())?;
     }
     Ok((srv, log))
 }
@@ -207,7 +251,7 @@ pub fn serve(
         quiet: a.quiet,
         test: false,
     };
-    let started = match leasefile::startup(&inv, &out.config, err) {
+    let started = match leasefile::startup(&inv, &out.config, &out.registry, err) {
         Ok(Some(s)) => s,
         Ok(None) => return ExitCode::SUCCESS,
         Err(m) => return fatal(err, &m),
@@ -285,6 +329,7 @@ pub fn serve(
         control,
         icmp,
         children: dhcpd_sys::spawn::Children::new(),
+        rewrite: Some(periodic_rewrite(&out.config, &started.path)),
     };
     notify::ready("serving");
     // As ISC: start-up is over before this line, so with -f alone it goes to syslog only.
@@ -311,7 +356,15 @@ pub fn serve(
                     notify::reloading(true);
                     continue;
                 }
-                reload(a, loader, &started.path, &mut engine);
+                if let Some(config) = reload(a, loader, &started.path, &mut engine) {
+                    // The hourly rewrite follows the new configuration's pools.
+                    if let Some(r) = io.rewrite.as_mut() {
+                        r.rewriter = Box::new(leasefile::Periodic {
+                            layout: leasefile::Layout::from_config(&config),
+                            path: started.path.clone(),
+                        });
+                    }
+                }
                 notify::reloading(true);
             }
             Err(e) => return fatal(err, &format!("event loop: {e}")),
@@ -320,7 +373,13 @@ pub fn serve(
 }
 
 /// SIGHUP: read the configuration again; keep serving the old one if it has any error.
-fn reload(a: &ServeArgs<'_>, loader: &mut dyn Loader, lease_path: &Path, engine: &mut Server) {
+/// Returns the new configuration when it was taken.
+fn reload(
+    a: &ServeArgs<'_>,
+    loader: &mut dyn Loader,
+    lease_path: &Path,
+    engine: &mut Server,
+) -> Option<dhcpd_conf::ast::Config> {
     log::info!("Reloading configuration {} (SIGHUP).", a.conf);
     let out = parse_config(a.conf, loader, ParseOptions::default());
     if out.has_errors() {
@@ -328,7 +387,7 @@ fn reload(a: &ServeArgs<'_>, loader: &mut dyn Loader, lease_path: &Path, engine:
             log::error!("{d}");
         }
         log::error!("Configuration file errors encountered -- keeping the running configuration");
-        return;
+        return None;
     }
     match engine_for(&out, a, lease_path) {
         Ok((new, lines)) => {
@@ -336,14 +395,18 @@ fn reload(a: &ServeArgs<'_>, loader: &mut dyn Loader, lease_path: &Path, engine:
                 log::error!(
                     "The new configuration serves other interfaces; a restart is needed for that -- keeping the running configuration"
                 );
-                return;
+                return None;
             }
             for l in lines {
                 log::info!("{l}");
             }
             *engine = new;
             log::info!("Configuration reloaded.");
+            Some(out.config)
         }
-        Err(m) => log::error!("{m} -- keeping the running configuration"),
+        Err(m) => {
+            log::error!("{m} -- keeping the running configuration");
+            None
+        }
     }
 }

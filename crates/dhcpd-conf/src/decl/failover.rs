@@ -83,7 +83,11 @@ impl Parser<'_> {
             };
             let primary = self.decls.peers[i].role != Some(FailoverRole::Secondary);
             if let Some(items) = self.parse_failover_state_block(c, primary) {
-                out.push(Stmt::FailoverState(FailoverState { span, name, items }));
+                out.push(Stmt::FailoverState(Box::new(FailoverState {
+                    span,
+                    name,
+                    items,
+                })));
             }
             return;
         }

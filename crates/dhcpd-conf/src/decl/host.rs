@@ -27,14 +27,17 @@ impl Parser<'_> {
         span: Span,
         out: &mut Vec<Stmt>,
     ) {
-        let Some(name) = c.parse_host_name() else {
+        // The name is read into a reused buffer (taken, like the body buffer below): the AST
+        // keeps short names inline.
+        let mut name = std::mem::take(&mut self.decls.host_name);
+        if !c.parse_host_name_into(&mut name) {
             c.error_help(
                 "expecting a name for host declaration.",
                 "host names are unquoted: host NAME { ... }",
             );
             c.skip_to_semi();
             return;
-        };
+        }
         if !c.parse_lbrace() {
             return;
         }
@@ -184,14 +187,18 @@ impl Parser<'_> {
                 "host names must be unique; rename or remove one of the declarations",
             );
         }
+        // A boxed slice of exactly the body's statements: the buffer stays for the next host.
         let mut exact = Vec::with_capacity(body.len());
         exact.append(&mut body);
         self.decls.host_body = body;
         out.push(Stmt::Host(Host {
             span,
-            name,
-            body: exact,
+            name: name.as_str().into(),
+            hardware: ctx.hardware,
+            fixed: ctx.fixed,
+            body: exact.into_boxed_slice(),
         }));
+        self.decls.host_name = name;
     }
 
     /// The rest of `host-identifier` (keyword consumed). `Err`: ISC leaves the host body.
@@ -332,6 +339,6 @@ impl Parser<'_> {
                 }
             }
         }
-        out.push(Stmt::Group(Group { span, name, body }));
+        out.push(Stmt::Group(Box::new(Group { span, name, body })));
     }
 }

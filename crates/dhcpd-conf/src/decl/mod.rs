@@ -20,7 +20,8 @@ mod tests;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::ast::{DuidHwType, LeaseIdFormat, ServerDuid, Span, Stmt};
+use crate::ast::{AddrList, DuidHwType, LeaseIdFormat, ServerDuid, Span, Stmt};
+use crate::basic::AddrOrName;
 use crate::cursor::Cursor;
 use crate::diag::Diagnostic;
 use crate::exec::{ExprContext, Parsed};
@@ -69,6 +70,8 @@ pub struct DeclState {
     pub(crate) peers: Vec<PeerInfo>,
     /// Subnets, shared networks, pools and declared addresses.
     pub(crate) net: Networks,
+    /// Reused buffer for the name of the host being read.
+    pub(crate) host_name: String,
     /// The buffer a host body is read into (see `parse_host_declaration`).
     pub(crate) host_body: Vec<Stmt>,
     /// How many statements are being parsed inside each other (blocks and includes).
@@ -78,13 +81,14 @@ pub struct DeclState {
 }
 
 /// A set of names kept in one text buffer: no allocation per name, and dropping it frees two
-/// blocks however many names it holds (a configuration can declare 100,000 hosts).
+/// blocks however many names it holds (a configuration can declare 100,000 hosts). Entries
+/// are 32-bit offsets (8 bytes each: the table is most of the set's memory).
 #[derive(Debug, Default)]
 pub(crate) struct NameSet {
     /// Every name inserted, one after the other (removed ones stay, unreferenced).
     text: String,
     /// Start and length in `text` of each name in the set.
-    table: hashbrown::HashTable<(usize, usize)>,
+    table: hashbrown::HashTable<(u32, u32)>,
 }
 
 impl NameSet {
@@ -93,11 +97,13 @@ impl NameSet {
         rustc_hash::FxBuildHasher.hash_one(name)
     }
 
-    fn name(text: &str, (start, len): (usize, usize)) -> &str {
-        text.get(start..start + len).unwrap_or_default()
+    fn name(text: &str, (start, len): (u32, u32)) -> &str {
+        let start = start as usize;
+        text.get(start..start + len as usize).unwrap_or_default()
     }
 
-    /// Adds `name`; `false` if it was already there.
+    /// Adds `name`; `false` if it was already there. (Past 4 GiB of names, which no
+    /// configuration comes near, names are no longer recorded.)
     pub(crate) fn insert(&mut self, name: &str) -> bool {
         let hash = Self::hash(name);
         let text = &self.text;
@@ -108,11 +114,17 @@ impl NameSet {
         {
             return false;
         }
-        let entry = (self.text.len(), name.len());
+        let (Ok(start), Ok(len)) = (u32::try_from(self.text.len()), u32::try_from(name.len()))
+        else {
+            return true;
+        };
+        if start.checked_add(len).is_none() {
+            return true;
+        }
         self.text.push_str(name);
         let text = &self.text;
         self.table
-            .insert_unique(hash, entry, |&e| Self::hash(Self::name(text, e)));
+            .insert_unique(hash, (start, len), |&e| Self::hash(Self::name(text, e)));
         true
     }
 
@@ -150,6 +162,10 @@ pub(crate) struct HostCtx<'n> {
     pub(crate) name: &'n str,
     pub(crate) has_hardware: bool,
     pub(crate) has_fixed: bool,
+    /// The host's hardware address (the AST keeps it out of the body, see `ast::Host`).
+    pub(crate) hardware: Option<crate::basic::HardwareAddr>,
+    /// Its `fixed-address`, when that is one literal address.
+    pub(crate) fixed: Option<std::net::Ipv4Addr>,
 }
 
 /// The position of a token as a span in the cursor's file.
@@ -205,9 +221,16 @@ impl Parser<'_> {
         out: &mut Vec<Stmt>,
     ) -> bool {
         if self.decls.depth >= MAX_DEPTH {
-            c.error_help(
-                format!("declarations or includes nested more than {MAX_DEPTH} deep"),
-                "this limit is ours (ISC recurses until it crashes); check for an include that includes itself",
+            // Without a position: the case met in practice, a file including itself, makes
+            // ISC 4.4.3 die (SIGSEGV) with no positional message.
+            let file = c.file().to_string();
+            c.push(
+                Diagnostic::error(format!(
+                    "declarations or includes nested more than {MAX_DEPTH} deep (in {file})"
+                ))
+                .with_help(
+                    "this limit is ours (ISC crashes on an include that includes itself); check for one",
+                ),
             );
             self.aborted = true;
             return declaration;
@@ -341,7 +364,11 @@ impl Parser<'_> {
                         h.has_hardware |= known_type;
                         if let Some(hw) = hw {
                             h.has_hardware = true;
-                            out.push(Stmt::Hardware(span, hw));
+                            if h.hardware.is_none() {
+                                h.hardware = Some(hw);
+                            } else {
+                                out.push(Stmt::Hardware(span, hw));
+                            }
                         }
                     }
                     None => c.error_help(
@@ -478,7 +505,7 @@ impl Parser<'_> {
             }
             TokKind::Kw(Kw::ServerDuid) => {
                 if let Some(d) = self.parse_server_duid_conf(c) {
-                    out.push(Stmt::ServerDuid(span, d));
+                    out.push(Stmt::ServerDuid(span, Box::new(d)));
                 }
                 false
             }
@@ -593,7 +620,7 @@ impl Parser<'_> {
                 return false;
             }
             if let Some(d) = self.parse_option_space_decl(c) {
-                out.push(Stmt::OptionSpace(span, d));
+                out.push(Stmt::OptionSpace(span, Box::new(d)));
             }
             return declaration;
         }
@@ -638,9 +665,10 @@ impl Parser<'_> {
         span: Span,
         out: &mut Vec<Stmt>,
     ) {
-        // Almost every fixed-address has one address: room for exactly one (a first push
-        // would reserve four, and hosts are numerous).
-        let mut v4s = Vec::with_capacity(usize::from(!v6));
+        // Almost every fixed-address has one address, which the AST keeps inline
+        // (`AddrList::One`): no vector is allocated until a second one comes.
+        let mut first = None;
+        let mut v4s = Vec::new();
         let mut v6s = Vec::with_capacity(usize::from(v6));
         loop {
             if v6 {
@@ -650,7 +678,11 @@ impl Parser<'_> {
                 }
             } else {
                 match c.parse_ip_addr_or_hostname() {
-                    Some(a) => v4s.push(a),
+                    Some(a) if first.is_none() && v4s.is_empty() => first = Some(a),
+                    Some(a) => {
+                        v4s.extend(first.take());
+                        v4s.push(a);
+                    }
                     None => return,
                 }
             }
@@ -673,7 +705,15 @@ impl Parser<'_> {
                 out.push(if v6 {
                     Stmt::FixedAddress6(span, v6s)
                 } else {
-                    Stmt::FixedAddress(span, v4s)
+                    match first {
+                        // One literal address: a field of the host (see `ast::Host`).
+                        Some(AddrOrName::Addr(a)) if h.fixed.is_none() => {
+                            h.fixed = Some(a);
+                            return;
+                        }
+                        Some(a) => Stmt::FixedAddress(span, AddrList::One(a)),
+                        None => Stmt::FixedAddress(span, AddrList::Many(v4s)),
+                    }
                 });
             }
             None => c.error_help(

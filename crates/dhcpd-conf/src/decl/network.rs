@@ -106,7 +106,11 @@ impl Parser<'_> {
                 }
             }
         }
-        out.push(Stmt::SharedNetwork(SharedNetwork { span, name, body }));
+        out.push(Stmt::SharedNetwork(Box::new(SharedNetwork {
+            span,
+            name,
+            body,
+        })));
     }
 
     /// `interface NAME;` in a shared-network or subnet (keyword consumed); `false` when the
@@ -252,12 +256,12 @@ impl Parser<'_> {
             self.decls.net.shares[share].name = format!("{addr}/{bits}");
         }
         if let Some(body) = self.common_subnet_parsing(c, idx, share) {
-            out.push(Stmt::Subnet6(Subnet6 {
+            out.push(Stmt::Subnet6(Box::new(Subnet6 {
                 span,
                 addr,
                 prefix_len: bits as u8,
                 body,
-            }));
+            })));
         }
     }
 

@@ -60,7 +60,12 @@ fn subnet_range_pool_host_are_read_into_typed_nodes() {
         panic!("not a host");
     };
     assert_eq!(h.name, "pc.example");
-    assert!(matches!(&h.body[1], Stmt::FixedAddress(_, a) if a.len() == 2));
+    assert_eq!(
+        h.hardware.map(|hw| hw.to_string()),
+        Some("ethernet 00:01:02:03:04:05".to_string())
+    );
+    assert_eq!(h.fixed, None);
+    assert!(matches!(&h.body[0], Stmt::FixedAddress(_, a) if a.len() == 2));
 }
 
 #[test]
@@ -331,6 +336,69 @@ server-duid LLT ethernet 1234 00:16:3e:00:00:01;
 "#;
 
 #[test]
+fn including_a_directory_fails_to_read_not_to_open() {
+    struct DirLoader;
+    impl crate::Loader for DirLoader {
+        fn load(&mut self, path: &str) -> Result<Vec<u8>, String> {
+            match path {
+                "main.conf" => Ok(b"include \"conf.d\";\n".to_vec()),
+                _ => Err("Is a directory".to_string()),
+            }
+        }
+    }
+    let out = parse_config("main.conf", &mut DirLoader, ParseOptions::default());
+    let got: Vec<_> = out.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(got, vec!["Can't read in conf.d: Is a directory"]);
+}
+
+#[test]
+fn key_without_algorithm_or_secret_stops_reading() {
+    // ISC 4.4.3 dies (SIGSEGV) when it registers such a key: earlier errors are printed,
+    // nothing after the key is read, and the run fails without a positional message.
+    assert_eq!(
+        msgs("key k1 { secret \"c2VjcmV0\"; }\nfoo bar;\n"),
+        vec![m(0, "key k1: no algorithm")]
+    );
+    assert_eq!(
+        msgs("default-lease-time x;\ngroup { key \"k2\" { algorithm hmac-sha256; }; }\nfoo;\n"),
+        vec![
+            m(1, "Bogus number x: digit 33 not in base 10"),
+            m(0, "key k2: no secret")
+        ]
+    );
+    // Both present: the key is accepted, however short its secret.
+    assert!(msgs("key k3 { algorithm hmac-md5; secret \"\"; }\n").is_empty());
+    assert!(msgs("key k4 { algorithm HMAC-SHA512.sig-alg.reg.int; secret \"\"; }\n").is_empty());
+    // An algorithm ISC cannot make a TSIG key of: logged, not an error.
+    let (_, d) = parse("key k5 { algorithm hmac-sha256.; secret \"YWJj\"; }\n");
+    assert_eq!(d.len(), 1);
+    assert!(!d[0].is_error());
+    assert_eq!(d[0].message, "Unable to create tsec structure for k5");
+}
+
+#[test]
+fn top_level_statements_run_at_start_up() {
+    // ISC runs the top-level statements after reading the file; nested ones wait for clients.
+    assert_eq!(
+        msgs("authoritative;\nlog (fatal, \"stop here\");\n"),
+        vec![m(0, "stop here")]
+    );
+    assert!(msgs("group { log (fatal, \"x\"); }\non commit { log (fatal, \"y\"); }\n").is_empty());
+    assert!(msgs("log (info, \"x\");\nlog (\"y\");\n").is_empty());
+    // `add` run without a client: ISC crashes; nested, it waits for a client.
+    assert_eq!(
+        msgs("class \"c\" { }\nadd \"c\";\n"),
+        vec![m(0, "add \"c\": no client to classify at start-up")]
+    );
+    assert!(msgs("class \"c\" { }\ngroup { add \"c\"; }\nif known { add \"c\"; }\n").is_empty());
+    // A parse error comes first: ISC never gets to run anything.
+    assert_eq!(
+        msgs("log (fatal, \"x\");\nfoo bar;\n"),
+        vec![m(2, "semicolon expected.")]
+    );
+}
+
+#[test]
 fn print_then_parse_gives_the_same_ast() {
     let (cfg, d) = parse(ROUND_TRIP);
     assert!(!d.iter().any(Diagnostic::is_error), "{d:?}");
@@ -518,6 +586,8 @@ fn self_include_and_deep_nesting_stop_with_an_error() {
         d.iter().any(|d| d.message.contains("nested more than")),
         "{d:?}"
     );
+    // ISC dies of the recursion without a positional message; neither do we give one.
+    assert!(d.iter().all(|d| d.line().is_none()), "{d:?}");
     let deep = "group { ".repeat(5000);
     let (_, d) = parse(&deep);
     assert!(
@@ -560,4 +630,93 @@ fn name_set_inserts_removes_and_tells_duplicates() {
     for n in 0..10_000 {
         assert!(!set.insert(&format!("h{n}")), "h{n}");
     }
+}
+
+#[test]
+fn byte_ff_reads_as_isc_end_of_file() {
+    let run = |src: &[u8]| {
+        let mut l = MemLoader::default();
+        l.files.insert("t.conf".into(), src.to_vec());
+        parse_config("t.conf", &mut l, ParseOptions::default())
+            .diagnostics
+            .iter()
+            .map(|d| (d.line().unwrap_or(0), d.message.clone()))
+            .collect::<Vec<_>>()
+    };
+    // A UTF-16 file: ISC stops at its first byte and accepts an empty configuration.
+    assert!(run(b"\xff\xfes\0u\0b\0").is_empty());
+    // Latin-1 `ÿ` in a comment ends the comment: the rest of the line is read.
+    assert_eq!(
+        run(b"# caf\xff foo bar\n"),
+        vec![m(1, "semicolon expected.")]
+    );
+    // Between top-level statements it ends the configuration.
+    assert!(run(b"authoritative;\n\xff garbage garbage\n").is_empty());
+}
+
+#[test]
+fn whitespace_run_filling_isc_token_buffer_ends_the_parse() {
+    // ISC exits at once: no later error is reported, in this file or the one including it.
+    let text = format!(
+        "subnet 10.0.0.0 netmask 255.0.0.0 {{\n range 10.0.0.1 10.0.0.5;{}}}\nfoo;\n",
+        "\n".repeat(1500)
+    );
+    assert_eq!(
+        msgs(&text),
+        vec![m(2, "whitespace too long, buffer overflow.")]
+    );
+    let (_, d) = parse_files(&[
+        ("main.conf", "include \"ws.conf\";\nfoo;\n"),
+        ("ws.conf", &format!("authoritative;{}", " ".repeat(2000))),
+    ]);
+    let got: Vec<_> = d.iter().map(|d| (d.line(), d.message.as_str())).collect();
+    assert_eq!(
+        got,
+        vec![(Some(1), "whitespace too long, buffer overflow.")]
+    );
+}
+
+#[test]
+fn nul_byte_token_is_gone_after_a_peek() {
+    let run = |src: &[u8]| {
+        let mut l = MemLoader::default();
+        l.files.insert("t.conf".into(), src.to_vec());
+        parse_config("t.conf", &mut l, ParseOptions::default())
+            .diagnostics
+            .iter()
+            .map(|d| (d.line().unwrap_or(0), d.message.clone()))
+            .collect::<Vec<_>>()
+    };
+    // Peeked (between statements, before a number): ISC's token cache drops it.
+    assert!(run(b"\0authoritative;\ndefault-lease-time\0 5;\n").is_empty());
+    assert_eq!(
+        run(b"authoritative;\n\0\nfoo bar;\n"),
+        vec![m(3, "semicolon expected.")]
+    );
+    // Peeked as the next piece of a base64 secret: its (empty) text does not end it.
+    assert!(run(b"key k { algorithm hmac-md5; secret YWJj\0YWJj; }\n").is_empty());
+    // Read without a peek (where the `;` must be): it is a token, and a wrong one.
+    assert_eq!(
+        run(b"authoritative\0;\n"),
+        vec![m(1, "semicolon expected.")]
+    );
+}
+
+#[test]
+fn start_up_checks_see_the_top_level_of_included_files() {
+    let (_, d) = parse_files(&[
+        ("main.conf", "include \"g.conf\";\n"),
+        ("g.conf", "ddns-update-style ad-hoc;\n"),
+    ]);
+    let got: Vec<_> = d.iter().map(|d| (d.line(), d.message.as_str())).collect();
+    assert_eq!(
+        got,
+        vec![(None, "ddns-update-style ad_hoc no longer supported")]
+    );
+    // In a group, an included file's statements are not at the top level.
+    let (_, d) = parse_files(&[
+        ("main.conf", "group { include \"g.conf\"; }\n"),
+        ("g.conf", "log (fatal, \"x\");\n"),
+    ]);
+    assert!(d.is_empty(), "{d:?}");
 }

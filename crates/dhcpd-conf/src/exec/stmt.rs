@@ -1018,6 +1018,43 @@ impl Parser<'_> {
         if c.peek_is(b';') {
             c.skip();
         }
+        if key.algorithm.is_none() || key.secret.is_none() {
+            // ISC registers the key at once and, building its TSIG form, dereferences the
+            // missing algorithm or secret: 4.4.3 dies of SIGSEGV here, before reading on.
+            let missing = if key.algorithm.is_none() {
+                "algorithm"
+            } else {
+                "secret"
+            };
+            c.push(
+                crate::diag::Diagnostic::error(format!("key {}: no {missing}", key.name))
+                    .with_help(
+                        "ISC dhcpd 4.4.3 crashes on a key without both `algorithm` and `secret`; give both",
+                    ),
+            );
+            self.aborted = true;
+            return None;
+        }
+        if let Some(alg) = &key.algorithm {
+            // ISC turns the key into a TSIG key at once and only logs when it cannot: an
+            // algorithm other than the HMACs it knows (names completed as it completes them).
+            let full = if !alg.contains('.') {
+                format!("{alg}.SIG-ALG.REG.INT.")
+            } else if alg.ends_with('.') {
+                alg.clone()
+            } else {
+                format!("{alg}.")
+            };
+            let known = ["MD5", "SHA1", "SHA224", "SHA256", "SHA384", "SHA512"]
+                .iter()
+                .any(|h| full.eq_ignore_ascii_case(&format!("HMAC-{h}.SIG-ALG.REG.INT.")));
+            if !known {
+                self.log_line(
+                    c,
+                    format!("Unable to create tsec structure for {}", key.name),
+                );
+            }
+        }
         self.opts.keys.insert(key.name.clone());
         Some(key)
     }

@@ -14,7 +14,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use dhcpd_conf::ast::{Config as ConfAst, FailoverPeer, FailoverRole, Stmt};
+use dhcpd_conf::ast::{
+    Config as ConfAst, Date, FailoverPeer, FailoverRole, FailoverStateItem,
+    FailoverStateName as ConfStateName, Stmt,
+};
 use dhcpd_conf::basic::AddrOrName;
 use dhcpd_failover::peer::{Event, Incoming, Peer, Role, Service, UpdateScope};
 use dhcpd_failover::pool::{self, BalanceParams};
@@ -39,6 +42,128 @@ pub struct PeerSetup {
     pub config: PeerConfig,
     /// Pool balancing knobs.
     pub balance: BalanceParams,
+    /// What `failover peer "NAME" state { … }` blocks in dhcpd.conf set (ISC reads them into
+    /// the peer before the lease file, whose record, if any, overrides them).
+    pub conf_state: ConfState,
+}
+
+/// The settings of `failover peer "NAME" state { my state S [at DATE]; partner state S
+/// [at DATE]; mclt N; }` blocks in dhcpd.conf, later ones overriding earlier ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfState {
+    /// `my state`: the state and its start (`None`: no `at`, ISC takes the time it reads it).
+    pub me: Option<(FailoverStateName, Option<i64>)>,
+    /// `partner state`.
+    pub partner: Option<(FailoverStateName, Option<i64>)>,
+    /// `mclt` (a secondary's).
+    pub mclt: Option<u32>,
+}
+
+impl ConfState {
+    /// Applies the statements of one `failover peer "NAME" state { … }` block, in order.
+    pub fn apply(&mut self, items: &[FailoverStateItem]) {
+        for item in items {
+            match item {
+                FailoverStateItem::My(s, at) => {
+                    self.me = Some((state_name(*s), at.as_ref().map(date_secs)));
+                }
+                FailoverStateItem::Partner(s, at) => {
+                    self.partner = Some((state_name(*s), at.as_ref().map(date_secs)));
+                }
+                FailoverStateItem::Mclt(n) => self.mclt = Some(clamp_u32(Some(*n), 0)),
+            }
+        }
+    }
+
+    /// Whether no block set anything.
+    pub fn is_empty(&self) -> bool {
+        *self == ConfState::default()
+    }
+
+    /// The state record these settings make, on top of ISC's initial one (me RECOVER,
+    /// partner unknown-state, both since `now`).
+    pub fn record(&self, name: &str, now: i64) -> FailoverState {
+        let side = |v: Option<(FailoverStateName, Option<i64>)>, dflt: FailoverStateName| {
+            let (state, at) = v.unwrap_or((dflt, None));
+            dhcpd_leases::model::PeerState {
+                state,
+                stos: at.unwrap_or(now),
+            }
+        };
+        FailoverState {
+            peer: name.to_string(),
+            me: side(self.me, FailoverStateName::Recover),
+            partner: side(self.partner, FailoverStateName::Unknown),
+            mclt: self.mclt,
+        }
+    }
+}
+
+fn state_name(s: ConfStateName) -> FailoverStateName {
+    match s {
+        ConfStateName::UnknownState => FailoverStateName::Unknown,
+        ConfStateName::PartnerDown => FailoverStateName::PartnerDown,
+        ConfStateName::Normal => FailoverStateName::Normal,
+        ConfStateName::CommunicationsInterrupted => FailoverStateName::CommunicationsInterrupted,
+        ConfStateName::ConflictDone => FailoverStateName::ConflictDone,
+        ConfStateName::ResolutionInterrupted => FailoverStateName::ResolutionInterrupted,
+        ConfStateName::PotentialConflict => FailoverStateName::PotentialConflict,
+        ConfStateName::Recover => FailoverStateName::Recover,
+        ConfStateName::RecoverWait => FailoverStateName::RecoverWait,
+        ConfStateName::RecoverDone => FailoverStateName::RecoverDone,
+        ConfStateName::Shutdown => FailoverStateName::Shutdown,
+        ConfStateName::Paused => FailoverStateName::Paused,
+        ConfStateName::Startup => FailoverStateName::Startup,
+    }
+}
+
+/// Seconds since 1970 of a dhcpd.conf date, with ISC's `parse_date_core` arithmetic (years
+/// after 2037 and `never` are "never", here `u32::MAX`).
+fn date_secs(d: &Date) -> i64 {
+    const NEVER: i64 = u32::MAX as i64;
+    match *d {
+        Date::Never => NEVER,
+        Date::Epoch(t) => t,
+        Date::Calendar {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            tzoff,
+            ..
+        } => {
+            // The numbers come from the file as written: wrapping arithmetic (as ISC's
+            // `int`s wrap), never a panic.
+            let year = if year > 1900 { year - 1900 } else { year };
+            if year >= 138 {
+                return NEVER;
+            }
+            const MONTHS: [i64; 11] = [31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+            let mon = month.wrapping_sub(1);
+            let month_days = usize::try_from(mon.wrapping_sub(1))
+                .ok()
+                .and_then(|i| MONTHS.get(i))
+                .copied()
+                .unwrap_or(0);
+            let leap = i64::from(mon > 1 && year.wrapping_sub(72) & 3 == 0);
+            let days = 365i64
+                .wrapping_mul(year.wrapping_sub(70))
+                .wrapping_add(year.wrapping_sub(69) / 4)
+                .wrapping_add(month_days)
+                .wrapping_add(leap)
+                .wrapping_add(day)
+                .wrapping_sub(1);
+            days.wrapping_mul(24)
+                .wrapping_add(hour)
+                .wrapping_mul(60)
+                .wrapping_add(minute)
+                .wrapping_mul(60)
+                .wrapping_add(second)
+                .wrapping_add(tzoff.unwrap_or(0))
+        }
+    }
 }
 
 fn clamp_u32(v: Option<i64>, default: u32) -> u32 {
@@ -98,6 +223,7 @@ fn setup_of(p: &FailoverPeer) -> Result<PeerSetup, String> {
         },
         config,
         balance,
+        conf_state: ConfState::default(),
     })
 }
 
@@ -108,6 +234,12 @@ pub fn setups_from_config(cfg: &ConfAst) -> Result<Vec<PeerSetup>, String> {
         for s in body {
             match s {
                 Stmt::FailoverPeer(p) => out.push(setup_of(p)?),
+                // The parser accepts a state block only after its peer's declaration.
+                Stmt::FailoverState(st) => {
+                    if let Some(setup) = out.iter_mut().find(|x| x.link.name == st.name) {
+                        setup.conf_state.apply(&st.items);
+                    }
+                }
                 Stmt::Include(i) => walk(&i.statements, out)?,
                 Stmt::Group(g) => walk(&g.body, out)?,
                 Stmt::SharedNetwork(n) => walk(&n.body, out)?,
@@ -173,8 +305,9 @@ impl Failover {
 
 impl Server {
     /// Starts failover: one state machine per relationship, with the state the lease file
-    /// recorded (`persisted`, by peer name). Pools name their peer with `failover peer`;
-    /// a pool naming an unknown peer is an error (as in ISC). Call after
+    /// recorded (`persisted`, by peer name), or else the one a `failover peer "NAME" state`
+    /// block of dhcpd.conf set ([`PeerSetup::conf_state`]), as ISC reads both. Pools name
+    /// their peer with `failover peer`; a pool naming an unknown peer is an error (as in ISC). Call after
     /// [`Server::load_leases`]; the returned state records and log lines are queued as
     /// actions.
     pub fn enable_failover(
@@ -186,7 +319,9 @@ impl Server {
         let now = secs(now);
         let mut fo = Failover::default();
         for s in setups {
-            let rec = persisted.get(&s.link.name);
+            let from_conf =
+                (!s.conf_state.is_empty()).then(|| s.conf_state.record(&s.link.name, now));
+            let rec = persisted.get(&s.link.name).or(from_conf.as_ref());
             let peer = Peer::new(s.config.clone(), rec, now);
             fo.links.push(LinkState {
                 setup: s,
@@ -217,6 +352,15 @@ impl Server {
             self.fo_pump(i, now);
         }
         Ok(())
+    }
+
+    /// Whether an ACTIVE lease of `pool` that has run out must be left for the peer to expire:
+    /// ISC's secondary in NORMAL does not expire leases itself (`pool_timer`), it waits for the
+    /// primary's EXPIRED BNDUPD; in any other state it expires them as usual.
+    pub(super) fn fo_leaves_expiry_to_peer(&self, pool: usize) -> bool {
+        self.fo_pool_peer(pool).is_some_and(|p| {
+            p.config().role == Role::Secondary && p.state() == FailoverStateName::Normal
+        })
     }
 
     fn fo_pool_peer(&self, pool: usize) -> Option<&Peer> {
@@ -771,5 +915,43 @@ impl FailoverEngine for Server {
             }
             _ => "unknown command (partner-down NAME | status)".to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cal(year: i64, month: i64, day: i64, hour: i64, minute: i64, second: i64) -> Date {
+        Date::Calendar {
+            weekday: 0,
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            tzoff: None,
+        }
+    }
+
+    #[test]
+    fn conf_dates_are_read_as_isc_reads_them() {
+        // 2026-11-26 10:00:00 UTC; 2024-02-29 23:59:59 UTC (leap day).
+        assert_eq!(date_secs(&cal(2026, 11, 26, 10, 0, 0)), 1_795_687_200);
+        assert_eq!(date_secs(&cal(2024, 2, 29, 23, 59, 59)), 1_709_251_199);
+        assert_eq!(date_secs(&cal(2040, 1, 1, 0, 0, 0)), i64::from(u32::MAX));
+        assert_eq!(date_secs(&Date::Never), i64::from(u32::MAX));
+        assert_eq!(date_secs(&Date::Epoch(12)), 12);
+        // Absurd numbers give some date, not a panic.
+        let _ = date_secs(&cal(
+            i64::MIN,
+            i64::MIN,
+            i64::MAX,
+            i64::MAX,
+            i64::MIN,
+            i64::MAX,
+        ));
+        let _ = date_secs(&cal(-5, 0, 0, -1, 0, 0));
     }
 }

@@ -383,10 +383,7 @@ fn lease_host_and_time_expressions() {
     );
     let mut lease = Lease::new(Ipv4Addr::new(198, 51, 100, 7));
     lease.ends = 1_000_600;
-    lease.hardware = Some(dhcpd_leases::model::HardwareAddr {
-        htype: 1,
-        addr: vec![0, 0x16, 0x3e, 0, 0, 1],
-    });
+    lease.hardware = dhcpd_leases::model::HardwareAddr::new(1, &[0, 0x16, 0x3e, 0, 0, 1]);
     let m = packet(&[]);
     let mut r = Run::new(&c, Some(&m));
     assert_eq!(r.data(0), None, "no lease");

@@ -29,6 +29,17 @@ pub struct Node {
 
 impl Node {
     pub fn new(role: Role, pool: &[Ipv4Addr], persisted: Option<&FailoverState>, now: i64) -> Self {
+        Self::with_auto_partner_down(role, pool, persisted, now, 0)
+    }
+
+    /// [`Node::new`] with `auto-partner-down SECONDS` (0 = off).
+    pub fn with_auto_partner_down(
+        role: Role,
+        pool: &[Ipv4Addr],
+        persisted: Option<&FailoverState>,
+        now: i64,
+        auto_partner_down: u32,
+    ) -> Self {
         let mut cfg = Config::new(
             "dhcp-failover",
             role,
@@ -37,6 +48,7 @@ impl Node {
         cfg.max_unacked_updates = 10;
         cfg.max_response_delay = 30;
         cfg.load_balance_max_seconds = 3;
+        cfg.auto_partner_down = auto_partner_down;
         let leases = pool.iter().map(|&a| (a, Lease::new(a))).collect();
         let mut n = Node {
             peer: Peer::new(cfg, persisted, now),
@@ -186,7 +198,7 @@ impl Node {
             .leases
             .values()
             .find(|l| {
-                l.hardware.as_ref().map(|h| h.addr.as_slice()) == Some(&mac[..])
+                l.hardware.as_ref().map(|h| h.addr()) == Some(&mac[..])
                     && l.binding_state == BindingState::Active
             })
             .or_else(|| {
@@ -209,10 +221,7 @@ impl Node {
         lease::on_client_ack(l, now, desired, given);
         l.binding_state = BindingState::Active;
         l.next_binding_state = BindingState::Expired;
-        l.hardware = Some(HardwareAddr {
-            htype: 1,
-            addr: mac.to_vec(),
-        });
+        l.hardware = HardwareAddr::new(1, &mac);
         l.starts = now;
         l.ends = now + i64::from(given);
         let l = l.clone();
@@ -274,6 +283,8 @@ pub struct Pair {
     /// Bytes in flight: (delivery time, to, bytes).
     in_flight: VecDeque<(i64, Side, Vec<u8>)>,
     pub partitioned: bool,
+    /// `auto-partner-down` of both servers (kept across restarts).
+    pub auto_partner_down: u32,
     next_connect: i64,
     /// Every message that crossed the link: (time, from, message).
     pub wire: Vec<(i64, Side, Message)>,
@@ -285,13 +296,19 @@ pub fn pool_addrs(n: u8) -> Vec<Ipv4Addr> {
 
 impl Pair {
     pub fn new(pool: &[Ipv4Addr]) -> Self {
+        Self::with_auto_partner_down(pool, 0)
+    }
+
+    /// A fresh pair whose servers both have `auto-partner-down SECONDS`.
+    pub fn with_auto_partner_down(pool: &[Ipv4Addr], secs: u32) -> Self {
         Pair {
             time: T0,
             latency: 0,
-            primary: Node::new(Role::Primary, pool, None, T0),
-            secondary: Node::new(Role::Secondary, pool, None, T0),
+            primary: Node::with_auto_partner_down(Role::Primary, pool, None, T0, secs),
+            secondary: Node::with_auto_partner_down(Role::Secondary, pool, None, T0, secs),
             in_flight: VecDeque::new(),
             partitioned: false,
+            auto_partner_down: secs,
             next_connect: T0,
             wire: Vec::new(),
         }
@@ -344,7 +361,8 @@ impl Pair {
             None
         };
         let role = old.role();
-        let mut n = Node::new(role, pool, persisted.as_ref(), now);
+        let apd = self.auto_partner_down;
+        let mut n = Node::with_auto_partner_down(role, pool, persisted.as_ref(), now, apd);
         if let Some(l) = leases {
             n.leases = l;
         }

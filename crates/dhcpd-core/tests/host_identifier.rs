@@ -1,0 +1,129 @@
+//! `host-identifier option SPACE.NAME VALUE;`: hosts found by an option of the packet when
+//! neither the client identifier nor the hardware address names one (ISC's
+//! `find_hosts_by_option`). The live comparison with ISC is in
+//! `tests/tests/differential.rs` (rows "host-identifier …").
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, UNIX_EPOCH};
+
+use dhcpd_conf::{MemLoader, ParseOptions, parse_config};
+use dhcpd_core::engine::{IfaceInfo, Server};
+use dhcpd_core::model::Model;
+use dhcpd_core::{Action, Engine, Received};
+use dhcpd_wire::message::{Message, MessageType, OpCode, OptionList, RawOption, Vendor};
+
+fn server(hosts: &str) -> Server {
+    let text = format!(
+        "ping-check false;\n{hosts}\n\
+         subnet 198.51.100.0 netmask 255.255.255.0 {{ range 198.51.100.50 198.51.100.52; }}\n"
+    );
+    let mut l = MemLoader::single("t.conf", &text);
+    let out = parse_config("t.conf", &mut l, ParseOptions::default());
+    assert!(!out.has_errors(), "{:?}", out.diagnostics);
+    let eth0 = IfaceInfo {
+        index: 2,
+        name: "eth0".into(),
+        mac: [2, 0, 0, 0, 0, 1],
+        addrs: vec![(Ipv4Addr::new(198, 51, 100, 1), 24)],
+    };
+    Server::new(
+        Model::from_config(&out.config),
+        out.registry,
+        &[eth0],
+        &[],
+        68,
+    )
+    .expect("server")
+    .0
+}
+
+/// The address offered to a DISCOVER carrying `opts`.
+fn offer(s: &mut Server, mac: u8, opts: &[(u8, &[u8])]) -> Option<Ipv4Addr> {
+    let mut chaddr = [0u8; 16];
+    chaddr[..6].copy_from_slice(&[2, 0, 0, 0, 0x18, mac]);
+    let m = Message {
+        op: OpCode::Request,
+        htype: 1,
+        hlen: 6,
+        hops: 0,
+        xid: 0x1800 + u32::from(mac),
+        secs: 0,
+        flags: 0,
+        ciaddr: Ipv4Addr::UNSPECIFIED,
+        yiaddr: Ipv4Addr::UNSPECIFIED,
+        siaddr: Ipv4Addr::UNSPECIFIED,
+        giaddr: Ipv4Addr::UNSPECIFIED,
+        chaddr,
+        sname: Default::default(),
+        file: Default::default(),
+        vendor: Vendor::Options(OptionList::with_end(
+            std::iter::once((53u8, vec![u8::from(MessageType::Discover)]))
+                .chain(opts.iter().map(|(c, v)| (*c, v.to_vec())))
+                .map(|(c, v)| RawOption::new(c, v).expect("option")),
+        )),
+    };
+    let payload = m.to_vec().expect("encode");
+    s.handle_packet(
+        UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+        &Received {
+            ifindex: 2,
+            src_mac: [2, 0, 0, 0, 0x18, mac],
+            src_ip: Ipv4Addr::UNSPECIFIED,
+            dst_ip: Ipv4Addr::BROADCAST,
+            src_port: 68,
+            payload: &payload,
+        },
+    );
+    let mut got = None;
+    while let Some(a) = s.poll_action() {
+        if let Action::Send(t) = a {
+            let r = Message::from_bytes(&t.payload).expect("reply");
+            if r.message_type() == Some(MessageType::Offer) {
+                got = Some(r.yiaddr);
+            }
+        }
+    }
+    got
+}
+
+const HOSTS: &str = r#"
+host circuit-a { host-identifier option agent.circuit-id "a"; fixed-address 198.51.100.10; }
+host circuit-a-again { host-identifier option agent.circuit-id "a"; fixed-address 198.51.100.11; }
+host remote-r { host-identifier option agent.remote-id "r"; fixed-address 198.51.100.12; }
+host by-vci { host-identifier option vendor-class-identifier "thin"; fixed-address 198.51.100.13; }
+host by-mac { hardware ethernet 02:00:00:00:18:09; fixed-address 198.51.100.14; }
+"#;
+
+fn ip(d: u8) -> Ipv4Addr {
+    Ipv4Addr::new(198, 51, 100, d)
+}
+
+#[test]
+fn a_sub_option_of_the_relay_agent_option_names_the_host() {
+    let mut s = server(HOSTS);
+    assert_eq!(offer(&mut s, 1, &[(82, &[1, 1, b'a'])]), Some(ip(10)));
+    assert_eq!(offer(&mut s, 2, &[(82, &[2, 1, b'r'])]), Some(ip(12)));
+    assert_eq!(offer(&mut s, 3, &[(60, b"thin")]), Some(ip(13)));
+    // No match: a dynamic address.
+    let dynamic = offer(&mut s, 4, &[(82, &[1, 1, b'b'])]).expect("offer");
+    assert!((50..=52).contains(&dynamic.octets()[3]), "{dynamic}");
+}
+
+#[test]
+fn options_are_tried_newest_first_and_a_value_keeps_its_first_host() {
+    let mut s = server(HOSTS);
+    // circuit-id "a" and remote-id "r": remote-id's entry was made later, so it is tried
+    // first; ISC keeps the first host declared with a value.
+    assert_eq!(
+        offer(&mut s, 5, &[(82, &[1, 1, b'a', 2, 1, b'r'])]),
+        Some(ip(12))
+    );
+    let mut s = server(HOSTS);
+    assert_eq!(offer(&mut s, 6, &[(82, &[1, 1, b'a'])]), Some(ip(10)));
+}
+
+#[test]
+fn the_hardware_address_comes_first() {
+    let mut s = server(HOSTS);
+    assert_eq!(offer(&mut s, 9, &[(82, &[1, 1, b'a'])]), Some(ip(14)));
+}
