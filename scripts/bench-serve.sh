@@ -17,8 +17,8 @@
 # Workload: CLIENTS (default 200) simulated clients doing full DORA exchanges, each server with
 # the same pool of 241 addresses and 1-hour leases. The clients come back again and again, so
 # `dhcp-cache-threshold 0` makes ISC (and us) rewrite the lease on every ACK: ISC fsyncs the
-# lease file before every ACK (its default), we fsync once per event-loop turn (group commit),
-# Kea's memfile appends without fsync at all. `ping-check false` for ISC and us.
+# lease file before every ACK (its default), we fdatasync once per batch of records (group
+# commit on the journal's writer thread, which then sends the batch's ACKs), Kea's memfile appends without fsync at all. `ping-check false` for ISC and us.
 #
 # For each server and each RATE (ascending) perfdhcp runs `-r RATE -p PERIOD` (bounded again by
 # `timeout`); a step passes when fewer than 1% of the DISCOVERs and of the REQUESTs were dropped
@@ -28,7 +28,8 @@
 # the server's peak RSS (VmHWM). Then, for dhcpd-rs and ISC, one short run under strace counts
 # fsync/fdatasync, and for dhcpd-rs a second traced run checks the order of system calls: every
 # DHCPACK sendto comes after a completed fdatasync that followed the last lease-file write
-# of its address (the journal writes and syncs on its own thread; strace -f sees both).
+# of its address (the journal's writer thread writes, syncs and sends the ACKs, the loop
+# sends the rest; strace -f sees every thread).
 #
 # Environment: RATES, PERIOD (s, default 10), CLIENTS, SERVERS ("isc kea ours"), OURS (binary,
 # default target/release/dhcpd, built when missing), KEEP=1 keeps the work directory,

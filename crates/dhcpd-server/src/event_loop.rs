@@ -2,12 +2,13 @@
 //! port-67 socket and the signals, driving a sans-IO [`Engine`].
 //!
 //! Each turn: read everything that is ready, hand each datagram to the engine, execute its
-//! actions (send now, or stage a lease record with the reply that waits for it), then send the
-//! replies of the batch the journal's writer thread has made durable, and hand it everything
-//! staged since as the next batch: **one** write and fdatasync per batch (group commit), and
-//! no reply that waits for a record leaves before that record is on disk. The loop never
-//! blocks on the disk: while a batch syncs it goes on reading the sockets, and whatever it
-//! stages meanwhile forms the next batch. On stop or reload everything staged is flushed
+//! actions (send now, or stage a lease record with the reply that waits for it), then hand
+//! everything staged to the journal's writer thread: **one** write and fdatasync per batch
+//! (group commit), after which the writer thread sends the batch's replies itself (through
+//! the shared [`Outbox`]), so no reply that waits for a record leaves before that record is
+//! on disk, and the loop is not woken for it. The loop never blocks on the disk: while a
+//! batch syncs it goes on reading the sockets, and whatever it stages meanwhile forms the
+//! next batch. Failover BNDACK waiters go back to the loop (the engine must hear of them). On stop or reload everything staged is flushed
 //! before [`run`] returns. Timers: the engine's `poll_timeout` bounds the wait. `ping-check`: the
 //! engine's [`Action::Ping`] goes out on the ICMP socket, echo replies go back to the engine.
 //!
@@ -21,7 +22,7 @@
 
 use std::io;
 use std::io::{BufRead, Write};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixListener;
 use std::sync::Arc;
@@ -29,7 +30,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use dhcpd_core::{Action, Engine, FailoverEngine, Level, Received, Route, Transmit};
 use dhcpd_sys::icmp::IcmpSocket;
-use dhcpd_sys::packet::PacketSocket;
+use dhcpd_sys::packet::{PacketSocket, RecvBatch};
 use dhcpd_sys::signals::{SIGHUP, SIGINT, SIGTERM, Signals};
 use dhcpd_sys::spawn::Children;
 use dhcpd_wire::frame::{FrameSpec, RxChecksums, parse_frame};
@@ -39,7 +40,6 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use crate::failover_conn::FailoverNet;
 use crate::journal::Journal;
 
-const UDP: Token = Token(0);
 const SIGNALS: Token = Token(1);
 const ICMP: Token = Token(2);
 const JOURNAL: Token = Token(3);
@@ -73,8 +73,8 @@ pub enum Exit {
 pub struct Io {
     /// Served interfaces.
     pub ifaces: Vec<ServedInterface>,
-    /// The UDP socket on the server port.
-    pub udp: mio::net::UdpSocket,
+    /// The UDP socket on the server port (send only: see `dhcpd_sys::udp::open_udp`).
+    pub udp: UdpSocket,
     /// The server's UDP port (67, or `-p`).
     pub port: u16,
     /// The lease journal; each waiter is what to send once its record is durable.
@@ -110,19 +110,42 @@ fn log_line(level: Level, msg: &str) {
     }
 }
 
-impl Io {
+/// Where replies leave: a duplicate of each served interface's packet socket and of the UDP
+/// socket. Shared by the loop and the journal's writer thread, which sends the replies of a
+/// batch right after its fdatasync.
+#[derive(Debug)]
+pub struct Outbox {
+    ifaces: Vec<(u32, [u8; 6], PacketSocket)>,
+    udp: UdpSocket,
+    port: u16,
+}
+
+impl Outbox {
+    /// Duplicates the sending sockets of `io`.
+    pub fn new(io: &Io) -> io::Result<Self> {
+        let mut ifaces = Vec::with_capacity(io.ifaces.len());
+        for i in &io.ifaces {
+            ifaces.push((i.index, i.mac, i.sock.try_clone()?));
+        }
+        Ok(Outbox {
+            ifaces,
+            udp: io.udp.try_clone()?,
+            port: io.port,
+        })
+    }
+
     /// Sends one datagram the way its route says.
-    fn send(&self, t: &Transmit) {
+    pub fn send(&self, t: &Transmit) {
         let res = match t.route {
             Route::Frame {
                 ifindex,
                 mac,
                 ip,
                 port,
-            } => match self.ifaces.iter().find(|i| i.index == ifindex) {
-                Some(iface) => {
+            } => match self.ifaces.iter().find(|i| i.0 == ifindex) {
+                Some((_, src_mac, sock)) => {
                     let spec = FrameSpec {
-                        src_mac: iface.mac,
+                        src_mac: *src_mac,
                         dst_mac: mac,
                         vlan: None,
                         src_ip: t.src_ip,
@@ -131,7 +154,7 @@ impl Io {
                         dst_port: port,
                     };
                     match dhcpd_wire::frame::build_frame(&spec, &t.payload) {
-                        Ok(frame) => iface.sock.send(&frame).map(drop),
+                        Ok(frame) => sock.send(&frame).map(drop),
                         Err(e) => Err(io::Error::other(e.to_string())),
                     }
                 }
@@ -139,19 +162,21 @@ impl Io {
             },
             Route::Udp { ip, port } => self
                 .udp
-                .send_to(&t.payload, SocketAddrV4::new(ip, port).into())
+                .send_to(&t.payload, SocketAddrV4::new(ip, port))
                 .map(drop),
         };
         if let Err(e) = res {
             log::error!("send_packet: {e}");
         }
     }
+}
 
+impl Io {
     /// Executes the engine's pending actions.
-    fn drain<E: Engine>(&mut self, engine: &mut E) {
+    fn drain<E: Engine>(&mut self, engine: &mut E, out: &Outbox) {
         while let Some(a) = engine.poll_action() {
             match a {
-                Action::Send(t) => self.send(&t),
+                Action::Send(t) => out.send(&t),
                 Action::Commit { record, then } => {
                     if let Err(e) = self.journal.stage(record.as_bytes(), Waiter::Reply(then)) {
                         log::error!("{e}; the reply is not sent");
@@ -187,15 +212,15 @@ impl Io {
     }
 
     /// Makes every staged record durable (waiting for the disk), then sends what waited.
-    fn commit<E: FailoverEngine>(&mut self, engine: &mut E) {
+    fn commit<E: FailoverEngine>(&mut self, engine: &mut E, out: &Outbox) {
         let r = self.journal.flush();
-        self.released(engine, r);
+        self.released(engine, r, out);
     }
 
     /// ISC's hourly rewrite: when it is due, everything staged is made durable in the old
     /// file first (and what waited for it sent), then the file is rewritten and the journal
     /// moves to the new one.
-    fn rewrite_if_due<E: FailoverEngine>(&mut self, engine: &mut E) {
+    fn rewrite_if_due<E: FailoverEngine>(&mut self, engine: &mut E, out: &Outbox) {
         let now = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
@@ -206,7 +231,7 @@ impl Io {
         {
             return;
         }
-        self.commit(engine);
+        self.commit(engine, out);
         if let Some(r) = self.rewrite.as_mut() {
             match r.run(&mut self.journal, now) {
                 Ok(lines) => lines.iter().for_each(|l| log::info!("{l}")),
@@ -215,11 +240,11 @@ impl Io {
         }
     }
 
-    /// Sends the replies of the batch the writer thread finished, if it has, and hands it
-    /// everything staged since.
-    fn pipeline<E: FailoverEngine>(&mut self, engine: &mut E, waker: &Arc<Waker>) {
-        if let Some(r) = self.journal.poll_flush() {
-            self.released(engine, r);
+    /// Takes what the writer thread handed back (BNDACKs, errors), and hands it everything
+    /// staged since as the next batch.
+    fn pipeline<E: FailoverEngine>(&mut self, engine: &mut E, waker: &Arc<Waker>, out: &Outbox) {
+        while let Some(r) = self.journal.poll_flush() {
+            self.released(engine, r, out);
         }
         if let Err(e) = self.journal.begin_flush(waker) {
             log::error!("{e}: no DHCPACK is sent until the lease file can be written again");
@@ -230,12 +255,13 @@ impl Io {
         &mut self,
         engine: &mut E,
         r: Result<Vec<Waiter>, crate::journal::JournalError>,
+        out: &Outbox,
     ) {
         match r {
             Ok(ready) => {
                 for w in ready {
                     match w {
-                        Waiter::Reply(Some(t)) => self.send(&t),
+                        Waiter::Reply(Some(t)) => out.send(&t),
                         Waiter::Reply(None) => {}
                         Waiter::Ack(link, ack) => {
                             engine.failover_committed(link, ack, SystemTime::now())
@@ -265,8 +291,6 @@ pub fn run<E: Engine + FailoverEngine>(
             .register(&mut SourceFd(&c.as_raw_fd()), CONTROL, Interest::READABLE)?;
     }
     poll.registry()
-        .register(&mut io.udp, UDP, Interest::READABLE)?;
-    poll.registry()
         .register(signals, SIGNALS, Interest::READABLE)?;
     for (i, iface) in io.ifaces.iter_mut().enumerate() {
         poll.registry()
@@ -276,10 +300,26 @@ pub fn run<E: Engine + FailoverEngine>(
         poll.registry().register(icmp, ICMP, Interest::READABLE)?;
     }
     let waker = Arc::new(Waker::new(poll.registry(), JOURNAL)?);
-    let result = turn_loop(engine, io, signals, &mut poll, &waker);
+    let out = Arc::new(Outbox::new(io)?);
+    // The writer thread sends a durable batch's DHCP replies itself; BNDACKs come back here.
+    let sender = out.clone();
+    io.journal
+        .set_deliver(Some(Arc::new(move |w: Waiter| match w {
+            Waiter::Reply(Some(t)) => {
+                sender.send(&t);
+                None
+            }
+            Waiter::Reply(None) => None,
+            ack @ Waiter::Ack(..) => Some(ack),
+        })));
+    // Log lines go out once per turn (one write, one sendmmsg), not one by one.
+    dhcpd_sys::syslog::batch_this_thread(true);
+    let result = turn_loop(engine, io, signals, &mut poll, &waker, &out);
     // Nothing staged is left behind: the next `run` (after a reload) has another waker.
-    io.drain(engine);
-    io.commit(engine);
+    io.drain(engine, &out);
+    io.commit(engine, &out);
+    io.journal.set_deliver(None);
+    dhcpd_sys::syslog::batch_this_thread(false);
     if let Some(f) = io.failover.as_mut() {
         f.deregister(poll.registry());
     }
@@ -289,7 +329,6 @@ pub fn run<E: Engine + FailoverEngine>(
     if let Some(icmp) = &mut io.icmp {
         let _ = poll.registry().deregister(icmp);
     }
-    let _ = poll.registry().deregister(&mut io.udp);
     let _ = poll.registry().deregister(signals);
     for iface in &mut io.ifaces {
         let _ = poll.registry().deregister(&mut iface.sock);
@@ -305,11 +344,12 @@ fn settle<E: Engine + FailoverEngine>(
     io: &mut Io,
     poll: &Poll,
     waker: &Arc<Waker>,
+    out: &Outbox,
 ) {
-    io.drain(engine);
-    io.rewrite_if_due(engine);
+    io.drain(engine, out);
+    io.rewrite_if_due(engine, out);
     for _ in 0..64 {
-        io.drain(engine);
+        io.drain(engine, out);
         let held = match io.failover.as_mut() {
             Some(f) => f.collect(engine, poll.registry()),
             None => false,
@@ -317,14 +357,14 @@ fn settle<E: Engine + FailoverEngine>(
         if !held {
             break;
         }
-        io.drain(engine);
-        io.commit(engine);
+        io.drain(engine, out);
+        io.commit(engine, out);
         if let Some(f) = io.failover.as_mut() {
             f.write(engine, poll.registry());
         }
     }
-    io.drain(engine);
-    io.pipeline(engine, waker);
+    io.drain(engine, out);
+    io.pipeline(engine, waker, out);
 }
 
 /// Serves one connection on the control socket: one command line in, one line out.
@@ -361,14 +401,15 @@ fn turn_loop<E: Engine + FailoverEngine>(
     signals: &mut Signals,
     poll: &mut Poll,
     waker: &Arc<Waker>,
+    out: &Outbox,
 ) -> io::Result<Exit> {
     let mut events = Events::with_capacity(256);
-    let mut buf = vec![0u8; 65536];
+    let mut batch = RecvBatch::new(32);
     // Start-up records (the failover state) and the first connection attempts.
     if let Some(f) = io.failover.as_mut() {
         f.handle_timeout(engine, poll.registry());
     }
-    settle(engine, io, poll, waker);
+    settle(engine, io, poll, waker, out);
     loop {
         let until = |t: SystemTime| {
             t.duration_since(SystemTime::now())
@@ -397,17 +438,6 @@ fn turn_loop<E: Engine + FailoverEngine>(
         let mut exit = None;
         for ev in &events {
             match ev.token() {
-                UDP => loop {
-                    // The packet sockets see the same requests; ISC discards these.
-                    match io.udp.recv_from(&mut buf) {
-                        Ok(_) => continue,
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                        Err(e) => {
-                            log::error!("receive on the UDP socket: {e}");
-                            break;
-                        }
-                    }
-                },
                 SIGNALS => {
                     for s in signals.pending() {
                         exit = Some(match s {
@@ -417,7 +447,7 @@ fn turn_loop<E: Engine + FailoverEngine>(
                         });
                     }
                 }
-                ICMP => read_icmp(engine, io),
+                ICMP => read_icmp(engine, io, out),
                 // The writer thread finished a batch: `pipeline` below picks it up.
                 JOURNAL => {}
                 CONTROL => {
@@ -435,11 +465,11 @@ fn turn_loop<E: Engine + FailoverEngine>(
                             ev.is_writable() || ev.is_write_closed(),
                         );
                     }
-                    io.drain(engine);
+                    io.drain(engine, out);
                 }
                 Token(t) if t >= FIRST_IFACE => {
                     let i = t - FIRST_IFACE;
-                    read_interface(engine, io, i, &mut buf);
+                    read_interface(engine, io, i, &mut batch, out);
                 }
                 Token(_) => {}
             }
@@ -447,19 +477,20 @@ fn turn_loop<E: Engine + FailoverEngine>(
         let now = SystemTime::now();
         if engine.poll_timeout().is_some_and(|t| t <= now) {
             engine.handle_timeout(now);
-            io.drain(engine);
+            io.drain(engine, out);
         }
         if engine.failover_timeout().is_some_and(|t| t <= now) {
             engine.failover_handle_timeout(now);
-            io.drain(engine);
+            io.drain(engine, out);
         }
         if let Some(f) = io.failover.as_mut() {
             f.handle_timeout(engine, poll.registry());
         }
-        settle(engine, io, poll, waker);
+        settle(engine, io, poll, waker, out);
         for f in io.children.reap() {
             log::error!("execute: {} exit status {}", f.command, f.status);
         }
+        log::logger().flush();
         if let Some(e) = exit {
             if let (Some(f), Exit::Stop) = (io.failover.as_mut(), e) {
                 f.close_all(poll.registry());
@@ -469,13 +500,13 @@ fn turn_loop<E: Engine + FailoverEngine>(
     }
 }
 
-fn read_icmp<E: Engine + FailoverEngine>(engine: &mut E, io: &mut Io) {
+fn read_icmp<E: Engine + FailoverEngine>(engine: &mut E, io: &mut Io, out: &Outbox) {
     loop {
         let Some(icmp) = &io.icmp else { return };
         match icmp.recv_reply() {
             Ok(Some((from, _id))) => {
                 engine.handle_icmp_reply(SystemTime::now(), from);
-                io.drain(engine);
+                io.drain(engine, out);
             }
             Ok(None) => return,
             Err(e) => {
@@ -486,50 +517,60 @@ fn read_icmp<E: Engine + FailoverEngine>(engine: &mut E, io: &mut Io) {
     }
 }
 
+/// Reads every frame waiting on interface `i`, a batch per `recvmmsg`, and hands each to the
+/// engine. A short batch means the queue was empty: the next frame raises a new event.
 fn read_interface<E: Engine + FailoverEngine>(
     engine: &mut E,
     io: &mut Io,
     i: usize,
-    buf: &mut [u8],
+    batch: &mut RecvBatch,
+    out: &Outbox,
 ) {
     loop {
         let Some(iface) = io.ifaces.get(i) else {
             return;
         };
-        let meta = match iface.sock.recv(buf) {
-            Ok(Some(m)) => m,
-            Ok(None) => return,
+        let truncated = batch.truncated;
+        let n = match iface.sock.recv_many(batch) {
+            Ok(n) => n,
             Err(e) => {
                 log::error!("receive on {}: {e}", iface.name);
                 return;
             }
         };
-        if meta.vlan_tci.is_some_and(|t| t != 0) {
-            continue; // belongs to a VLAN interface, as ISC decides
+        if batch.truncated != truncated {
+            log::debug!("{}: dropped a frame too long to be DHCP", iface.name);
         }
-        let checks = RxChecksums {
-            udp: !meta.csum_not_ready,
-        };
-        let Some(data) = buf.get(..meta.len) else {
-            continue;
-        };
-        let frame = match parse_frame(data, checks) {
-            Ok(f) => f,
-            Err(e) => {
-                log::debug!("{}: dropped a frame: {e}", iface.name);
-                continue;
+        let index = iface.index;
+        for (data, meta) in batch.frames() {
+            if meta.vlan_tci.is_some_and(|t| t != 0) {
+                continue; // belongs to a VLAN interface, as ISC decides
             }
-        };
-        let rx = Received {
-            ifindex: iface.index,
-            src_mac: frame.src_mac,
-            src_ip: frame.src_ip,
-            dst_ip: frame.dst_ip,
-            src_port: frame.src_port,
-            payload: frame.payload,
-        };
-        engine.handle_packet(SystemTime::now(), &rx);
-        io.drain(engine);
+            let checks = RxChecksums {
+                udp: !meta.csum_not_ready,
+            };
+            let frame = match parse_frame(data, checks) {
+                Ok(f) => f,
+                Err(e) => {
+                    let name = io.ifaces.get(i).map_or("?", |f| f.name.as_str());
+                    log::debug!("{name}: dropped a frame: {e}");
+                    continue;
+                }
+            };
+            let rx = Received {
+                ifindex: index,
+                src_mac: frame.src_mac,
+                src_ip: frame.src_ip,
+                dst_ip: frame.dst_ip,
+                src_port: frame.src_port,
+                payload: frame.payload,
+            };
+            engine.handle_packet(SystemTime::now(), &rx);
+            io.drain(engine, out);
+        }
+        if n < batch.capacity() {
+            return;
+        }
     }
 }
 

@@ -7,13 +7,18 @@
 //! every waiter whose record is durable. Many ACKs share one fsync; none skips it.
 //!
 //! Pipelined mode (what the event loop uses): [`begin_flush`](Journal::begin_flush) hands the
-//! staged batch to a writer thread, which appends it, calls `fdatasync` and wakes the loop;
-//! [`poll_flush`](Journal::poll_flush) then returns the batch's waiters. Meanwhile the loop
+//! staged batch, with its waiters, to a writer thread. The writer takes every batch queued
+//! by then, appends them with one write, calls `fdatasync` once, and only then releases
+//! their waiters: each goes to the *deliver* function ([`Journal::set_deliver`]) on the
+//! writer thread itself (the server sends a DHCPACK right there), and whatever that function
+//! hands back, or every waiter when there is none, goes back to the loop, which the writer
+//! wakes for it and collects with [`poll_flush`](Journal::poll_flush). Meanwhile the loop
 //! keeps reading packets, sends replies that wait for nothing (OFFERs) and stages the next
-//! batch, so a slow disk no longer stops the sockets from being read (a 5-30 ms fdatasync
-//! at 10,000 packets/s would overflow the socket buffers). At most one batch is in flight;
-//! its waiters are released only after its sync succeeded, exactly as with [`flush`].
-//! [`flush`](Journal::flush) waits for the batch in flight, then syncs the rest.
+//! batch, so a slow disk no longer stops the sockets from being read (a 5-30 ms fdatasync at
+//! 10,000 packets/s would overflow the socket buffers), and when every waiter is delivered
+//! by the writer the loop is not woken at all: one thread hand-off per batch. No waiter is
+//! released before the sync of its record succeeded, exactly as with [`flush`].
+//! [`flush`](Journal::flush) waits for everything handed over, then syncs the rest itself.
 //!
 //! A write or sync error (disk full, I/O error) puts the journal in the failed state: the
 //! records of that batch are not confirmed (their replies are never sent), every later
@@ -25,8 +30,10 @@
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use dhcpd_sys::durable::AppendFile;
 
@@ -64,36 +71,120 @@ pub struct JournalStats {
     pub bytes: u64,
 }
 
-/// A batch for the writer thread: the bytes, and whom to wake when they are durable.
-enum Job {
-    Batch(Vec<u8>, Option<Arc<mio::Waker>>),
+/// What the writer thread does with a waiter whose record is durable: deliver it there and
+/// then (`None`), or hand it back to the event loop (`Some`).
+pub type Deliver<W> = Arc<dyn Fn(W) -> Option<W> + Send + Sync>;
+
+/// State shared with the writer thread.
+#[derive(Debug, Default)]
+struct Shared {
+    failed: AtomicBool,
+    /// Batches the writer thread has finished with (synced, failed or refused).
+    finished: AtomicU64,
+    records: AtomicU64,
+    syncs: AtomicU64,
+    bytes: AtomicU64,
 }
 
-/// The writer thread and its channels.
-#[derive(Debug)]
-struct Writer {
-    jobs: Sender<Job>,
-    done: Receiver<(io::Result<()>, Vec<u8>)>,
-    thread: JoinHandle<AppendFile>,
-}
-
-impl std::fmt::Debug for Job {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Job::Batch(b, _) => write!(f, "Batch({} bytes)", b.len()),
-        }
+impl Shared {
+    fn count(&self, records: u64, bytes: u64) {
+        self.records.fetch_add(records, Ordering::Relaxed);
+        self.syncs.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 }
 
-fn writer_thread(
+/// A batch for the writer thread: the bytes, their waiters, and whom to wake for what comes
+/// back.
+struct Job<W> {
+    bytes: Vec<u8>,
+    waiters: Vec<W>,
+    records: u64,
+    waker: Option<Arc<mio::Waker>>,
+}
+
+/// What the writer hands back: waiters for the loop, or the error that stopped the journal.
+type Done<W> = Result<Vec<W>, io::Error>;
+
+/// How long the writer waits for more records before a sync when it is busy (see [`BUSY`]):
+/// a DHCPACK leaves up to this much later, and at a few hundred commits per second and more,
+/// two or more of them share each fdatasync instead of one each (the sync itself takes well
+/// under a millisecond on a quiet disk, so without the wait the batches stay single).
+const COMMIT_DELAY: Duration = Duration::from_millis(2);
+
+/// The writer counts as busy when its previous batch began less than this long ago.
+const BUSY: Duration = Duration::from_millis(10);
+
+/// The writer thread and its channels.
+struct Writer<W> {
+    jobs: Sender<Job<W>>,
+    done: Receiver<Done<W>>,
+    thread: JoinHandle<AppendFile>,
+}
+
+fn writer_thread<W>(
     mut file: AppendFile,
-    jobs: Receiver<Job>,
-    done: Sender<(io::Result<()>, Vec<u8>)>,
+    jobs: Receiver<Job<W>>,
+    done: Sender<Done<W>>,
+    shared: Arc<Shared>,
+    deliver: Option<Deliver<W>>,
 ) -> AppendFile {
-    // Ends when the journal drops its sender.
-    while let Ok(Job::Batch(bytes, waker)) = jobs.recv() {
-        let result = file.append(&bytes).and_then(|()| file.sync());
-        if done.send((result, bytes)).is_err() {
+    let mut last_batch: Option<Instant> = None;
+    // Ends when the journal drops its sender (after the queued jobs are done).
+    while let Ok(first) = jobs.recv() {
+        // Busy (the previous batch began less than BUSY ago): give the loop COMMIT_DELAY to
+        // stage more records, so that they share this sync. The loop does not wake a writer
+        // that sleeps here (it is not waiting on the channel).
+        let now = Instant::now();
+        if last_batch.is_some_and(|t| now.duration_since(t) < BUSY) {
+            std::thread::sleep(COMMIT_DELAY);
+        }
+        last_batch = Some(now);
+        // Everything queued while the previous sync ran, or meanwhile, shares this one.
+        let mut batch = vec![first];
+        while let Ok(j) = jobs.try_recv() {
+            batch.push(j);
+        }
+        if shared.failed.load(Ordering::Acquire) {
+            // Stopped by an earlier error (already reported): nothing is written or released.
+            shared
+                .finished
+                .fetch_add(batch.len() as u64, Ordering::Release);
+            continue;
+        }
+        let taken = batch.len() as u64;
+        let waker = batch.iter().rev().find_map(|j| j.waker.clone());
+        let records: u64 = batch.iter().map(|j| j.records).sum();
+        let mut bytes = Vec::new();
+        let mut waiters = Vec::new();
+        for j in batch {
+            if bytes.is_empty() {
+                bytes = j.bytes;
+            } else {
+                bytes.extend_from_slice(&j.bytes);
+            }
+            waiters.extend(j.waiters);
+        }
+        let back = match file.append(&bytes).and_then(|()| file.sync()) {
+            Ok(()) => {
+                shared.count(records, bytes.len() as u64);
+                let back: Vec<W> = match &deliver {
+                    Some(d) => waiters.into_iter().filter_map(|w| d(w)).collect(),
+                    None => waiters,
+                };
+                shared.finished.fetch_add(taken, Ordering::Release);
+                if back.is_empty() {
+                    continue;
+                }
+                Ok(back)
+            }
+            Err(e) => {
+                shared.failed.store(true, Ordering::Release);
+                shared.finished.fetch_add(taken, Ordering::Release);
+                Err(e)
+            }
+        };
+        if done.send(back).is_err() {
             break;
         }
         if let Some(w) = waker {
@@ -103,25 +194,31 @@ fn writer_thread(
     file
 }
 
-/// A batch handed to the writer thread and not yet confirmed.
-#[derive(Debug)]
-struct InFlight<W> {
-    waiters: Vec<W>,
-    records: u64,
-}
-
 /// The journal. `W` is whatever waits for a record: a reply to send, a BNDACK, a token.
-#[derive(Debug)]
 pub struct Journal<W> {
     /// The file, unless the writer thread holds it.
     file: Option<AppendFile>,
-    writer: Option<Writer>,
-    in_flight: Option<InFlight<W>>,
+    writer: Option<Writer<W>>,
+    deliver: Option<Deliver<W>>,
+    shared: Arc<Shared>,
     buf: Vec<u8>,
     waiting: Vec<W>,
     staged_records: u64,
-    failed: bool,
-    stats: JournalStats,
+    /// Batches handed to writer threads so far (compare `Shared::finished`).
+    handed: u64,
+}
+
+impl<W> std::fmt::Debug for Journal<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("file", &self.file)
+            .field("writer", &self.writer.is_some())
+            .field("deliver", &self.deliver.is_some())
+            .field("shared", &self.shared)
+            .field("staged_bytes", &self.buf.len())
+            .field("staged_waiters", &self.waiting.len())
+            .finish()
+    }
 }
 
 impl<W> Journal<W> {
@@ -135,140 +232,142 @@ impl<W> Journal<W> {
         Journal {
             file: Some(file),
             writer: None,
-            in_flight: None,
+            deliver: None,
+            shared: Arc::new(Shared::default()),
             buf: Vec::with_capacity(64 * 1024),
             waiting: Vec::new(),
             staged_records: 0,
-            failed: false,
-            stats: JournalStats::default(),
+            handed: 0,
         }
     }
 
-    /// Replaces the file after a successful rewrite; clears the failed state. Call it after
-    /// [`flush`](Journal::flush): a batch still in flight is waited for and its waiters are
-    /// dropped.
-    pub fn reopen(&mut self, file: AppendFile) {
-        let _ = self.wait_in_flight();
-        self.stop_writer();
-        self.file = Some(file);
-        self.failed = false;
+    /// Sets what the writer thread does with the waiters of a durable batch (see
+    /// [`Deliver`]); `None`: hand them all back to the loop. Takes effect with the next writer
+    /// thread, i.e. after a [`flush`](Journal::flush).
+    pub fn set_deliver(&mut self, deliver: Option<Deliver<W>>) {
+        self.deliver = deliver;
     }
 
-    /// Ends the writer thread (if any), taking the file back.
-    fn stop_writer(&mut self) {
-        if let Some(w) = self.writer.take() {
-            drop(w.jobs);
-            if let Ok(file) = w.thread.join() {
+    /// Replaces the file after a successful rewrite; clears the failed state. Call it after
+    /// [`flush`](Journal::flush): whatever the writer thread still hands back is dropped.
+    pub fn reopen(&mut self, file: AppendFile) {
+        let _ = self.stop_writer();
+        self.file = Some(file);
+        self.shared.failed.store(false, Ordering::Release);
+    }
+
+    /// Ends the writer thread (if any) once it has done every batch handed to it, taking the
+    /// file back; returns what it handed back meanwhile, in order.
+    fn stop_writer(&mut self) -> Vec<Done<W>> {
+        let Some(w) = self.writer.take() else {
+            return Vec::new();
+        };
+        drop(w.jobs);
+        match w.thread.join() {
+            Ok(file) => {
                 if self.file.is_none() {
                     self.file = Some(file);
                 }
             }
+            Err(_) => self.shared.failed.store(true, Ordering::Release),
         }
+        // A writer that died early finished nothing more: nothing is in flight any longer.
+        self.handed = self.shared.finished.load(Ordering::Acquire);
+        w.done.try_iter().collect()
     }
 
-    /// Whether a batch is with the writer thread.
-    pub fn in_flight(&self) -> bool {
-        self.in_flight.is_some()
+    fn clear_staged(&mut self) {
+        self.buf.clear();
+        self.waiting.clear();
+        self.staged_records = 0;
     }
 
     /// Pipelined flush, step 1: hands everything staged to the writer thread (started on
-    /// first use), which wakes `waker` once it is durable or failed. Does nothing while a
-    /// batch is already in flight (the staged records go with the next one) or when nothing
-    /// is staged. When the journal has stopped, the staged waiters are dropped and
-    /// [`JournalError::Stopped`] is returned.
-    pub fn begin_flush(&mut self, waker: &Arc<mio::Waker>) -> Result<(), JournalError> {
-        if self.in_flight.is_some() || (self.buf.is_empty() && self.waiting.is_empty()) {
+    /// first use). Does nothing when nothing is staged. When the journal has stopped, the
+    /// staged waiters are dropped and [`JournalError::Stopped`] is returned. The writer wakes
+    /// `waker` only when it hands something back (see [`poll_flush`](Journal::poll_flush)).
+    pub fn begin_flush(&mut self, waker: &Arc<mio::Waker>) -> Result<(), JournalError>
+    where
+        W: Send + 'static,
+    {
+        if self.buf.is_empty() && self.waiting.is_empty() {
             return Ok(());
         }
-        if self.failed {
-            self.buf.clear();
-            self.waiting.clear();
-            self.staged_records = 0;
+        if self.shared.failed.load(Ordering::Acquire) {
+            self.clear_staged();
             return Err(JournalError::Stopped);
         }
         if self.writer.is_none() {
             let Some(file) = self.file.take() else {
-                self.failed = true;
+                self.shared.failed.store(true, Ordering::Release);
+                self.clear_staged();
                 return Err(JournalError::Stopped);
             };
             let (jobs, job_rx) = channel();
             let (done_tx, done) = channel();
+            let shared = self.shared.clone();
+            let deliver = self.deliver.clone();
             let thread = std::thread::Builder::new()
                 .name("lease-journal".into())
-                .spawn(move || writer_thread(file, job_rx, done_tx))
+                .spawn(move || writer_thread(file, job_rx, done_tx, shared, deliver))
                 .map_err(JournalError::Io)?;
             self.writer = Some(Writer { jobs, done, thread });
         }
-        let bytes = std::mem::replace(&mut self.buf, Vec::with_capacity(64 * 1024));
+        // The next turn's records likely take about as much room as this turn's did.
+        let room = self.buf.len().max(1024);
+        let job = Job {
+            bytes: std::mem::replace(&mut self.buf, Vec::with_capacity(room)),
+            waiters: std::mem::take(&mut self.waiting),
+            records: std::mem::take(&mut self.staged_records),
+            waker: Some(waker.clone()),
+        };
         let sent = self
             .writer
             .as_ref()
-            .is_some_and(|w| w.jobs.send(Job::Batch(bytes, Some(waker.clone()))).is_ok());
-        let waiters = std::mem::take(&mut self.waiting);
-        let records = std::mem::take(&mut self.staged_records);
+            .is_some_and(|w| w.jobs.send(job).is_ok());
         if !sent {
-            self.failed = true;
+            self.shared.failed.store(true, Ordering::Release);
             return Err(JournalError::Io(io::Error::other(
                 "the lease-file writer thread has ended",
             )));
         }
-        self.in_flight = Some(InFlight { waiters, records });
         Ok(())
     }
 
-    /// Pipelined flush, step 2: the result of the batch in flight once the writer thread is
-    /// done with it (`None` while it is still working or when nothing is in flight). `Ok`
-    /// carries the batch's waiters, in staging order, now free to proceed; on `Err` they are
-    /// dropped and the journal stops.
+    /// Pipelined flush, step 2: the next thing the writer thread handed back, if any: `Ok`
+    /// with waiters of a durable batch that the deliver function did not take (in staging
+    /// order), or `Err` when a write or sync failed (that batch's waiters are dropped and the
+    /// journal stops). Call it until it returns `None`.
     pub fn poll_flush(&mut self) -> Option<Result<Vec<W>, JournalError>> {
-        self.in_flight.as_ref()?;
         let r = match self.writer.as_ref()?.done.try_recv() {
-            Ok(r) => Ok(r),
+            Ok(r) => r,
             Err(TryRecvError::Empty) => return None,
-            Err(TryRecvError::Disconnected) => Err(()),
+            Err(TryRecvError::Disconnected) => {
+                self.shared.failed.store(true, Ordering::Release);
+                Err(io::Error::other("the lease-file writer thread has ended"))
+            }
         };
-        Some(self.finish(r))
+        Some(r.map_err(JournalError::Io))
     }
 
-    /// Blocks until the batch in flight (if any) is done; its result, as `poll_flush`.
-    fn wait_in_flight(&mut self) -> Option<Result<Vec<W>, JournalError>> {
-        self.in_flight.as_ref()?;
-        let r = self.writer.as_ref()?.done.recv().map_err(|_| ());
-        Some(self.finish(r))
-    }
-
-    fn finish(&mut self, r: Result<(io::Result<()>, Vec<u8>), ()>) -> Result<Vec<W>, JournalError> {
-        let Some(batch) = self.in_flight.take() else {
-            return Ok(Vec::new());
-        };
-        match r {
-            Ok((Ok(()), bytes)) => {
-                self.stats.records += batch.records;
-                self.stats.syncs += 1;
-                self.stats.bytes += bytes.len() as u64;
-                Ok(batch.waiters)
-            }
-            Ok((Err(e), _)) => {
-                self.failed = true;
-                Err(JournalError::Io(e))
-            }
-            Err(()) => {
-                self.failed = true;
-                Err(JournalError::Io(io::Error::other(
-                    "the lease-file writer thread has ended",
-                )))
-            }
-        }
+    /// Whether the writer thread has batches it has not finished with (written and synced,
+    /// or failed).
+    pub fn in_flight(&self) -> bool {
+        self.writer.is_some() && self.shared.finished.load(Ordering::Acquire) < self.handed
     }
 
     /// Whether an error has stopped the journal.
     pub fn is_failed(&self) -> bool {
-        self.failed
+        self.shared.failed.load(Ordering::Acquire)
     }
 
     /// Counters so far.
     pub fn stats(&self) -> JournalStats {
-        self.stats
+        JournalStats {
+            records: self.shared.records.load(Ordering::Relaxed),
+            syncs: self.shared.syncs.load(Ordering::Relaxed),
+            bytes: self.shared.bytes.load(Ordering::Relaxed),
+        }
     }
 
     /// Whether anything is staged.
@@ -278,7 +377,7 @@ impl<W> Journal<W> {
 
     /// Stages one record (complete lease-file text) and what waits for it.
     pub fn stage(&mut self, record: &[u8], waiter: W) -> Result<(), JournalError> {
-        if self.failed {
+        if self.is_failed() {
             return Err(JournalError::Stopped);
         }
         self.buf.extend_from_slice(record);
@@ -289,7 +388,7 @@ impl<W> Journal<W> {
 
     /// Stages a record nobody waits for (e.g. an expiry), made durable with the next flush.
     pub fn stage_unwaited(&mut self, record: &[u8]) -> Result<(), JournalError> {
-        if self.failed {
+        if self.is_failed() {
             return Err(JournalError::Stopped);
         }
         self.buf.extend_from_slice(record);
@@ -299,32 +398,29 @@ impl<W> Journal<W> {
 
     /// Writes everything staged and syncs once. On success returns every waiter, in staging
     /// order, now free to proceed. On failure the waiters are dropped (their replies are never
-    /// sent) and the journal stops. A batch in flight (pipelined mode) is waited for first
-    /// and its waiters come first.
+    /// sent) and the journal stops. What was handed to the writer thread (pipelined mode) is
+    /// waited for first, and what it hands back comes first.
     pub fn flush(&mut self) -> Result<Vec<W>, JournalError> {
-        let mut released = match self.wait_in_flight() {
-            None => Vec::new(),
-            Some(Ok(w)) => w,
-            Some(Err(e)) => {
-                self.buf.clear();
-                self.waiting.clear();
-                self.staged_records = 0;
-                return Err(e);
+        let mut released = Vec::new();
+        for r in self.stop_writer() {
+            match r {
+                Ok(w) => released.extend(w),
+                Err(e) => {
+                    self.clear_staged();
+                    return Err(JournalError::Io(e));
+                }
             }
-        };
+        }
         if self.buf.is_empty() && self.waiting.is_empty() {
             return Ok(released);
         }
-        if self.failed {
-            self.buf.clear();
-            self.waiting.clear();
-            self.staged_records = 0;
+        if self.is_failed() {
+            self.clear_staged();
             return Err(JournalError::Stopped);
         }
-        // The rest is written here, on this thread: take the file back from the writer.
-        self.stop_writer();
         let Some(file) = self.file.as_mut() else {
-            self.failed = true;
+            self.shared.failed.store(true, Ordering::Release);
+            self.clear_staged();
             return Err(JournalError::Stopped);
         };
         let result = file.append(&self.buf).and_then(|()| file.sync());
@@ -334,14 +430,12 @@ impl<W> Journal<W> {
         self.buf.clear();
         match result {
             Ok(()) => {
-                self.stats.records += n;
-                self.stats.syncs += 1;
-                self.stats.bytes += bytes;
+                self.shared.count(n, bytes);
                 released.extend(waiters);
                 Ok(released)
             }
             Err(e) => {
-                self.failed = true;
+                self.shared.failed.store(true, Ordering::Release);
                 Err(JournalError::Io(e))
             }
         }
@@ -350,7 +444,11 @@ impl<W> Journal<W> {
 
 impl<W> Drop for Journal<W> {
     fn drop(&mut self) {
-        self.stop_writer();
+        // The writer finishes what it was handed (a DHCPACK it delivers is durable).
+        if let Some(w) = self.writer.take() {
+            drop(w.jobs);
+            let _ = w.thread.join();
+        }
     }
 }
 
@@ -384,7 +482,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    fn wait_result<W>(j: &mut Journal<W>) -> Result<Vec<W>, JournalError> {
+    fn wait_result<W: Send + 'static>(j: &mut Journal<W>) -> Result<Vec<W>, JournalError> {
         let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
             if let Some(r) = j.poll_flush() {
@@ -412,14 +510,12 @@ mod tests {
                 .expect("stage");
         }
         j.begin_flush(&waker).expect("begin");
-        assert!(j.in_flight());
-        // Staged while the first batch is with the writer: they wait for the next batch.
+        // Staged while the first batch is with the writer: they go with a later batch.
         for i in 50..100 {
             j.stage(format!("lease {i}\n").as_bytes(), i)
                 .expect("stage");
         }
-        j.begin_flush(&waker).expect("a second begin is a no-op");
-        // The writer wakes the loop once the batch is durable.
+        // Without a deliver function the writer hands every waiter back and wakes the loop.
         let mut events = mio::Events::with_capacity(4);
         poll.poll(&mut events, Some(std::time::Duration::from_secs(30)))
             .expect("poll");
@@ -428,13 +524,12 @@ mod tests {
         assert_eq!(first, (0..50).collect::<Vec<_>>());
         let text = std::fs::read_to_string(&path).expect("read");
         assert_eq!(text.lines().count(), 50, "only the first batch is written");
-        assert!(!j.in_flight());
         j.begin_flush(&waker).expect("second batch");
         for i in 100..110 {
             j.stage(format!("lease {i}\n").as_bytes(), i)
                 .expect("stage");
         }
-        // `flush` waits for the batch in flight, then syncs the rest itself.
+        // `flush` waits for what the writer was handed, then syncs the rest itself.
         let rest = j.flush().expect("flush");
         assert_eq!(rest, (50..110).collect::<Vec<_>>());
         assert_eq!(j.stats().syncs, 3);
@@ -442,6 +537,57 @@ mod tests {
         let text = std::fs::read_to_string(&path).expect("read");
         let want: String = (0..110).map(|i| format!("lease {i}\n")).collect();
         assert_eq!(text, want);
+        drop(j);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_writer_delivers_after_the_sync_and_hands_back_the_rest() {
+        let dir = std::env::temp_dir().join(format!("dhcpd-journal-dlv-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("dhcpd.leases");
+        let _ = std::fs::remove_file(&path);
+        let poll = mio::Poll::new().expect("poll");
+        let waker = Arc::new(mio::Waker::new(poll.registry(), mio::Token(7)).expect("waker"));
+        // The deliver function records, for each waiter, how many records were on disk then.
+        let seen = Arc::new(std::sync::Mutex::new(Vec::<(u32, usize)>::new()));
+        let (seen2, path2) = (seen.clone(), path.clone());
+        let mut j: Journal<u32> = Journal::open(&path).expect("open");
+        j.set_deliver(Some(Arc::new(move |w: u32| {
+            if w % 10 == 0 {
+                return Some(w); // the loop's business
+            }
+            let on_disk = std::fs::read_to_string(&path2)
+                .map(|t| t.lines().count())
+                .unwrap_or(0);
+            if let Ok(mut s) = seen2.lock() {
+                s.push((w, on_disk));
+            }
+            None
+        })));
+        let mut back = Vec::new();
+        for round in 0..20u32 {
+            for i in round * 5..round * 5 + 5 {
+                j.stage(format!("lease {i}\n").as_bytes(), i)
+                    .expect("stage");
+            }
+            j.begin_flush(&waker).expect("begin");
+            while let Some(r) = j.poll_flush() {
+                back.extend(r.expect("ok"));
+            }
+        }
+        back.extend(j.flush().expect("flush"));
+        assert_eq!(back, (0..100).filter(|w| w % 10 == 0).collect::<Vec<_>>());
+        let seen = seen.lock().expect("lock").clone();
+        assert_eq!(seen.len(), 90);
+        for (w, on_disk) in seen {
+            assert!(
+                on_disk > w as usize,
+                "waiter {w} delivered with only {on_disk} records written"
+            );
+        }
+        assert_eq!(j.stats().records, 100);
+        assert!(j.stats().syncs <= 20);
         drop(j);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -97,6 +97,26 @@ impl PacketSocket {
         }
     }
 
+    /// Receives as many waiting frames as `batch` has room for with one `recvmmsg`; returns
+    /// how many (0 when nothing is waiting). Fewer than [`RecvBatch::capacity`] means the
+    /// queue was empty at that moment. Frames longer than [`RecvBatch::SLOT`] bytes are
+    /// counted in [`RecvBatch::truncated`] and left out.
+    pub fn recv_many(&self, batch: &mut RecvBatch) -> io::Result<usize> {
+        match recv_many_with_auxdata(self.sock.as_raw_fd(), batch) {
+            Ok(n) => Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A second handle on the same socket (`dup`), e.g. for another thread to send on.
+    pub fn try_clone(&self) -> io::Result<Self> {
+        Ok(PacketSocket {
+            sock: self.sock.try_clone()?,
+            ifindex: self.ifindex,
+        })
+    }
+
     /// Sends one complete Ethernet frame out of the interface.
     pub fn send(&self, frame: &[u8]) -> io::Result<usize> {
         self.sock.send(frame)
@@ -112,6 +132,50 @@ impl Source for PacketSocket {
     }
     fn deregister(&mut self, r: &Registry) -> io::Result<()> {
         SourceFd(&self.sock.as_raw_fd()).deregister(r)
+    }
+}
+
+/// Buffers for [`PacketSocket::recv_many`]: a fixed number of frame slots, reused.
+#[derive(Debug)]
+pub struct RecvBatch {
+    data: Vec<u8>,
+    meta: Vec<FrameMeta>,
+    /// Room for one tpacket_auxdata control message per slot (aligned generously).
+    cbufs: Vec<[u64; 16]>,
+    /// The slots that hold a received frame after the last call, in arrival order.
+    filled: Vec<usize>,
+    /// Frames dropped because they did not fit a slot (since the batch was made).
+    pub truncated: u64,
+}
+
+impl RecvBatch {
+    /// Bytes per slot: more than any DHCP frame (ISC reads at most 4,095).
+    pub const SLOT: usize = 16 * 1024;
+
+    /// Room for `slots` frames.
+    pub fn new(slots: usize) -> Self {
+        let slots = slots.clamp(1, 1024);
+        RecvBatch {
+            data: vec![0; slots * Self::SLOT],
+            meta: vec![FrameMeta::default(); slots],
+            cbufs: vec![[0; 16]; slots],
+            filled: Vec::with_capacity(slots),
+            truncated: 0,
+        }
+    }
+
+    /// How many frames one call can receive.
+    pub fn capacity(&self) -> usize {
+        self.meta.len()
+    }
+
+    /// The frames received by the last call, with what the kernel said about each.
+    pub fn frames(&self) -> impl Iterator<Item = (&[u8], FrameMeta)> + '_ {
+        self.filled.iter().filter_map(|&i| {
+            let m = *self.meta.get(i)?;
+            let start = i * Self::SLOT;
+            Some((self.data.get(start..start + m.len)?, m))
+        })
     }
 }
 
@@ -180,15 +244,26 @@ fn recv_with_auxdata(fd: RawFd, buf: &mut [u8]) -> io::Result<FrameMeta> {
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
+    // SAFETY: `msg` was filled in by recvmsg and its control pointers still point into `cbuf`.
+    Ok(unsafe { frame_meta(&raw const msg, n as usize) })
+}
+
+/// What the control messages of a received `msg` say about its frame of `len` bytes.
+///
+/// # Safety
+/// `msg` must point to a msghdr filled in by the kernel whose `msg_control` still points to
+/// the live buffer of `msg_controllen` bytes it was received with.
+#[allow(unsafe_code)]
+unsafe fn frame_meta(msg: *const libc::msghdr, len: usize) -> FrameMeta {
     let mut meta = FrameMeta {
-        len: n as usize,
+        len,
         ..FrameMeta::default()
     };
-    // SAFETY: `msg` was filled in by recvmsg; CMSG_FIRSTHDR/NXTHDR only walk inside
-    // msg_control as bounded by msg_controllen.
-    let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(&raw const msg) };
+    // SAFETY: by the contract above; CMSG_FIRSTHDR/NXTHDR only walk inside msg_control as
+    // bounded by msg_controllen.
+    let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(msg) };
     while !cmsg.is_null() {
-        // SAFETY: `cmsg` is non-null and points inside `cbuf` (see above).
+        // SAFETY: `cmsg` is non-null and points inside the control buffer (see above).
         let hdr = unsafe { &*cmsg };
         if hdr.cmsg_level == libc::SOL_PACKET
             && hdr.cmsg_type == libc::PACKET_AUXDATA
@@ -206,9 +281,68 @@ fn recv_with_auxdata(fd: RawFd, buf: &mut [u8]) -> io::Result<FrameMeta> {
             }
         }
         // SAFETY: as for CMSG_FIRSTHDR.
-        cmsg = unsafe { libc::CMSG_NXTHDR(&raw const msg, cmsg) };
+        cmsg = unsafe { libc::CMSG_NXTHDR(msg, cmsg) };
     }
-    Ok(meta)
+    meta
+}
+
+#[allow(unsafe_code)]
+fn recv_many_with_auxdata(fd: RawFd, batch: &mut RecvBatch) -> io::Result<usize> {
+    batch.filled.clear();
+    let RecvBatch {
+        data, meta, cbufs, ..
+    } = batch;
+    let mut iovs: Vec<libc::iovec> = data
+        .chunks_exact_mut(RecvBatch::SLOT)
+        .map(|c| libc::iovec {
+            iov_base: c.as_mut_ptr().cast(),
+            iov_len: c.len(),
+        })
+        .collect();
+    let mut hdrs: Vec<libc::mmsghdr> = iovs
+        .iter_mut()
+        .zip(cbufs.iter_mut())
+        .map(|(iov, cbuf)| {
+            // SAFETY: mmsghdr is plain old data; all-zero is a valid value.
+            let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
+            h.msg_hdr.msg_iov = std::ptr::from_mut(iov);
+            h.msg_hdr.msg_iovlen = 1;
+            h.msg_hdr.msg_control = cbuf.as_mut_ptr().cast();
+            h.msg_hdr.msg_controllen = std::mem::size_of_val(cbuf);
+            h
+        })
+        .collect();
+    let vlen = u32::try_from(hdrs.len()).unwrap_or(1);
+    // SAFETY: `hdrs` holds `vlen` headers whose iovec and control pointers point to live
+    // buffers (`batch.data` slots, `cbufs`) of the stated lengths, all outliving the call; no
+    // timeout is passed.
+    let n = unsafe {
+        libc::recvmmsg(
+            fd,
+            hdrs.as_mut_ptr(),
+            vlen,
+            libc::MSG_DONTWAIT,
+            std::ptr::null_mut(),
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let n = n as usize;
+    for (i, h) in hdrs.iter().take(n).enumerate() {
+        if h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
+            batch.truncated += 1;
+            continue;
+        }
+        // SAFETY: the kernel filled in this header; its control pointer still points into
+        // `cbufs`, which is alive.
+        let m = unsafe { frame_meta(&raw const h.msg_hdr, h.msg_len as usize) };
+        if let Some(slot) = meta.get_mut(i) {
+            *slot = m;
+            batch.filled.push(i);
+        }
+    }
+    Ok(n)
 }
 
 #[cfg(test)]
@@ -296,5 +430,41 @@ mod tests {
             &buf[..meta.len]
         );
         assert_eq!(meta.vlan_tci, None);
+    }
+
+    #[test]
+    fn receives_several_frames_with_one_call() {
+        assert!(
+            nix::unistd::Uid::effective().is_root(),
+            "this test opens an AF_PACKET socket: run the tests as root (CAP_NET_RAW)"
+        );
+        let lo = crate::iface::interfaces()
+            .into_iter()
+            .find(|i| i.loopback)
+            .expect("loopback");
+        let port = 40000 + ((std::process::id() + 7) % 20000) as u16;
+        let sock = PacketSocket::open(lo.index, port).expect("open packet socket");
+        let mut batch = RecvBatch::new(4);
+        assert_eq!(sock.recv_many(&mut batch).expect("empty"), 0);
+        let tx = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp");
+        for i in 0..6u8 {
+            tx.send_to(&[b'd', b'h', b'c', b'p', i], ("127.0.0.1", port))
+                .expect("send");
+        }
+        let mut got = Vec::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while got.len() < 6 {
+            let n = sock.recv_many(&mut batch).expect("recv");
+            assert!(n <= batch.capacity());
+            got.extend(batch.frames().map(|(f, m)| {
+                assert_eq!(m.len, f.len());
+                f.last().copied()
+            }));
+            assert!(
+                std::time::Instant::now() < deadline,
+                "frames missing: {got:?}"
+            );
+        }
+        assert_eq!(got, (0..6u8).map(Some).collect::<Vec<_>>(), "all, in order");
     }
 }

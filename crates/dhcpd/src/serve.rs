@@ -332,8 +332,9 @@ pub fn serve(
         rewrite: Some(periodic_rewrite(&out.config, &started.path)),
     };
     notify::ready("serving");
-    log::info!("Server starting service.");
+    // As ISC: start-up is over before this line, so with -f alone it goes to syslog only.
     logger.set_mirror(a.debug);
+    log::info!("Server starting service.");
     loop {
         match event_loop::run(&mut engine, &mut io, &mut sigs) {
             Ok(Exit::Stop) => {
