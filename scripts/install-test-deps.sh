@@ -9,7 +9,7 @@
 #
 # What it installs:
 #   needed   : isc-dhcp-server (the oracle: ISC dhcpd 4.4), isc-dhcp-client, iproute2,
-#              isc-dhcp-relay, udhcpc, dhcpcd-base, tshark, time (/usr/bin/time, for scripts/bench-conf.sh),
+#              isc-dhcp-relay, udhcpc, dhcpcd-base, tshark, time (/usr/bin/time) and python3 (benchmark scripts),
 #              dhcpd-pools (lease-file consumer checked by tests/tests/leases_consumers.rs;
 #              dhcp-lease-list comes with isc-dhcp-server);
 #              for packaging/rpm/test-install.sh: rpm, rpmlint, createrepo-c, dnf, mmdebstrap,
@@ -69,7 +69,7 @@ check_rust() {
 # ---------------------------------------------------------------------------------------------
 # Debian / Ubuntu
 # ---------------------------------------------------------------------------------------------
-DEB_NEEDED=(isc-dhcp-server isc-dhcp-client iproute2 isc-dhcp-relay udhcpc dhcpcd-base tshark ethtool iputils-ping time dhcpd-pools)
+DEB_NEEDED=(isc-dhcp-server isc-dhcp-client iproute2 isc-dhcp-relay udhcpc dhcpcd-base tshark ethtool iputils-ping time python3 dhcpd-pools)
 # The RPM build and install test (packaging/rpm/).
 DEB_NEEDED+=(rpm rpmlint createrepo-c dnf mmdebstrap binutils cpio)
 DEB_OPTIONAL=(kea-admin kea-dhcp4-server)
@@ -150,7 +150,7 @@ install_rhel() {
     have_pkg() { rpm -q "$1" >/dev/null 2>&1; }
 
     # Needed: only what exists on every RHEL-like release (rpm-build ... for packaging/rpm/).
-    local needed=(iproute ethtool iputils time rpm-build createrepo_c binutils cpio)
+    local needed=(iproute ethtool iputils time python3 rpm-build createrepo_c binutils cpio)
     # ISC packages: RHEL 8/9 and Fedora ship them as dhcp-*, RHEL 10 dropped them.
     local isc=(dhcp-server dhcp-client dhcp-relay)
     # Cheap extras; most come from EPEL or Fedora.
