@@ -1395,8 +1395,7 @@ fn run_execute(command: &[u8], args: &[Vec<u8>], err: &mut impl Write) {
 }
 
 /// `dhcpd -T`: runs [`startup`] in test mode and exits as ISC does (0 after a successful check,
-/// 1 after a fatal error). Without `test` (a caller that does not serve) it rewrites the file
-/// and exits 1 saying serving is not available; the server itself calls [`startup`].
+/// 1 after a fatal error). Only for `-T` (`inv.test`); the server calls [`startup`] itself.
 pub fn run(
     inv: &Invocation<'_>,
     config: &Config,
@@ -1413,14 +1412,11 @@ pub fn run(
     match startup(inv, config, registry, err) {
         Err(msg) => fail(err, &msg),
         Ok(None) => ExitCode::SUCCESS,
-        Ok(Some(started)) => {
-            drop(started);
-            fail(
-                err,
-                "The lease file was read and rewritten; serving DHCP is not implemented yet \
-                 in this version of dhcpd-rs. See docs/compatibility.md.",
-            )
-        }
+        // Only without `inv.test`, which `main` never asks of this function.
+        Ok(Some(_)) => fail(
+            err,
+            "internal error: the lease file check (-T) ran as a start-up; please report it",
+        ),
     }
 }
 
