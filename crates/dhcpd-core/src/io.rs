@@ -165,6 +165,45 @@ pub struct FailoverLink {
     pub secondary: bool,
 }
 
+/// A relationship as ISC's OMAPI `failover-state` object publishes it (states are ISC's
+/// numbers: 1 startup, 2 normal, 3 communications-interrupted, 4 partner-down, …, 254
+/// recover-wait).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailoverView {
+    /// The relationship name.
+    pub name: String,
+    /// `peer address`.
+    pub partner_address: Ipv4Addr,
+    /// `peer port`.
+    pub partner_port: u16,
+    /// `address` (unspecified when none was configured).
+    pub local_address: Ipv4Addr,
+    /// `port`.
+    pub local_port: u16,
+    /// `max-unacked-updates`.
+    pub max_outstanding_updates: u32,
+    /// The MCLT in use.
+    pub mclt: u32,
+    /// `load balance max seconds`.
+    pub load_balance_max_secs: u32,
+    /// The hash bucket array in use.
+    pub hba: [u8; 32],
+    /// The partner's state as last heard.
+    pub partner_state: u32,
+    /// This server's state.
+    pub local_state: u32,
+    /// When the partner entered its state (Unix seconds).
+    pub partner_stos: i64,
+    /// When this server entered its state.
+    pub local_stos: i64,
+    /// 0 primary, 1 secondary.
+    pub hierarchy: u32,
+    /// `max-response-delay`.
+    pub max_response_delay: u32,
+    /// BNDUPDs sent and not yet acknowledged.
+    pub cur_unacked_updates: u32,
+}
+
 /// The failover side of an engine: the server owns the TCP connections and the journal, the
 /// engine owns the state machines and the lease table. Every method has a do-nothing default
 /// so an engine without failover needs no code.
@@ -218,5 +257,20 @@ pub trait FailoverEngine {
     /// answer is one line of text.
     fn failover_control(&mut self, _cmd: &str, _now: SystemTime) -> String {
         "no failover relationships".to_string()
+    }
+    /// The relationship `name` for OMAPI (`None`: no such relationship).
+    fn failover_view(&self, _name: &str) -> Option<FailoverView> {
+        None
+    }
+    /// An operator sets this server's state of relationship `name` (OMAPI `local-state`,
+    /// ISC's numbering). Only partner-down (4) is supported, on the same terms as the
+    /// control socket's `partner-down NAME`; the error says why not.
+    fn failover_set_local_state(
+        &mut self,
+        name: &str,
+        _state: u32,
+        _now: SystemTime,
+    ) -> Result<(), String> {
+        Err(format!("failover peer {name}: no such relationship"))
     }
 }
