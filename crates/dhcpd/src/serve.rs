@@ -93,6 +93,41 @@ fn open_control(path: &str) -> Option<std::os::unix::net::UnixListener> {
     }
 }
 
+/// The top-level `omapi-port` and `omapi-key` (the last setting of each wins, as when ISC
+/// executes the statements).
+fn omapi_settings(config: &dhcpd_conf::ast::Config) -> (Option<u16>, Option<String>) {
+    use dhcpd_conf::ast::Stmt;
+    use dhcpd_conf::exec::Executable;
+    use dhcpd_conf::options::{Atom, OptionValue};
+    fn walk(stmts: &[Stmt], port: &mut Option<u16>, key: &mut Option<String>) {
+        for s in stmts {
+            match s {
+                Stmt::Include(i) => walk(&i.statements, port, key),
+                Stmt::Exec(_, e) => {
+                    let Executable::Option { name, value, .. } = &**e else {
+                        continue;
+                    };
+                    if name.space != "server" {
+                        continue;
+                    }
+                    let OptionValue::Values(g) = value else {
+                        continue;
+                    };
+                    match (name.code, g.first().and_then(|g| g.first())) {
+                        (31, Some(Atom::Int(_, p))) => *port = u16::try_from(*p).ok(),
+                        (36, Some(Atom::KeyName(k))) => *key = Some(k.clone()),
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let (mut port, mut key) = (None, None);
+    walk(&config.statements, &mut port, &mut key);
+    (port, key)
+}
+
 /// `dhcpd --partner-down NAME` / `--failover-status`: one command to the running server.
 pub fn control_client(path: &str, cmd: &str, err: &mut impl Write) -> ExitCode {
     use std::io::{BufRead, BufReader};
@@ -287,6 +322,21 @@ pub fn serve(
     let failover = (!links.is_empty()).then(|| FailoverNet::open(links));
     // The control socket only carries failover commands: none without failover.
     let control = failover.as_ref().and_then(|_| open_control(a.control));
+    // OMAPI only when `omapi-port` is configured (as ISC).
+    let omapi = match omapi_settings(&out.config) {
+        (Some(port), key) => {
+            if let Some(k) = &key {
+                log::error!(
+                    "omapi-key {k}: dhcpd-rs does not implement OMAPI authentication; OMAPI connections will be refused"
+                );
+            }
+            match dhcpd_server::omapi::OmapiNet::open(port, key) {
+                Ok(o) => Some(o),
+                Err(e) => return fatal(err, &format!("Can't start OMAPI protocol: {e}")),
+            }
+        }
+        (None, _) => None,
+    };
     // ping-check's ICMP socket needs root: open it now. ISC carries on without it.
     let icmp = match dhcpd_sys::icmp::IcmpSocket::open() {
         Ok(s) => Some(s),
@@ -327,6 +377,7 @@ pub fn serve(
         journal: Journal::from_file(started.file),
         failover,
         control,
+        omapi,
         icmp,
         children: dhcpd_sys::spawn::Children::new(),
         rewrite: Some(periodic_rewrite(&out.config, &started.path)),

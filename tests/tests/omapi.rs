@@ -1,0 +1,168 @@
+//! OMAPI against the real `omshell`, ours and ISC dhcpd 4.4.3 side by side: one server of a
+//! failover pair whose peer is absent (TEST-NET-2, in a network-namespace lab), `omapi-port
+//! 7911`; omshell (in the namespace, on loopback) opens the `failover-state` "fo" and sets
+//! `local-state` to 4 (partner-down). Both servers must print the same object (but for the
+//! values ISC fills with memory addresses or times) and log the same transition.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use dhcpd_system_tests::{TempDir, isc_dhcpd, our_dhcpd};
+use dhcpd_testlab::Lab;
+
+const CONF: &str = "ddns-update-style none;\nping-check false;\nauthoritative;\n\
+omapi-port 7911;\n\
+failover peer \"fo\" {\n  primary;\n  address 198.51.100.2;\n  port 647;\n  \
+peer address 198.51.100.3;\n  peer port 647;\n  max-response-delay 30;\n  \
+max-unacked-updates 10;\n  mclt 60;\n  split 128;\n  load balance max seconds 3;\n}\n\
+subnet 198.51.100.0 netmask 255.255.255.0 {\n  pool {\n    failover peer \"fo\";\n    \
+range 198.51.100.100 198.51.100.139;\n  }\n}\n";
+
+const OPEN: &str = "server 127.0.0.1\nport 7911\nconnect\nnew failover-state\n\
+set name = \"fo\"\nopen\n";
+
+fn omshell(lab: &Lab, ns: &str, script: &str) -> String {
+    let mut c = lab.command(ns, "timeout");
+    c.args(["10", "/usr/bin/omshell"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("omshell");
+    if let Some(mut i) = child.stdin.take() {
+        i.write_all(script.as_bytes()).expect("omshell stdin");
+    }
+    let out = child.wait_with_output().expect("omshell output");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// omshell's output with the values that cannot match (ISC sends its option-cache pointers
+/// as the addresses, times as stos) reduced to their names.
+fn comparable(out: &str) -> Vec<String> {
+    out.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let name = l.split(" = ").next().unwrap_or(l);
+            match name {
+                "partner-address" | "local-address" | "partner-stos" | "local-stos" => {
+                    format!("{name} = …")
+                }
+                _ => l.to_string(),
+            }
+        })
+        .collect()
+}
+
+struct Run {
+    open: String,
+    update: String,
+    after: String,
+    log: String,
+}
+
+fn run(which: &str, program: &Path) -> Run {
+    let mut lab = Lab::new(&format!("om{which}")).expect("lab (root needed)");
+    let ns = lab.add_host("p").expect("p");
+    lab.connect(&ns, "lan", "eth0", &["198.51.100.2/24"])
+        .expect("p eth0");
+    let dir = TempDir::new("omapi").expect("tempdir");
+    let f = |x: &str| dir.path().join(x);
+    std::fs::write(f("conf"), CONF).expect("conf");
+    // Both were normal before: with the peer gone the server goes to
+    // communications-interrupted (an empty file would start it in recover).
+    std::fs::write(
+        f("leases"),
+        "failover peer \"fo\" state {\n  my state normal at 4 2026/11/26 10:00:00;\n  \
+         partner state normal at 4 2026/11/26 10:00:00;\n}\n",
+    )
+    .expect("leases");
+    let log = std::fs::File::create(f("log")).expect("log");
+    let mut cmd = lab.command(&ns, program.to_str().expect("utf8"));
+    cmd.args(["-4", "-f", "-d", "-cf"])
+        .arg(f("conf"))
+        .arg("-lf")
+        .arg(f("leases"))
+        .arg("-pf")
+        .arg(f("pid"));
+    if which == "ours" {
+        cmd.arg("--control-socket").arg(f("sock"));
+    }
+    cmd.arg("eth0").stdout(Stdio::null()).stderr(log);
+    let pid = lab.spawn(cmd).expect("start server");
+    let read = || std::fs::read_to_string(f("log")).unwrap_or_default();
+    // Settled: the server announced its state and the peer is not there.
+    let up = Lab::wait_for(Duration::from_secs(90), || {
+        read().contains("I move from") && read().contains("to communications-interrupted")
+    });
+    assert!(up, "{which}: no communications-interrupted:\n{}", read());
+    let open = omshell(&lab, &ns, OPEN);
+    let update = omshell(&lab, &ns, &format!("{OPEN}set local-state = 4\nupdate\n"));
+    let moved = Lab::wait_for(Duration::from_secs(10), || {
+        read().contains("failover peer fo: I move from communications-interrupted to partner-down")
+    });
+    let after = omshell(&lab, &ns, OPEN);
+    lab.stop(pid);
+    assert!(moved, "{which}: no partner-down:\n{}", read());
+    Run {
+        open,
+        update,
+        after,
+        log: read(),
+    }
+}
+
+fn with_isc() -> Option<PathBuf> {
+    let isc = isc_dhcpd();
+    if isc.is_none() || !Path::new("/usr/bin/omshell").exists() {
+        eprintln!("skipped: ISC dhcpd 4.4.3 and /usr/bin/omshell are needed");
+        return None;
+    }
+    if !Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+    {
+        eprintln!("skipped: the lab needs root");
+        return None;
+    }
+    isc
+}
+
+#[test]
+fn omshell_partner_down_as_with_isc() {
+    let Some(isc) = with_isc() else { return };
+    let theirs = run("isc", &isc);
+    let ours = run("ours", &our_dhcpd());
+    eprintln!(
+        "--- ISC open ---\n{}\n--- ours open ---\n{}\n--- ISC update ---\n{}\n--- ours update ---\n{}",
+        theirs.open, ours.open, theirs.update, ours.update
+    );
+    assert!(
+        theirs.open.contains("local-state = 00:00:00:03"),
+        "{}",
+        theirs.open
+    );
+    assert_eq!(comparable(&ours.open), comparable(&theirs.open));
+    assert_eq!(comparable(&ours.update), comparable(&theirs.update));
+    assert!(
+        ours.after.contains("local-state = 00:00:00:04"),
+        "{}",
+        ours.after
+    );
+    assert_eq!(comparable(&ours.after), comparable(&theirs.after));
+    for r in [&ours, &theirs] {
+        assert!(
+            r.log.contains(
+                "failover peer fo: I move from communications-interrupted to partner-down"
+            ),
+            "{}",
+            r.log
+        );
+    }
+}
