@@ -60,6 +60,8 @@ fn comparable(out: &str) -> Vec<String> {
 }
 
 struct Run {
+    missing: String,
+    lease: String,
     open: String,
     update: String,
     after: String,
@@ -101,6 +103,12 @@ fn run(which: &str, program: &Path) -> Run {
         read().contains("I move from") && read().contains("to communications-interrupted")
     });
     assert!(up, "{which}: no communications-interrupted:\n{}", read());
+    let missing = omshell(&lab, &ns, &OPEN.replace("\"fo\"", "\"nope\""));
+    let lease = omshell(
+        &lab,
+        &ns,
+        "server 127.0.0.1\nport 7911\nconnect\nnew lease\nset ip-address = 198.51.100.100\nopen\n",
+    );
     let open = omshell(&lab, &ns, OPEN);
     let update = omshell(&lab, &ns, &format!("{OPEN}set local-state = 4\nupdate\n"));
     let moved = Lab::wait_for(Duration::from_secs(10), || {
@@ -110,6 +118,8 @@ fn run(which: &str, program: &Path) -> Run {
     lab.stop(pid);
     assert!(moved, "{which}: no partner-down:\n{}", read());
     Run {
+        missing,
+        lease,
         open,
         update,
         after,
@@ -149,6 +159,24 @@ fn omshell_partner_down_as_with_isc() {
         theirs.open
     );
     assert_eq!(comparable(&ours.open), comparable(&theirs.open));
+    // ISC sends its option-cache pointers there; ours are the configured addresses.
+    assert!(
+        ours.open.contains("partner-address = c6:33:64:03"),
+        "{}",
+        ours.open
+    );
+    assert!(
+        ours.open.contains("local-address = c6:33:64:02"),
+        "{}",
+        ours.open
+    );
+    // An unknown relationship: the same error text (so the same ISC result code).
+    assert!(theirs.missing.contains("not found"), "{}", theirs.missing);
+    assert_eq!(comparable(&ours.missing), comparable(&theirs.missing));
+    eprintln!(
+        "--- ISC lease ---\n{}\n--- ours lease ---\n{}",
+        theirs.lease, ours.lease
+    );
     assert_eq!(comparable(&ours.update), comparable(&theirs.update));
     assert!(
         ours.after.contains("local-state = 00:00:00:04"),
