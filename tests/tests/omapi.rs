@@ -194,3 +194,57 @@ fn omshell_partner_down_as_with_isc() {
         );
     }
 }
+
+/// With `omapi-key` configured ours refuses every OMAPI connection (it cannot check
+/// signatures) and says so in the log; omshell gets no object.
+#[test]
+fn omapi_key_refuses_connections() {
+    if with_isc().is_none() {
+        return;
+    }
+    let mut lab = Lab::new("omkey").expect("lab (root needed)");
+    let ns = lab.add_host("p").expect("p");
+    lab.connect(&ns, "lan", "eth0", &["198.51.100.2/24"])
+        .expect("p eth0");
+    let dir = TempDir::new("omapikey").expect("tempdir");
+    let f = |x: &str| dir.path().join(x);
+    let conf = format!(
+        "key omkey {{\n  algorithm hmac-md5;\n  secret \"c2VjcmV0c2VjcmV0\";\n}}\nomapi-key omkey;\n{CONF}"
+    );
+    std::fs::write(f("conf"), conf).expect("conf");
+    std::fs::write(f("leases"), "").expect("leases");
+    let log = std::fs::File::create(f("log")).expect("log");
+    let mut cmd = lab.command(&ns, our_dhcpd().to_str().expect("utf8"));
+    cmd.args(["-4", "-f", "-d", "-cf"])
+        .arg(f("conf"))
+        .arg("-lf")
+        .arg(f("leases"))
+        .arg("-pf")
+        .arg(f("pid"))
+        .arg("--control-socket")
+        .arg(f("sock"))
+        .arg("eth0")
+        .stdout(Stdio::null())
+        .stderr(log);
+    let pid = lab.spawn(cmd).expect("start server");
+    let read = || std::fs::read_to_string(f("log")).unwrap_or_default();
+    assert!(
+        Lab::wait_for(Duration::from_secs(20), || read()
+            .contains("Server starting service.")),
+        "{}",
+        read()
+    );
+    let out = omshell(&lab, &ns, OPEN);
+    let refused = Lab::wait_for(Duration::from_secs(5), || {
+        read().contains("refused: omapi-key omkey is configured")
+    });
+    lab.stop(pid);
+    assert!(refused, "{}", read());
+    assert!(
+        read().contains("omapi-key omkey: dhcpd-rs does not implement OMAPI authentication"),
+        "{}",
+        read()
+    );
+    eprintln!("omshell with omapi-key on ours:\n{out}");
+    assert!(!out.contains("local-state"), "{out}");
+}
