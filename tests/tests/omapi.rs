@@ -2,7 +2,9 @@
 //! failover pair whose peer is absent (TEST-NET-2, in a network-namespace lab), `omapi-port
 //! 7911`; omshell (in the namespace, on loopback) opens the `failover-state` "fo" and sets
 //! `local-state` to 4 (partner-down). Both servers must print the same object (but for the
-//! values ISC fills with memory addresses or times) and log the same transition.
+//! values ISC fills with memory addresses or times) and log the same transition. Leases
+//! (read only, by ip-address) must show the same values but for ISC's subnet and pool
+//! handles; unknown names and addresses the same "not found".
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -62,6 +64,8 @@ fn comparable(out: &str) -> Vec<String> {
 struct Run {
     missing: String,
     lease: String,
+    active: String,
+    no_lease: String,
     open: String,
     update: String,
     after: String,
@@ -81,7 +85,11 @@ fn run(which: &str, program: &Path) -> Run {
     std::fs::write(
         f("leases"),
         "failover peer \"fo\" state {\n  my state normal at 4 2026/11/26 10:00:00;\n  \
-         partner state normal at 4 2026/11/26 10:00:00;\n}\n",
+         partner state normal at 4 2026/11/26 10:00:00;\n}\n\
+         lease 198.51.100.101 {\n  starts 4 2026/11/26 10:00:00;\n  ends 0 2036/11/30 10:00:00;\n  \
+         tstp 0 2036/11/30 10:00:00;\n  cltt 4 2026/11/26 10:00:00;\n  binding state active;\n  \
+         next binding state expired;\n  hardware ethernet 02:00:00:00:00:65;\n  \
+         uid \"\\001\\002\\000\\000\\000\\000e\";\n  client-hostname \"box\";\n}\n",
     )
     .expect("leases");
     let log = std::fs::File::create(f("log")).expect("log");
@@ -109,6 +117,16 @@ fn run(which: &str, program: &Path) -> Run {
         &ns,
         "server 127.0.0.1\nport 7911\nconnect\nnew lease\nset ip-address = 198.51.100.100\nopen\n",
     );
+    let active = omshell(
+        &lab,
+        &ns,
+        "server 127.0.0.1\nport 7911\nconnect\nnew lease\nset ip-address = 198.51.100.101\nopen\n",
+    );
+    let no_lease = omshell(
+        &lab,
+        &ns,
+        "server 127.0.0.1\nport 7911\nconnect\nnew lease\nset ip-address = 198.51.100.50\nopen\n",
+    );
     let open = omshell(&lab, &ns, OPEN);
     let update = omshell(&lab, &ns, &format!("{OPEN}set local-state = 4\nupdate\n"));
     let moved = Lab::wait_for(Duration::from_secs(10), || {
@@ -120,6 +138,8 @@ fn run(which: &str, program: &Path) -> Run {
     Run {
         missing,
         lease,
+        active,
+        no_lease,
         open,
         update,
         after,
@@ -173,10 +193,32 @@ fn omshell_partner_down_as_with_isc() {
     // An unknown relationship: the same error text (so the same ISC result code).
     assert!(theirs.missing.contains("not found"), "{}", theirs.missing);
     assert_eq!(comparable(&ours.missing), comparable(&theirs.missing));
+    // Leases, read only: the same values but for the subnet and pool handles (dhcpd-rs has
+    // no such OMAPI objects).
+    let no_handles = |o: &str| -> Vec<String> {
+        comparable(o)
+            .into_iter()
+            .filter(|l| !l.starts_with("subnet = ") && !l.starts_with("pool = "))
+            .collect()
+    };
     eprintln!(
-        "--- ISC lease ---\n{}\n--- ours lease ---\n{}",
-        theirs.lease, ours.lease
+        "--- ISC lease ---\n{}\n--- ours lease ---\n{}\n--- ISC active ---\n{}\n--- ours active ---\n{}",
+        theirs.lease, ours.lease, theirs.active, ours.active
     );
+    assert!(
+        theirs.lease.contains("state = 00:00:00:01"),
+        "{}",
+        theirs.lease
+    );
+    assert_eq!(no_handles(&ours.lease), no_handles(&theirs.lease));
+    assert!(
+        theirs.active.contains("client-hostname = \"box\""),
+        "{}",
+        theirs.active
+    );
+    assert_eq!(no_handles(&ours.active), no_handles(&theirs.active));
+    assert!(theirs.no_lease.contains("not found"), "{}", theirs.no_lease);
+    assert_eq!(comparable(&ours.no_lease), comparable(&theirs.no_lease));
     assert_eq!(comparable(&ours.update), comparable(&theirs.update));
     assert!(
         ours.after.contains("local-state = 00:00:00:04"),

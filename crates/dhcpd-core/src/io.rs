@@ -132,6 +132,12 @@ pub enum Action {
 
 /// A sans-IO DHCPv4 engine, as the server loop drives it.
 pub trait Engine {
+    /// A lease as ISC's OMAPI `lease` object publishes it (read only; `None`: no lease for
+    /// that address). The default knows none.
+    fn lease_view(&self, addr: Ipv4Addr) -> Option<LeaseView> {
+        let _ = addr;
+        None
+    }
     /// One received datagram.
     fn handle_packet(&mut self, now: SystemTime, rx: &Received<'_>);
     /// An ICMP echo reply came from `addr` (see [`Action::Ping`]). The default ignores it.
@@ -163,6 +169,26 @@ pub struct FailoverLink {
     pub peer_port: u16,
     /// We are the secondary (a surplus connection is answered "already connected").
     pub secondary: bool,
+}
+
+/// A lease as ISC's OMAPI `lease` object publishes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseView {
+    /// The address.
+    pub addr: Ipv4Addr,
+    /// ISC's binding-state number (1 free, 2 active, 3 expired, 4 released, 5 abandoned,
+    /// 6 reset, 7 backup).
+    pub state: u32,
+    /// `uid` (empty: none).
+    pub uid: Vec<u8>,
+    /// `client-hostname`.
+    pub client_hostname: Option<Vec<u8>>,
+    /// Hardware type and address.
+    pub hardware: Option<(u8, Vec<u8>)>,
+    /// `ends`, `starts`, `tstp`, `tsfp`, `atsfp`, `cltt` (Unix seconds).
+    pub times: [i64; 6],
+    /// ISC's lease flags as OMAPI shows them (2 BOOTP, 4 reserved).
+    pub flags: u8,
 }
 
 /// A relationship as ISC's OMAPI `failover-state` object publishes it (states are ISC's

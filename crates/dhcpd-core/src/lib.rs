@@ -9,5 +9,6 @@ pub mod model;
 pub mod scope;
 
 pub use io::{
-    Action, Engine, FailoverEngine, FailoverLink, FailoverView, Level, Received, Route, Transmit,
+    Action, Engine, FailoverEngine, FailoverLink, FailoverView, LeaseView, Level, Received, Route,
+    Transmit,
 };

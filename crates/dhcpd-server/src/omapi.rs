@@ -1,14 +1,15 @@
 //! OMAPI on `omapi-port`: the TCP listener and its connections, each a
 //! [`dhcpd_omapi::Session`] whose objects are the engine's failover relationships
-//! (`failover-state`). Unauthenticated only: with `omapi-key` configured every connection
-//! is refused (logged), since this server cannot check the signatures ISC would demand.
+//! (`failover-state`) and, read only, its leases (`lease`, by `ip-address`).
+//! Unauthenticated only: with `omapi-key` configured every connection is refused (logged),
+//! since this server cannot check the signatures ISC would demand.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::SystemTime;
 
-use dhcpd_core::FailoverEngine;
+use dhcpd_core::{Engine, FailoverEngine};
 use dhcpd_omapi::codec::Pair;
 use dhcpd_omapi::session::{Refusal, int_value, result};
 use dhcpd_omapi::{Objects, Session, Value};
@@ -101,7 +102,12 @@ impl OmapiNet {
     }
 
     /// A readiness event on one of our tokens.
-    pub fn handle_event<E: FailoverEngine>(&mut self, engine: &mut E, reg: &Registry, t: Token) {
+    pub fn handle_event<E: Engine + FailoverEngine>(
+        &mut self,
+        engine: &mut E,
+        reg: &Registry,
+        t: Token,
+    ) {
         if t == LISTENER {
             self.accept(reg);
             return;
@@ -185,7 +191,7 @@ fn flush(c: &mut Conn) -> io::Result<()> {
 }
 
 /// Reads everything available, answers, writes. `false`: close.
-fn serve<E: FailoverEngine>(c: &mut Conn, engine: &mut E) -> bool {
+fn serve<E: Engine + FailoverEngine>(c: &mut Conn, engine: &mut E) -> bool {
     let mut buf = [0u8; 4096];
     loop {
         match c.stream.read(&mut buf) {
@@ -242,16 +248,21 @@ const FAILOVER_NAMES: &[&str] = &[
     "cur-unacked-updates",
 ];
 
-impl<E: FailoverEngine> Objects for EngineObjects<'_, E> {
+impl<E: Engine + FailoverEngine> Objects for EngineObjects<'_, E> {
     fn known_type(&self, kind: &str) -> bool {
         ISC_TYPES.contains(&kind)
     }
 
     fn lookup(&self, kind: &str, key: &[Pair]) -> Result<Option<String>, Refusal> {
+        if kind == "lease" {
+            return lease_lookup(self.engine, key);
+        }
         if kind != "failover-state" {
             return Err(Refusal::new(
                 result::NOT_IMPLEMENTED,
-                &format!("dhcpd-rs serves only failover-state objects over OMAPI, not {kind}"),
+                &format!(
+                    "dhcpd-rs serves only failover-state and lease objects over OMAPI, not {kind}"
+                ),
             ));
         }
         let Some((_, name)) = key.iter().find(|(n, _)| n == b"name") else {
@@ -265,7 +276,10 @@ impl<E: FailoverEngine> Objects for EngineObjects<'_, E> {
         Ok(self.engine.failover_view(&name).map(|_| name))
     }
 
-    fn values(&self, _kind: &str, id: &str) -> Option<Vec<(String, Value)>> {
+    fn values(&self, kind: &str, id: &str) -> Option<Vec<(String, Value)>> {
+        if kind == "lease" {
+            return lease_values(self.engine, id);
+        }
         let v = self.engine.failover_view(id)?;
         let int = |i: i64| Value::Int(i as u32);
         let mut out = vec![
@@ -321,7 +335,13 @@ impl<E: FailoverEngine> Objects for EngineObjects<'_, E> {
         Some(out)
     }
 
-    fn update(&mut self, _kind: &str, id: &str, values: &[Pair]) -> Result<(), Refusal> {
+    fn update(&mut self, kind: &str, id: &str, values: &[Pair]) -> Result<(), Refusal> {
+        if kind == "lease" {
+            return Err(Refusal::new(
+                result::NOT_IMPLEMENTED,
+                "dhcpd-rs's OMAPI lease object is read-only",
+            ));
+        }
         for (n, v) in values {
             let name = String::from_utf8_lossy(n);
             if !FAILOVER_NAMES.contains(&name.as_ref()) {
@@ -345,4 +365,53 @@ impl<E: FailoverEngine> Objects for EngineObjects<'_, E> {
         }
         Ok(())
     }
+}
+
+/// A lease by `ip-address` (ISC also looks leases up by `dhcp-client-identifier` and
+/// `hardware-address`; those are refused here).
+fn lease_lookup<E: Engine>(engine: &E, key: &[Pair]) -> Result<Option<String>, Refusal> {
+    let Some((_, v)) = key.iter().find(|(n, _)| n == b"ip-address") else {
+        return Err(Refusal::new(
+            result::NOT_IMPLEMENTED,
+            "dhcpd-rs looks leases up by ip-address only",
+        ));
+    };
+    let Ok(b) = <[u8; 4]>::try_from(v.as_slice()) else {
+        return Err(Refusal::new(result::INVALID_ARG, "ip-address: not 4 bytes"));
+    };
+    let addr = Ipv4Addr::from(b);
+    Ok(engine.lease_view(addr).map(|_| addr.to_string()))
+}
+
+/// ISC's lease values in ISC's order, without the `host`, `subnet`, `pool` and
+/// `billing-class` handles (dhcpd-rs has no such OMAPI objects) and without the lease's
+/// scope variables.
+fn lease_values<E: Engine>(engine: &E, id: &str) -> Option<Vec<(String, Value)>> {
+    let l = engine.lease_view(id.parse().ok()?)?;
+    let mut out = vec![
+        ("state".to_string(), Value::Int(l.state)),
+        (
+            "ip-address".to_string(),
+            Value::Bytes(l.addr.octets().to_vec()),
+        ),
+    ];
+    if !l.uid.is_empty() {
+        out.push(("dhcp-client-identifier".to_string(), Value::Bytes(l.uid)));
+    }
+    if let Some(h) = l.client_hostname {
+        out.push(("client-hostname".to_string(), Value::Bytes(h)));
+    }
+    if let Some((htype, addr)) = l.hardware.filter(|(_, a)| !a.is_empty()) {
+        out.push(("hardware-address".to_string(), Value::Bytes(addr)));
+        out.push(("hardware-type".to_string(), Value::Int(u32::from(htype))));
+    }
+    for (name, t) in ["ends", "starts", "tstp", "tsfp", "atsfp", "cltt"]
+        .into_iter()
+        .zip(l.times)
+    {
+        // ISC sends the low 32 bits.
+        out.push((name.to_string(), Value::Int(t as u32)));
+    }
+    out.push(("flags".to_string(), Value::Bytes(vec![l.flags])));
+    Some(out)
 }
