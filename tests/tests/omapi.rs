@@ -237,37 +237,29 @@ fn omshell_partner_down_as_with_isc() {
     }
 }
 
-/// With `omapi-key` configured ours refuses every OMAPI connection (it cannot check
-/// signatures) and says so in the log; omshell gets no object.
-#[test]
-fn omapi_key_refuses_connections() {
-    if with_isc().is_none() {
-        return;
-    }
-    let mut lab = Lab::new("omkey").expect("lab (root needed)");
+/// Starts `program` with `conf` (and an empty lease file), waits for it to serve, runs each
+/// omshell script and returns the outputs and the log.
+fn keyed(which: &str, program: &Path, conf: &str, scripts: &[&str]) -> (Vec<String>, String) {
+    let mut lab = Lab::new(&format!("ok{which}")).expect("lab (root needed)");
     let ns = lab.add_host("p").expect("p");
     lab.connect(&ns, "lan", "eth0", &["198.51.100.2/24"])
         .expect("p eth0");
     let dir = TempDir::new("omapikey").expect("tempdir");
     let f = |x: &str| dir.path().join(x);
-    let conf = format!(
-        "key omkey {{\n  algorithm hmac-md5;\n  secret \"c2VjcmV0c2VjcmV0\";\n}}\nomapi-key omkey;\n{CONF}"
-    );
     std::fs::write(f("conf"), conf).expect("conf");
     std::fs::write(f("leases"), "").expect("leases");
     let log = std::fs::File::create(f("log")).expect("log");
-    let mut cmd = lab.command(&ns, our_dhcpd().to_str().expect("utf8"));
+    let mut cmd = lab.command(&ns, program.to_str().expect("utf8"));
     cmd.args(["-4", "-f", "-d", "-cf"])
         .arg(f("conf"))
         .arg("-lf")
         .arg(f("leases"))
         .arg("-pf")
-        .arg(f("pid"))
-        .arg("--control-socket")
-        .arg(f("sock"))
-        .arg("eth0")
-        .stdout(Stdio::null())
-        .stderr(log);
+        .arg(f("pid"));
+    if which == "ours" {
+        cmd.arg("--control-socket").arg(f("sock"));
+    }
+    cmd.arg("eth0").stdout(Stdio::null()).stderr(log);
     let pid = lab.spawn(cmd).expect("start server");
     let read = || std::fs::read_to_string(f("log")).unwrap_or_default();
     assert!(
@@ -276,17 +268,49 @@ fn omapi_key_refuses_connections() {
         "{}",
         read()
     );
-    let out = omshell(&lab, &ns, OPEN);
-    let refused = Lab::wait_for(Duration::from_secs(5), || {
-        read().contains("refused: omapi-key omkey is configured")
-    });
+    let outs = scripts.iter().map(|s| omshell(&lab, &ns, s)).collect();
     lab.stop(pid);
-    assert!(refused, "{}", read());
+    (outs, read())
+}
+
+/// With `omapi-key` (HMAC-MD5) both servers demand signed requests: omshell with the key
+/// sees the failover-state, without it or with a wrong secret it gets the same error.
+#[test]
+fn omapi_key_as_with_isc() {
+    let Some(isc) = with_isc() else { return };
+    let key =
+        "key omkey {\n  algorithm hmac-md5;\n  secret \"c2VjcmV0c2VjcmV0\";\n}\nomapi-key omkey;\n";
+    let conf = format!("{key}{CONF}");
+    let with = |secret: &str| format!("key omkey {secret}\n{OPEN}");
+    let scripts = [
+        with("c2VjcmV0c2VjcmV0"),
+        OPEN.to_string(),
+        with("b3RoZXJvdGhlcg=="),
+    ];
+    let scripts: Vec<&str> = scripts.iter().map(String::as_str).collect();
+    let (theirs, _) = keyed("isc", &isc, &conf, &scripts);
+    let (ours, log) = keyed("ours", &our_dhcpd(), &conf, &scripts);
+    for (i, (t, o)) in theirs.iter().zip(&ours).enumerate() {
+        eprintln!("--- script {i}: ISC ---\n{t}\n--- ours ---\n{o}");
+    }
+    assert!(theirs[0].contains("local-state = "), "{}", theirs[0]);
+    for (t, o) in theirs.iter().zip(&ours) {
+        assert_eq!(comparable(o), comparable(t));
+    }
+    assert!(!theirs[1].contains("local-state"), "{}", theirs[1]);
+    assert!(!theirs[2].contains("local-state"), "{}", theirs[2]);
     assert!(
-        read().contains("omapi-key omkey: dhcpd-rs does not implement OMAPI authentication"),
-        "{}",
-        read()
+        log.contains("OMAPI: bad signature") || log.contains("OMAPI: refused"),
+        "{log}"
     );
-    eprintln!("omshell with omapi-key on ours:\n{out}");
-    assert!(!out.contains("local-state"), "{out}");
+
+    // A key OMAPI cannot sign with: every connection refused, logged.
+    let sha = conf.replace("hmac-md5", "hmac-sha256");
+    let (ours, log) = keyed("ours", &our_dhcpd(), &sha, &[&with("c2VjcmV0c2VjcmV0")]);
+    assert!(!ours[0].contains("local-state"), "{}", ours[0]);
+    assert!(
+        log.contains("omapi-key omkey: algorithm hmac-sha256: OMAPI signs with hmac-md5 only")
+            && log.contains("OMAPI connection from 127.0.0.1"),
+        "{log}"
+    );
 }

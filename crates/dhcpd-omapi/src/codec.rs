@@ -222,6 +222,13 @@ impl Decoder {
     /// The next complete message, `Ok(None)` when more bytes are needed. After an error
     /// every call returns it again.
     pub fn next_message(&mut self) -> Result<Option<Message>, Error> {
+        Ok(self.next_signed()?.map(|(m, _)| m))
+    }
+
+    /// As [`Decoder::next_message`], with the bytes a signature covers: from `authlen` to
+    /// the end of the object's values (ISC signs everything after `authid` but the
+    /// signature itself).
+    pub fn next_signed(&mut self) -> Result<Option<(Message, Vec<u8>)>, Error> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
@@ -233,7 +240,7 @@ impl Decoder {
         r
     }
 
-    fn step(&mut self) -> Result<Option<Message>, Error> {
+    fn step(&mut self) -> Result<Option<(Message, Vec<u8>)>, Error> {
         let hsize = match self.header_size {
             Some(h) => h,
             None => {
@@ -263,8 +270,13 @@ impl Decoder {
         match parsed {
             Some(m) => {
                 let used = c.at;
+                let signed = self
+                    .buf
+                    .get(4..used - m.signature.len())
+                    .unwrap_or_default()
+                    .to_vec();
                 self.buf.drain(..used);
-                Ok(Some(m))
+                Ok(Some((m, signed)))
             }
             None if self.buf.len() > MAX_MESSAGE + MAX_HEADER_SIZE as usize => Err(Error::TooLarge),
             None => {

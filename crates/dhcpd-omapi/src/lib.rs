@@ -17,4 +17,4 @@ pub mod codec;
 pub mod session;
 
 pub use codec::{Decoder, Error, Message, Op};
-pub use session::{Objects, Session, Value};
+pub use session::{Key, Objects, Session, Value};

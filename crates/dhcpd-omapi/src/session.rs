@@ -15,11 +15,55 @@ pub mod result {
     /// `ISC_R_NOTIMPLEMENTED`.
     pub const NOT_IMPLEMENTED: u32 = 27;
     /// First code of ISC DHCP's own class (`ISC_RESULTCLASS_DHCP`).
-    pub const DHCP_CLASS: u32 = 4 << 16;
+    pub const DHCP_CLASS: u32 = 6 << 16;
     /// `DHCP_R_INVALIDARG`.
     pub const INVALID_ARG: u32 = DHCP_CLASS + 3;
     /// `DHCP_R_NOKEYS`.
     pub const NO_KEYS: u32 = DHCP_CLASS + 9;
+    /// `DHCP_R_KEY_UNKNOWN`.
+    pub const KEY_UNKNOWN: u32 = DHCP_CLASS + 10;
+    /// `DHCP_R_INVALIDKEY`.
+    pub const INVALID_KEY: u32 = DHCP_CLASS + 11;
+}
+
+/// The key OMAPI clients must sign with (`omapi-key NAME;` naming `key NAME { algorithm
+/// hmac-md5; secret …; }`). Only HMAC-MD5 exists in ISC's OMAPI.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Key {
+    /// The key name.
+    pub name: String,
+    /// The decoded secret.
+    pub secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Key")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// ISC's name for HMAC-MD5 (`omshell`'s `key` sends it; compared without case).
+pub const HMAC_MD5: &str = "hmac-md5.SIG-ALG.REG.INT";
+
+/// HMAC-MD5 of `data` (a 16-byte OMAPI signature).
+pub fn sign(secret: &[u8], data: &[u8]) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    // HMAC accepts a key of any length, so this cannot fail.
+    match <Hmac<md5::Md5> as Mac>::new_from_slice(secret) {
+        Ok(mut mac) => {
+            mac.update(data);
+            mac.finalize().into_bytes().to_vec()
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+fn same_algorithm(a: &[u8]) -> bool {
+    let a = String::from_utf8_lossy(a);
+    let a = a.trim_end_matches('.');
+    a.eq_ignore_ascii_case(HMAC_MD5) || a.eq_ignore_ascii_case("hmac-md5")
 }
 
 /// A value an object publishes, encoded as ISC encodes it.
@@ -90,6 +134,12 @@ pub struct Session {
     out: Vec<u8>,
     next_xid: u32,
     handles: Vec<(String, String)>,
+    /// `Some`: every request must be signed with this key.
+    key: Option<Key>,
+    /// The handle the client opened the key under (its `authid` from then on).
+    key_handle: Option<u32>,
+    /// Sign what is sent now (answers to a signed request).
+    signing: bool,
 }
 
 impl Default for Session {
@@ -101,11 +151,21 @@ impl Default for Session {
 impl Session {
     /// A new connection: our introduction is queued for sending.
     pub fn new() -> Session {
+        Session::with_key(None)
+    }
+
+    /// A new connection that demands requests signed with `key` (`None`: unauthenticated,
+    /// as [`Session::new`]). The client first opens an `authenticator` object naming the
+    /// key, then signs every message with it; answers to signed messages are signed.
+    pub fn with_key(key: Option<Key>) -> Session {
         Session {
             decoder: Decoder::new(),
             out: codec::intro().to_vec(),
             next_xid: 1,
             handles: Vec::new(),
+            key,
+            key_handle: None,
+            signing: false,
         }
     }
 
@@ -123,18 +183,94 @@ impl Session {
     ) -> Result<Vec<String>, codec::Error> {
         self.decoder.push(bytes);
         let mut log = Vec::new();
-        while let Some(m) = self.decoder.next_message()? {
-            if let Some(l) = self.process(&m, objects) {
+        while let Some((m, signed)) = self.decoder.next_signed()? {
+            self.signing = false;
+            let line = match self.authenticate(&m, &signed) {
+                Ok(true) => self.process(&m, objects),
+                Ok(false) => None,
+                Err(l) => Some(l),
+            };
+            self.signing = false;
+            if let Some(l) = line {
                 log.push(l);
             }
         }
         Ok(log)
     }
 
+    /// With a key: checks the message's signature, or that it opens the authenticator.
+    /// `Ok(true)`: process it; `Ok(false)`: answered already; `Err`: answered, log this.
+    fn authenticate(&mut self, m: &Message, signed: &[u8]) -> Result<bool, String> {
+        let Some(key) = self.key.clone() else {
+            return Ok(true);
+        };
+        if m.authid != 0 {
+            if Some(m.authid) != self.key_handle {
+                self.status(
+                    m.id,
+                    &Refusal {
+                        code: result::KEY_UNKNOWN,
+                        text: None,
+                    },
+                );
+                return Err(format!("OMAPI: unknown authenticator {}", m.authid));
+            }
+            if sign(&key.secret, signed) != m.signature {
+                self.status(
+                    m.id,
+                    &Refusal {
+                        code: result::INVALID_KEY,
+                        text: None,
+                    },
+                );
+                return Err(format!("OMAPI: bad signature (key {})", key.name));
+            }
+            self.signing = true;
+            return Ok(true);
+        }
+        let opens_key = m.op == Op::Open && m.message_value("type") == Some(b"authenticator");
+        if !opens_key {
+            self.status(
+                m.id,
+                &Refusal::new(result::NO_KEYS, "No authenticator on message"),
+            );
+            return Err("OMAPI: refused an unsigned message (omapi-key is set)".to_string());
+        }
+        let name_ok = m.object_value("name") == Some(key.name.as_bytes());
+        let alg_ok = m.object_value("algorithm").is_some_and(same_algorithm);
+        if !(name_ok && alg_ok) {
+            self.status(
+                m.id,
+                &Refusal::new(result::NOT_FOUND, "no object matches specification"),
+            );
+            return Err("OMAPI: a client named another key or algorithm".to_string());
+        }
+        let handle = self.handle_of("authenticator", &key.name);
+        self.key_handle = Some(handle);
+        let mut a = Message::new(Op::Update, handle, 0, m.id);
+        a.object = vec![
+            (b"name".to_vec(), key.name.as_bytes().to_vec()),
+            (b"algorithm".to_vec(), format!("{HMAC_MD5}.").into_bytes()),
+        ];
+        self.send(a);
+        Ok(false)
+    }
+
     fn send(&mut self, mut m: Message) {
         m.id = self.next_xid;
         self.next_xid = self.next_xid.wrapping_add(1).max(1);
-        m.encode(&mut self.out);
+        match (&self.key, self.key_handle, self.signing) {
+            (Some(key), Some(h), true) => {
+                m.authid = h;
+                m.signature = vec![0; 16];
+                let start = self.out.len();
+                m.encode(&mut self.out);
+                self.out.truncate(self.out.len() - 16);
+                let sig = sign(&key.secret, &self.out[start + 4..]);
+                self.out.extend_from_slice(&sig);
+            }
+            _ => m.encode(&mut self.out),
+        }
     }
 
     fn status(&mut self, rid: u32, r: &Refusal) {
@@ -148,6 +284,7 @@ impl Session {
     }
 
     fn handle_of(&mut self, kind: &str, id: &str) -> u32 {
+        // (The authenticator takes a handle like any object; it is never looked up as one.)
         let pos = match self.handles.iter().position(|(k, i)| k == kind && i == id) {
             Some(p) => p,
             None => {
@@ -160,7 +297,10 @@ impl Session {
 
     fn object(&self, handle: u32) -> Option<(String, String)> {
         let i = usize::try_from(handle).ok()?.checked_sub(1)?;
-        self.handles.get(i).cloned()
+        self.handles
+            .get(i)
+            .filter(|(k, _)| k != "authenticator")
+            .cloned()
     }
 
     fn send_object(&mut self, rid: u32, kind: &str, id: &str, objects: &impl Objects) {
@@ -178,12 +318,14 @@ impl Session {
     }
 
     fn process(&mut self, m: &Message, objects: &mut impl Objects) -> Option<String> {
-        if m.authid != 0 || !m.signature.is_empty() {
+        if self.key.is_none() && (m.authid != 0 || !m.signature.is_empty()) {
             self.status(
                 m.id,
                 &Refusal::new(result::NO_KEYS, "authentication is not supported"),
             );
-            return Some("OMAPI: refused an authenticated message (not supported)".to_string());
+            return Some(
+                "OMAPI: refused a signed message (no omapi-key is configured)".to_string(),
+            );
         }
         if m.rid != 0 {
             // We never send requests, so nothing can be answered.
@@ -208,6 +350,14 @@ impl Session {
         };
         match m.op {
             Op::Open => {
+                if m.message_value("type") == Some(b"authenticator") {
+                    // Without a key (or opened twice): no key object matches.
+                    self.status(
+                        m.id,
+                        &Refusal::new(result::NOT_FOUND, "no object matches specification"),
+                    );
+                    return None;
+                }
                 let kind = m
                     .message_value("type")
                     .map(|t| String::from_utf8_lossy(t).into_owned())
@@ -476,6 +626,84 @@ mod tests {
             a[0].message_value("result"),
             Some(&result::NO_KEYS.to_be_bytes()[..])
         );
+    }
+
+    fn signed(key: &Key, handle: u32, m: &Message) -> Vec<u8> {
+        let mut m = m.clone();
+        m.authid = handle;
+        m.signature = vec![0; 16];
+        let mut w = Vec::new();
+        m.encode(&mut w);
+        w.truncate(w.len() - 16);
+        let sig = sign(&key.secret, &w[4..]);
+        w.extend_from_slice(&sig);
+        w
+    }
+
+    #[test]
+    fn hmac_md5_rfc2104_vector() {
+        // RFC 2104's second test vector.
+        assert_eq!(
+            sign(b"Jefe", b"what do ya want for nothing?"),
+            [
+                0x75, 0x0c, 0x78, 0x3e, 0x6a, 0xb0, 0xb5, 0x03, 0xea, 0xa8, 0x6e, 0x31, 0x0a, 0x5d,
+                0xb7, 0x38
+            ]
+        );
+    }
+
+    #[test]
+    fn keyed_session() {
+        let key = Key {
+            name: "omkey".into(),
+            secret: b"secret".to_vec(),
+        };
+        let mut s = Session::with_key(Some(key.clone()));
+        let mut f = Fake { state: 3 };
+        // Unsigned request: refused.
+        s.receive(&client(&[open(1, b"fo")]), &mut f)
+            .expect("valid");
+        // Open the authenticator, then a signed OPEN and a badly signed UPDATE.
+        let mut auth = Message::new(Op::Open, 0, 2, 0);
+        auth.message
+            .push((b"type".to_vec(), b"authenticator".to_vec()));
+        auth.object.push((b"name".to_vec(), b"omkey".to_vec()));
+        auth.object
+            .push((b"algorithm".to_vec(), b"HMAC-MD5.SIG-ALG.REG.INT.".to_vec()));
+        let mut w = Vec::new();
+        auth.encode(&mut w);
+        s.receive(&w, &mut f).expect("valid");
+        let a = answers(&mut s);
+        assert_eq!(a.len(), 2, "{a:?}");
+        assert_eq!(
+            a[0].message_value("result"),
+            Some(&result::NO_KEYS.to_be_bytes()[..])
+        );
+        assert_eq!((a[1].op, a[1].rid), (Op::Update, 2));
+        let h = a[1].handle;
+        let mut w = signed(&key, h, &open(3, b"fo"));
+        let mut upd = Message::new(Op::Update, 1, 4, 0);
+        upd.object
+            .push((b"local-state".to_vec(), 4u32.to_be_bytes().to_vec()));
+        let mut bad = signed(&key, h, &upd);
+        let n = bad.len();
+        bad[n - 1] ^= 1;
+        w.extend_from_slice(&bad);
+        s.receive(&w, &mut f).expect("valid");
+        let out = s.take_output();
+        let mut d = Decoder::new();
+        d.push(&codec::intro());
+        d.push(&out);
+        assert!(!out.is_empty());
+        let (m, covered) = d.next_signed().expect("decodes").expect("an answer");
+        assert_eq!((m.op, m.rid, m.authid), (Op::Update, 3, h));
+        assert_eq!(m.signature, sign(&key.secret, &covered));
+        let (m, _) = d.next_signed().expect("decodes").expect("an answer");
+        assert_eq!(
+            (m.op, m.rid, m.message_value("result")),
+            (Op::Status, 4, Some(&result::INVALID_KEY.to_be_bytes()[..]))
+        );
+        assert_eq!(f.state, 3);
     }
 
     #[test]

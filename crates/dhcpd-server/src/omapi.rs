@@ -1,8 +1,9 @@
 //! OMAPI on `omapi-port`: the TCP listener and its connections, each a
 //! [`dhcpd_omapi::Session`] whose objects are the engine's failover relationships
 //! (`failover-state`) and, read only, its leases (`lease`, by `ip-address`).
-//! Unauthenticated only: with `omapi-key` configured every connection is refused (logged),
-//! since this server cannot check the signatures ISC would demand.
+//! With `omapi-key` naming an HMAC-MD5 key every request must be signed with it, as ISC
+//! demands; a key this server cannot use (another algorithm, no secret) refuses every
+//! connection (logged) rather than serve unsigned.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -10,7 +11,9 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::SystemTime;
 
 use dhcpd_core::{Engine, FailoverEngine};
+pub use dhcpd_omapi::Key;
 use dhcpd_omapi::codec::Pair;
+pub use dhcpd_omapi::session::HMAC_MD5;
 use dhcpd_omapi::session::{Refusal, int_value, result};
 use dhcpd_omapi::{Objects, Session, Value};
 use mio::net::{TcpListener, TcpStream};
@@ -20,6 +23,8 @@ use mio::{Interest, Registry, Token};
 pub const LISTENER: Token = Token(5);
 /// Connection tokens start here (above the failover links' range).
 const FIRST_CONN: usize = 1 << 28;
+/// Answers a client may leave unread before it is dropped.
+const MAX_PENDING: usize = 1 << 20;
 /// At most this many OMAPI connections at once (more are closed at once, logged).
 const MAX_CONNS: usize = 32;
 
@@ -49,8 +54,10 @@ pub struct OmapiNet {
     listener: TcpListener,
     conns: HashMap<Token, Conn>,
     next: usize,
-    /// `omapi-key` is configured: refuse every connection.
-    key: Option<String>,
+    /// Requests must be signed with this key.
+    key: Option<dhcpd_omapi::Key>,
+    /// Why every connection is refused (an `omapi-key` this server cannot use).
+    refuse: Option<String>,
 }
 
 impl std::fmt::Debug for OmapiNet {
@@ -59,14 +66,19 @@ impl std::fmt::Debug for OmapiNet {
             .field("listener", &self.listener)
             .field("conns", &self.conns.len())
             .field("key", &self.key)
+            .field("refuse", &self.refuse)
             .finish()
     }
 }
 
 impl OmapiNet {
-    /// Listens on `port` on every address (as ISC does). `key`: the configured
-    /// `omapi-key`, whose connections are refused.
-    pub fn open(port: u16, key: Option<String>) -> io::Result<OmapiNet> {
+    /// Listens on `port` on every address (as ISC does). `key`: the `omapi-key` requests
+    /// must be signed with; `refuse`: why every connection is to be refused instead.
+    pub fn open(
+        port: u16,
+        key: Option<dhcpd_omapi::Key>,
+        refuse: Option<String>,
+    ) -> io::Result<OmapiNet> {
         let listener = TcpListener::bind(SocketAddr::V4(SocketAddrV4::new(
             Ipv4Addr::UNSPECIFIED,
             port,
@@ -76,6 +88,7 @@ impl OmapiNet {
             conns: HashMap::new(),
             next: FIRST_CONN,
             key,
+            refuse,
         })
     }
 
@@ -134,10 +147,8 @@ impl OmapiNet {
                     return;
                 }
             };
-            if let Some(k) = &self.key {
-                log::error!(
-                    "OMAPI connection from {peer} refused: omapi-key {k} is configured and dhcpd-rs does not implement OMAPI authentication"
-                );
+            if let Some(why) = &self.refuse {
+                log::error!("OMAPI connection from {peer} refused: {why}");
                 continue;
             }
             if self.conns.len() >= MAX_CONNS {
@@ -150,7 +161,7 @@ impl OmapiNet {
                 log::error!("OMAPI: {e}");
                 continue;
             }
-            let mut session = Session::new();
+            let mut session = Session::with_key(self.key.clone());
             let out = session.take_output();
             let mut c = Conn {
                 stream,
@@ -211,6 +222,13 @@ fn serve<E: Engine + FailoverEngine>(c: &mut Conn, engine: &mut E) -> bool {
                 }
                 let more = c.session.take_output();
                 c.out.extend_from_slice(&more);
+                if c.out.len() > MAX_PENDING {
+                    log::error!(
+                        "OMAPI connection from {}: not reading its answers; closed",
+                        c.peer
+                    );
+                    return false;
+                }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -93,17 +93,27 @@ fn open_control(path: &str) -> Option<std::os::unix::net::UnixListener> {
     }
 }
 
-/// The top-level `omapi-port` and `omapi-key` (the last setting of each wins, as when ISC
-/// executes the statements).
-fn omapi_settings(config: &dhcpd_conf::ast::Config) -> (Option<u16>, Option<String>) {
+/// The top-level `omapi-port` and the `omapi-key`'s key (the last setting of each wins, as
+/// when ISC executes the statements); `Err` for a key OMAPI cannot use (only HMAC-MD5).
+type OmapiKey = Option<Result<dhcpd_server::omapi::Key, String>>;
+fn omapi_settings(config: &dhcpd_conf::ast::Config) -> (Option<u16>, OmapiKey) {
     use dhcpd_conf::ast::Stmt;
     use dhcpd_conf::exec::Executable;
     use dhcpd_conf::options::{Atom, OptionValue};
-    fn walk(stmts: &[Stmt], port: &mut Option<u16>, key: &mut Option<String>) {
+    fn walk(
+        stmts: &[Stmt],
+        port: &mut Option<u16>,
+        key: &mut Option<String>,
+        keys: &mut Vec<dhcpd_conf::exec::Key>,
+    ) {
         for s in stmts {
             match s {
-                Stmt::Include(i) => walk(&i.statements, port, key),
+                Stmt::Include(i) => walk(&i.statements, port, key, keys),
                 Stmt::Exec(_, e) => {
+                    if let Executable::Key(k) = &**e {
+                        keys.push(k.clone());
+                        continue;
+                    }
                     let Executable::Option { name, value, .. } = &**e else {
                         continue;
                     };
@@ -123,8 +133,29 @@ fn omapi_settings(config: &dhcpd_conf::ast::Config) -> (Option<u16>, Option<Stri
             }
         }
     }
-    let (mut port, mut key) = (None, None);
-    walk(&config.statements, &mut port, &mut key);
+    let (mut port, mut key, mut keys) = (None, None, Vec::new());
+    walk(&config.statements, &mut port, &mut key, &mut keys);
+    let key = key.map(|name| {
+        let k = keys
+            .iter()
+            .rev()
+            .find(|k| k.name == name)
+            .ok_or_else(|| format!("omapi-key {name}: no such key"))?;
+        let alg = k.algorithm.clone().unwrap_or_default();
+        let alg = alg.trim_end_matches('.');
+        if !(alg.eq_ignore_ascii_case("hmac-md5")
+            || alg.eq_ignore_ascii_case(dhcpd_server::omapi::HMAC_MD5))
+        {
+            return Err(format!(
+                "omapi-key {name}: algorithm {alg}: OMAPI signs with hmac-md5 only"
+            ));
+        }
+        let secret = k
+            .secret
+            .clone()
+            .ok_or_else(|| format!("omapi-key {name}: no secret"))?;
+        Ok(dhcpd_server::omapi::Key { name, secret })
+    });
     (port, key)
 }
 
@@ -325,12 +356,15 @@ pub fn serve(
     // OMAPI only when `omapi-port` is configured (as ISC).
     let omapi = match omapi_settings(&out.config) {
         (Some(port), key) => {
-            if let Some(k) = &key {
-                log::error!(
-                    "omapi-key {k}: dhcpd-rs does not implement OMAPI authentication; OMAPI connections will be refused"
-                );
-            }
-            match dhcpd_server::omapi::OmapiNet::open(port, key) {
+            let (key, refuse) = match key {
+                None => (None, None),
+                Some(Ok(k)) => (Some(k), None),
+                Some(Err(why)) => {
+                    log::error!("{why}; OMAPI connections will be refused");
+                    (None, Some(why))
+                }
+            };
+            match dhcpd_server::omapi::OmapiNet::open(port, key, refuse) {
                 Ok(o) => Some(o),
                 Err(e) => return fatal(err, &format!("Can't start OMAPI protocol: {e}")),
             }
