@@ -309,8 +309,9 @@ fn omapi_key_as_with_isc() {
     let (ours, log) = keyed("ours", &our_dhcpd(), &sha, &[&with("c2VjcmV0c2VjcmV0")]);
     assert!(!ours[0].contains("local-state"), "{}", ours[0]);
     assert!(
-        log.contains("omapi-key omkey: algorithm hmac-sha256: OMAPI signs with hmac-md5 only")
-            && log.contains("OMAPI connection from 127.0.0.1"),
+        log.contains(
+            "omapi-key omkey: algorithm hmac-sha256: dhcpd-rs's OMAPI signs with hmac-md5 only"
+        ) && log.contains("OMAPI connection from 127.0.0.1"),
         "{log}"
     );
 }

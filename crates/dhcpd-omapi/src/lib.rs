@@ -11,7 +11,10 @@
 //!   STATUS messages as ISC answers them. The objects themselves are behind the
 //!   [`session::Objects`] trait.
 //!
-//! Unauthenticated only: a message carrying an authenticator is answered with a STATUS error.
+//! Authentication: with a [`session::Key`] (HMAC-MD5, omshell's default; ISC also takes the
+//! other TSIG algorithms, this crate does not) the client must open the `authenticator`
+//! object and sign every message; answers are signed.
+//! Without one, a signed message is answered with a STATUS error.
 
 pub mod codec;
 pub mod session;

@@ -27,7 +27,7 @@ pub mod result {
 }
 
 /// The key OMAPI clients must sign with (`omapi-key NAME;` naming `key NAME { algorithm
-/// hmac-md5; secret …; }`). Only HMAC-MD5 exists in ISC's OMAPI.
+/// hmac-md5; secret …; }`). Only HMAC-MD5 (omshell's default) is implemented.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Key {
     /// The key name.

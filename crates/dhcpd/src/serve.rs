@@ -93,9 +93,11 @@ fn open_control(path: &str) -> Option<std::os::unix::net::UnixListener> {
     }
 }
 
-/// The top-level `omapi-port` and the `omapi-key`'s key (the last setting of each wins, as
-/// when ISC executes the statements); `Err` for a key OMAPI cannot use (only HMAC-MD5).
+/// The `omapi-key`'s key; `Err` for a key we cannot use (only HMAC-MD5 is implemented).
 type OmapiKey = Option<Result<dhcpd_server::omapi::Key, String>>;
+
+/// The top-level `omapi-port` and the `omapi-key`'s key (the last setting of each wins, as
+/// when ISC executes the statements).
 fn omapi_settings(config: &dhcpd_conf::ast::Config) -> (Option<u16>, OmapiKey) {
     use dhcpd_conf::ast::Stmt;
     use dhcpd_conf::exec::Executable;
@@ -147,7 +149,7 @@ fn omapi_settings(config: &dhcpd_conf::ast::Config) -> (Option<u16>, OmapiKey) {
             || alg.eq_ignore_ascii_case(dhcpd_server::omapi::HMAC_MD5))
         {
             return Err(format!(
-                "omapi-key {name}: algorithm {alg}: OMAPI signs with hmac-md5 only"
+                "omapi-key {name}: algorithm {alg}: dhcpd-rs's OMAPI signs with hmac-md5 only"
             ));
         }
         let secret = k
