@@ -8,7 +8,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use dhcpd_system_tests::{TempDir, isc_dhcpd, our_dhcpd};
@@ -147,21 +147,15 @@ fn run(which: &str, program: &Path) -> Run {
     }
 }
 
+/// ISC dhcpd (`None` only where the oracle may be absent, see `isc_dhcpd`); omshell comes
+/// with it (Debian's isc-dhcp-server) and must be there.
 fn with_isc() -> Option<PathBuf> {
-    let isc = isc_dhcpd();
-    if isc.is_none() || !Path::new("/usr/bin/omshell").exists() {
-        eprintln!("skipped: ISC dhcpd 4.4.3 and /usr/bin/omshell are needed");
-        return None;
-    }
-    if !Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
-    {
-        eprintln!("skipped: the lab needs root");
-        return None;
-    }
-    isc
+    let isc = isc_dhcpd()?;
+    assert!(
+        Path::new("/usr/bin/omshell").exists(),
+        "/usr/bin/omshell is needed (package isc-dhcp-server; scripts/install-test-deps.sh)"
+    );
+    Some(isc)
 }
 
 #[test]
