@@ -11,7 +11,7 @@
 #   needed   : isc-dhcp-server (the oracle: ISC dhcpd 4.4), isc-dhcp-client, iproute2,
 #              isc-dhcp-relay, udhcpc, dhcpcd-base, tshark, time (/usr/bin/time) and python3 (benchmark scripts),
 #              dhcpd-pools (lease-file consumer checked by tests/tests/leases_consumers.rs;
-#              dhcp-lease-list comes with isc-dhcp-server);
+#              dhcp-lease-list and omshell come with isc-dhcp-server);
 #              for packaging/rpm/test-install.sh: rpm, rpmlint, createrepo-c, dnf, mmdebstrap,
 #              binutils (objdump), cpio (RHEL-like: rpm-build, rpmlint, createrepo_c, ...)
 #   optional : kea-admin (perfdhcp) and kea-dhcp4-server (Kea 2.2, compared in scripts/bench-serve.sh)

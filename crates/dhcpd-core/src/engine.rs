@@ -2179,6 +2179,19 @@ fn date_passed(d: &dhcpd_conf::ast::Date, now: i64) -> bool {
 }
 
 impl Engine for Server {
+    fn lease_view(&self, addr: Ipv4Addr) -> Option<crate::io::LeaseView> {
+        let l = &self.leases.get(addr)?.lease;
+        Some(crate::io::LeaseView {
+            addr,
+            state: u32::from(dhcpd_failover::body::binding_state_to_wire(l.binding_state)),
+            uid: l.uid.clone(),
+            client_hostname: l.client_hostname.clone(),
+            hardware: l.hardware.as_ref().map(|h| (h.htype, h.addr().to_vec())),
+            times: [l.ends, l.starts, l.tstp, l.tsfp, l.atsfp, l.cltt],
+            flags: (if l.bootp { 2 } else { 0 }) | (if l.reserved { 4 } else { 0 }),
+        })
+    }
+
     fn handle_packet(&mut self, now: SystemTime, rx: &Received<'_>) {
         self.clock = now;
         let now = secs(now);

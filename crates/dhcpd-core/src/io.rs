@@ -132,6 +132,12 @@ pub enum Action {
 
 /// A sans-IO DHCPv4 engine, as the server loop drives it.
 pub trait Engine {
+    /// A lease as ISC's OMAPI `lease` object publishes it (read only; `None`: no lease for
+    /// that address). The default knows none.
+    fn lease_view(&self, addr: Ipv4Addr) -> Option<LeaseView> {
+        let _ = addr;
+        None
+    }
     /// One received datagram.
     fn handle_packet(&mut self, now: SystemTime, rx: &Received<'_>);
     /// An ICMP echo reply came from `addr` (see [`Action::Ping`]). The default ignores it.
@@ -163,6 +169,65 @@ pub struct FailoverLink {
     pub peer_port: u16,
     /// We are the secondary (a surplus connection is answered "already connected").
     pub secondary: bool,
+}
+
+/// A lease as ISC's OMAPI `lease` object publishes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseView {
+    /// The address.
+    pub addr: Ipv4Addr,
+    /// ISC's binding-state number (1 free, 2 active, 3 expired, 4 released, 5 abandoned,
+    /// 6 reset, 7 backup).
+    pub state: u32,
+    /// `uid` (empty: none).
+    pub uid: Vec<u8>,
+    /// `client-hostname`.
+    pub client_hostname: Option<Vec<u8>>,
+    /// Hardware type and address.
+    pub hardware: Option<(u8, Vec<u8>)>,
+    /// `ends`, `starts`, `tstp`, `tsfp`, `atsfp`, `cltt` (Unix seconds).
+    pub times: [i64; 6],
+    /// ISC's lease flags as OMAPI shows them (2 BOOTP, 4 reserved).
+    pub flags: u8,
+}
+
+/// A relationship as ISC's OMAPI `failover-state` object publishes it (states are ISC's
+/// numbers: 1 startup, 2 normal, 3 communications-interrupted, 4 partner-down, …, 254
+/// recover-wait).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailoverView {
+    /// The relationship name.
+    pub name: String,
+    /// `peer address`.
+    pub partner_address: Ipv4Addr,
+    /// `peer port`.
+    pub partner_port: u16,
+    /// `address` (unspecified when none was configured).
+    pub local_address: Ipv4Addr,
+    /// `port`.
+    pub local_port: u16,
+    /// `max-unacked-updates`.
+    pub max_outstanding_updates: u32,
+    /// The MCLT in use.
+    pub mclt: u32,
+    /// `load balance max seconds`.
+    pub load_balance_max_secs: u32,
+    /// The hash bucket array in use.
+    pub hba: [u8; 32],
+    /// The partner's state as last heard.
+    pub partner_state: u32,
+    /// This server's state.
+    pub local_state: u32,
+    /// When the partner entered its state (Unix seconds).
+    pub partner_stos: i64,
+    /// When this server entered its state.
+    pub local_stos: i64,
+    /// 0 primary, 1 secondary.
+    pub hierarchy: u32,
+    /// `max-response-delay`.
+    pub max_response_delay: u32,
+    /// BNDUPDs sent and not yet acknowledged.
+    pub cur_unacked_updates: u32,
 }
 
 /// The failover side of an engine: the server owns the TCP connections and the journal, the
@@ -218,5 +283,20 @@ pub trait FailoverEngine {
     /// answer is one line of text.
     fn failover_control(&mut self, _cmd: &str, _now: SystemTime) -> String {
         "no failover relationships".to_string()
+    }
+    /// The relationship `name` for OMAPI (`None`: no such relationship).
+    fn failover_view(&self, _name: &str) -> Option<FailoverView> {
+        None
+    }
+    /// An operator sets this server's state of relationship `name` (OMAPI `local-state`,
+    /// ISC's numbering). Only partner-down (4) is supported, on the same terms as the
+    /// control socket's `partner-down NAME`; the error says why not.
+    fn failover_set_local_state(
+        &mut self,
+        name: &str,
+        _state: u32,
+        _now: SystemTime,
+    ) -> Result<(), String> {
+        Err(format!("failover peer {name}: no such relationship"))
     }
 }

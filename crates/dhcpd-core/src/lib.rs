@@ -8,4 +8,7 @@ pub mod leases;
 pub mod model;
 pub mod scope;
 
-pub use io::{Action, Engine, FailoverEngine, FailoverLink, Level, Received, Route, Transmit};
+pub use io::{
+    Action, Engine, FailoverEngine, FailoverLink, FailoverView, LeaseView, Level, Received, Route,
+    Transmit,
+};

@@ -655,3 +655,36 @@ fn the_secondary_in_normal_leaves_expiry_to_the_primary() {
         BindingState::Active
     );
 }
+
+/// OMAPI's `failover-state` object: the view shows ISC's state numbers, and setting
+/// local-state 4 is the operator's partner-down, on the same terms.
+#[test]
+fn omapi_view_and_local_state() {
+    let mut p = Pair::new();
+    for i in 0..2 {
+        p.s[i].failover_connected(0, at(1));
+    }
+    p.settle(at(1));
+    p.run(2, 20);
+    let v = p.s[0].failover_view("fo").expect("relationship fo");
+    assert_eq!((v.local_state, v.partner_state), (2, 2));
+    assert_eq!(v.name, "fo");
+    assert!(p.s[0].failover_view("nope").is_none());
+    let refused = p.s[0].failover_set_local_state("fo", 4, at(21));
+    assert!(refused.is_err_and(|e| e.contains("refused")));
+    p.s[0].failover_disconnected(0, at(22));
+    p.s[1].failover_disconnected(0, at(22));
+    p.settle(at(22));
+    assert_eq!(p.s[0].failover_view("fo").map(|v| v.local_state), Some(3));
+    let other = p.s[0].failover_set_local_state("fo", 2, at(23));
+    assert!(other.is_err_and(|e| e.contains("only 4")));
+    assert_eq!(p.s[0].failover_set_local_state("fo", 4, at(23)), Ok(()));
+    let v = p.s[0].failover_view("fo").expect("relationship fo");
+    assert_eq!((v.local_state, v.partner_state), (4, 2));
+    assert!(v.local_stos >= 23, "{v:?}");
+    assert!(
+        p.s[0]
+            .failover_set_local_state("nope", 4, at(23))
+            .is_err_and(|e| e.contains("no such"))
+    );
+}

@@ -18,7 +18,7 @@
 //! is durable (a synchronous flush in that turn), so a persisted state change precedes the
 //! STATE that announces it and a BNDACK follows its lease. Turns without failover output
 //! keep the pipelined journal. The operator's control socket (`partner-down NAME`,
-//! `status`) is served here as well.
+//! `status`) is served here as well, and OMAPI on `omapi-port` ([`crate::omapi`]).
 
 use std::io;
 use std::io::{BufRead, Write};
@@ -86,6 +86,8 @@ pub struct Io {
     pub failover: Option<FailoverNet>,
     /// The operator's control socket (non-blocking), if one could be opened.
     pub control: Option<UnixListener>,
+    /// OMAPI on `omapi-port` (`None` when not configured).
+    pub omapi: Option<crate::omapi::OmapiNet>,
     /// `execute` commands started and not yet reaped.
     pub children: Children,
     /// The hourly lease-file rewrite (`None`: the journal only appends).
@@ -290,6 +292,9 @@ pub fn run<E: Engine + FailoverEngine>(
         poll.registry()
             .register(&mut SourceFd(&c.as_raw_fd()), CONTROL, Interest::READABLE)?;
     }
+    if let Some(o) = io.omapi.as_mut() {
+        o.register(poll.registry())?;
+    }
     poll.registry()
         .register(signals, SIGNALS, Interest::READABLE)?;
     for (i, iface) in io.ifaces.iter_mut().enumerate() {
@@ -325,6 +330,9 @@ pub fn run<E: Engine + FailoverEngine>(
     }
     if let Some(c) = io.control.as_ref() {
         let _ = poll.registry().deregister(&mut SourceFd(&c.as_raw_fd()));
+    }
+    if let Some(o) = io.omapi.as_mut() {
+        o.deregister(poll.registry());
     }
     if let Some(icmp) = &mut io.icmp {
         let _ = poll.registry().deregister(icmp);
@@ -467,6 +475,12 @@ fn turn_loop<E: Engine + FailoverEngine>(
                     }
                     io.drain(engine, out);
                 }
+                t if io.omapi.as_ref().is_some_and(|o| o.owns(t)) => {
+                    if let Some(o) = io.omapi.as_mut() {
+                        o.handle_event(engine, poll.registry(), t);
+                    }
+                    io.drain(engine, out);
+                }
                 Token(t) if t >= FIRST_IFACE => {
                     let i = t - FIRST_IFACE;
                     read_interface(engine, io, i, &mut batch, out);
@@ -494,6 +508,9 @@ fn turn_loop<E: Engine + FailoverEngine>(
         if let Some(e) = exit {
             if let (Some(f), Exit::Stop) = (io.failover.as_mut(), e) {
                 f.close_all(poll.registry());
+            }
+            if let (Some(o), Exit::Stop) = (io.omapi.as_mut(), e) {
+                o.close_all(poll.registry());
             }
             return Ok(e);
         }

@@ -3,4 +3,5 @@
 pub mod event_loop;
 pub mod failover_conn;
 pub mod journal;
+pub mod omapi;
 pub mod rewrite;

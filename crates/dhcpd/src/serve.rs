@@ -93,6 +93,74 @@ fn open_control(path: &str) -> Option<std::os::unix::net::UnixListener> {
     }
 }
 
+/// The `omapi-key`'s key; `Err` for a key we cannot use (only HMAC-MD5 is implemented).
+type OmapiKey = Option<Result<dhcpd_server::omapi::Key, String>>;
+
+/// The top-level `omapi-port` and the `omapi-key`'s key (the last setting of each wins, as
+/// when ISC executes the statements).
+fn omapi_settings(config: &dhcpd_conf::ast::Config) -> (Option<u16>, OmapiKey) {
+    use dhcpd_conf::ast::Stmt;
+    use dhcpd_conf::exec::Executable;
+    use dhcpd_conf::options::{Atom, OptionValue};
+    fn walk(
+        stmts: &[Stmt],
+        port: &mut Option<u16>,
+        key: &mut Option<String>,
+        keys: &mut Vec<dhcpd_conf::exec::Key>,
+    ) {
+        for s in stmts {
+            match s {
+                Stmt::Include(i) => walk(&i.statements, port, key, keys),
+                Stmt::Exec(_, e) => {
+                    if let Executable::Key(k) = &**e {
+                        keys.push(k.clone());
+                        continue;
+                    }
+                    let Executable::Option { name, value, .. } = &**e else {
+                        continue;
+                    };
+                    if name.space != "server" {
+                        continue;
+                    }
+                    let OptionValue::Values(g) = value else {
+                        continue;
+                    };
+                    match (name.code, g.first().and_then(|g| g.first())) {
+                        (31, Some(Atom::Int(_, p))) => *port = u16::try_from(*p).ok(),
+                        (36, Some(Atom::KeyName(k))) => *key = Some(k.clone()),
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let (mut port, mut key, mut keys) = (None, None, Vec::new());
+    walk(&config.statements, &mut port, &mut key, &mut keys);
+    let key = key.map(|name| {
+        let k = keys
+            .iter()
+            .rev()
+            .find(|k| k.name == name)
+            .ok_or_else(|| format!("omapi-key {name}: no such key"))?;
+        let alg = k.algorithm.clone().unwrap_or_default();
+        let alg = alg.trim_end_matches('.');
+        if !(alg.eq_ignore_ascii_case("hmac-md5")
+            || alg.eq_ignore_ascii_case(dhcpd_server::omapi::HMAC_MD5))
+        {
+            return Err(format!(
+                "omapi-key {name}: algorithm {alg}: dhcpd-rs's OMAPI signs with hmac-md5 only"
+            ));
+        }
+        let secret = k
+            .secret
+            .clone()
+            .ok_or_else(|| format!("omapi-key {name}: no secret"))?;
+        Ok(dhcpd_server::omapi::Key { name, secret })
+    });
+    (port, key)
+}
+
 /// `dhcpd --partner-down NAME` / `--failover-status`: one command to the running server.
 pub fn control_client(path: &str, cmd: &str, err: &mut impl Write) -> ExitCode {
     use std::io::{BufRead, BufReader};
@@ -287,6 +355,24 @@ pub fn serve(
     let failover = (!links.is_empty()).then(|| FailoverNet::open(links));
     // The control socket only carries failover commands: none without failover.
     let control = failover.as_ref().and_then(|_| open_control(a.control));
+    // OMAPI only when `omapi-port` is configured (as ISC).
+    let omapi = match omapi_settings(&out.config) {
+        (Some(port), key) => {
+            let (key, refuse) = match key {
+                None => (None, None),
+                Some(Ok(k)) => (Some(k), None),
+                Some(Err(why)) => {
+                    log::error!("{why}; OMAPI connections will be refused");
+                    (None, Some(why))
+                }
+            };
+            match dhcpd_server::omapi::OmapiNet::open(port, key, refuse) {
+                Ok(o) => Some(o),
+                Err(e) => return fatal(err, &format!("Can't start OMAPI protocol: {e}")),
+            }
+        }
+        (None, _) => None,
+    };
     // ping-check's ICMP socket needs root: open it now. ISC carries on without it.
     let icmp = match dhcpd_sys::icmp::IcmpSocket::open() {
         Ok(s) => Some(s),
@@ -327,6 +413,7 @@ pub fn serve(
         journal: Journal::from_file(started.file),
         failover,
         control,
+        omapi,
         icmp,
         children: dhcpd_sys::spawn::Children::new(),
         rewrite: Some(periodic_rewrite(&out.config, &started.path)),

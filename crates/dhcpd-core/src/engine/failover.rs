@@ -769,6 +769,26 @@ impl Server {
         self.fo.links.iter().position(|l| l.setup.link.name == name)
     }
 
+    /// The operator's partner-down (control socket, OMAPI): refused while the peer is
+    /// connected and normal; already partner-down is not an error.
+    fn fo_partner_down(&mut self, name: &str, now: i64) -> Result<String, String> {
+        let Some(i) = self.fo_link_index(name) else {
+            return Err(format!("failover peer {name}: no such relationship"));
+        };
+        let p = &mut self.fo.links[i].peer;
+        if p.state() == FailoverStateName::PartnerDown {
+            return Ok(format!("failover peer {name}: already partner-down"));
+        }
+        if p.is_connected() && p.partner_state() == FailoverStateName::Normal {
+            return Err(format!(
+                "failover peer {name}: refused: the peer is connected and normal"
+            ));
+        }
+        p.set_local_state(now, FailoverStateName::PartnerDown);
+        self.fo_pump(i, now);
+        Ok(format!("failover peer {name}: partner-down"))
+    }
+
     /// My failover state and the partner's for a relationship (tests, status).
     pub fn failover_state(&self, name: &str) -> Option<(FailoverStateName, FailoverStateName)> {
         let i = self.fo_link_index(name)?;
@@ -871,26 +891,54 @@ impl FailoverEngine for Server {
         }
     }
 
+    fn failover_view(&self, name: &str) -> Option<crate::io::FailoverView> {
+        let l = &self.fo.links[self.fo_link_index(name)?];
+        let p = &l.peer;
+        let rec = p.record();
+        let cfg = p.config();
+        Some(crate::io::FailoverView {
+            name: name.to_string(),
+            partner_address: l.setup.link.peer,
+            partner_port: l.setup.link.peer_port,
+            local_address: l.setup.link.local.unwrap_or(Ipv4Addr::UNSPECIFIED),
+            local_port: l.setup.link.port,
+            max_outstanding_updates: cfg.max_unacked_updates,
+            mclt: p.mclt(),
+            load_balance_max_secs: cfg.load_balance_max_seconds,
+            hba: *p.hba(),
+            partner_state: isc_state_number(p.partner_state()),
+            local_state: isc_state_number(p.state()),
+            partner_stos: rec.partner.stos,
+            local_stos: p.stos(),
+            hierarchy: u32::from(cfg.role == Role::Secondary),
+            max_response_delay: cfg.max_response_delay,
+            cur_unacked_updates: u32::try_from(p.unacked_updates()).unwrap_or(u32::MAX),
+        })
+    }
+
+    fn failover_set_local_state(
+        &mut self,
+        name: &str,
+        state: u32,
+        now: SystemTime,
+    ) -> Result<(), String> {
+        if self.fo_link_index(name).is_none() {
+            return Err(format!("failover peer {name}: no such relationship"));
+        }
+        if state != isc_state_number(FailoverStateName::PartnerDown) {
+            return Err(format!(
+                "failover peer {name}: local-state {state}: only 4 (partner-down) can be set"
+            ));
+        }
+        self.fo_partner_down(name, secs(now)).map(|_| ())
+    }
+
     fn failover_control(&mut self, cmd: &str, now: SystemTime) -> String {
         let now = secs(now);
         let mut words = cmd.split_whitespace();
         match (words.next(), words.next()) {
-            (Some("partner-down"), Some(name)) => match self.fo_link_index(name) {
-                Some(i) => {
-                    let p = &mut self.fo.links[i].peer;
-                    if p.state() == FailoverStateName::PartnerDown {
-                        return format!("failover peer {name}: already partner-down");
-                    }
-                    if p.is_connected() && p.partner_state() == FailoverStateName::Normal {
-                        return format!(
-                            "failover peer {name}: refused: the peer is connected and normal"
-                        );
-                    }
-                    p.set_local_state(now, FailoverStateName::PartnerDown);
-                    self.fo_pump(i, now);
-                    format!("failover peer {name}: partner-down")
-                }
-                None => format!("failover peer {name}: no such relationship"),
+            (Some("partner-down"), Some(name)) => match self.fo_partner_down(name, now) {
+                Ok(m) | Err(m) => m,
             },
             (Some("status"), _) => {
                 let mut out = String::new();
@@ -915,6 +963,26 @@ impl FailoverEngine for Server {
             }
             _ => "unknown command (partner-down NAME | status)".to_string(),
         }
+    }
+}
+
+/// ISC's number for a failover state (`enum failover_state`, OMAPI's `local-state`).
+fn isc_state_number(s: FailoverStateName) -> u32 {
+    use FailoverStateName as S;
+    match s {
+        S::Unknown => 0,
+        S::Startup => 1,
+        S::Normal => 2,
+        S::CommunicationsInterrupted => 3,
+        S::PartnerDown => 4,
+        S::PotentialConflict => 5,
+        S::Recover => 6,
+        S::Paused => 7,
+        S::Shutdown => 8,
+        S::RecoverDone => 9,
+        S::ResolutionInterrupted => 10,
+        S::ConflictDone => 11,
+        S::RecoverWait => 254,
     }
 }
 

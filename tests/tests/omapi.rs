@@ -1,0 +1,311 @@
+//! OMAPI against the real `omshell`, ours and ISC dhcpd 4.4.3 side by side: one server of a
+//! failover pair whose peer is absent (TEST-NET-2, in a network-namespace lab), `omapi-port
+//! 7911`; omshell (in the namespace, on loopback) opens the `failover-state` "fo" and sets
+//! `local-state` to 4 (partner-down). Both servers must print the same object (but for the
+//! values ISC fills with memory addresses or times) and log the same transition. Leases
+//! (read only, by ip-address) must show the same values but for ISC's subnet and pool
+//! handles; unknown names and addresses the same "not found".
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use dhcpd_system_tests::{TempDir, isc_dhcpd, our_dhcpd};
+use dhcpd_testlab::Lab;
+
+const CONF: &str = "ddns-update-style none;\nping-check false;\nauthoritative;\n\
+omapi-port 7911;\n\
+failover peer \"fo\" {\n  primary;\n  address 198.51.100.2;\n  port 647;\n  \
+peer address 198.51.100.3;\n  peer port 647;\n  max-response-delay 30;\n  \
+max-unacked-updates 10;\n  mclt 60;\n  split 128;\n  load balance max seconds 3;\n}\n\
+subnet 198.51.100.0 netmask 255.255.255.0 {\n  pool {\n    failover peer \"fo\";\n    \
+range 198.51.100.100 198.51.100.139;\n  }\n}\n";
+
+const OPEN: &str = "server 127.0.0.1\nport 7911\nconnect\nnew failover-state\n\
+set name = \"fo\"\nopen\n";
+
+fn omshell(lab: &Lab, ns: &str, script: &str) -> String {
+    let mut c = lab.command(ns, "timeout");
+    c.args(["10", "/usr/bin/omshell"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("omshell");
+    if let Some(mut i) = child.stdin.take() {
+        i.write_all(script.as_bytes()).expect("omshell stdin");
+    }
+    let out = child.wait_with_output().expect("omshell output");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// omshell's output with the values that cannot match (ISC sends its option-cache pointers
+/// as the addresses, times as stos) reduced to their names.
+fn comparable(out: &str) -> Vec<String> {
+    out.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let name = l.split(" = ").next().unwrap_or(l);
+            match name {
+                "partner-address" | "local-address" | "partner-stos" | "local-stos" => {
+                    format!("{name} = …")
+                }
+                _ => l.to_string(),
+            }
+        })
+        .collect()
+}
+
+struct Run {
+    missing: String,
+    lease: String,
+    active: String,
+    no_lease: String,
+    open: String,
+    update: String,
+    after: String,
+    log: String,
+}
+
+fn run(which: &str, program: &Path) -> Run {
+    let mut lab = Lab::new(&format!("om{which}")).expect("lab (root needed)");
+    let ns = lab.add_host("p").expect("p");
+    lab.connect(&ns, "lan", "eth0", &["198.51.100.2/24"])
+        .expect("p eth0");
+    let dir = TempDir::new("omapi").expect("tempdir");
+    let f = |x: &str| dir.path().join(x);
+    std::fs::write(f("conf"), CONF).expect("conf");
+    // Both were normal before: with the peer gone the server goes to
+    // communications-interrupted (an empty file would start it in recover).
+    std::fs::write(
+        f("leases"),
+        "failover peer \"fo\" state {\n  my state normal at 4 2026/11/26 10:00:00;\n  \
+         partner state normal at 4 2026/11/26 10:00:00;\n}\n\
+         lease 198.51.100.101 {\n  starts 4 2026/11/26 10:00:00;\n  ends 0 2036/11/30 10:00:00;\n  \
+         tstp 0 2036/11/30 10:00:00;\n  cltt 4 2026/11/26 10:00:00;\n  binding state active;\n  \
+         next binding state expired;\n  hardware ethernet 02:00:00:00:00:65;\n  \
+         uid \"\\001\\002\\000\\000\\000\\000e\";\n  client-hostname \"box\";\n}\n",
+    )
+    .expect("leases");
+    let log = std::fs::File::create(f("log")).expect("log");
+    let mut cmd = lab.command(&ns, program.to_str().expect("utf8"));
+    cmd.args(["-4", "-f", "-d", "-cf"])
+        .arg(f("conf"))
+        .arg("-lf")
+        .arg(f("leases"))
+        .arg("-pf")
+        .arg(f("pid"));
+    if which == "ours" {
+        cmd.arg("--control-socket").arg(f("sock"));
+    }
+    cmd.arg("eth0").stdout(Stdio::null()).stderr(log);
+    let pid = lab.spawn(cmd).expect("start server");
+    let read = || std::fs::read_to_string(f("log")).unwrap_or_default();
+    // Settled: the server announced its state and the peer is not there.
+    let up = Lab::wait_for(Duration::from_secs(90), || {
+        read().contains("I move from") && read().contains("to communications-interrupted")
+    });
+    assert!(up, "{which}: no communications-interrupted:\n{}", read());
+    let missing = omshell(&lab, &ns, &OPEN.replace("\"fo\"", "\"nope\""));
+    let lease = omshell(
+        &lab,
+        &ns,
+        "server 127.0.0.1\nport 7911\nconnect\nnew lease\nset ip-address = 198.51.100.100\nopen\n",
+    );
+    let active = omshell(
+        &lab,
+        &ns,
+        "server 127.0.0.1\nport 7911\nconnect\nnew lease\nset ip-address = 198.51.100.101\nopen\n",
+    );
+    let no_lease = omshell(
+        &lab,
+        &ns,
+        "server 127.0.0.1\nport 7911\nconnect\nnew lease\nset ip-address = 198.51.100.50\nopen\n",
+    );
+    let open = omshell(&lab, &ns, OPEN);
+    let update = omshell(&lab, &ns, &format!("{OPEN}set local-state = 4\nupdate\n"));
+    let moved = Lab::wait_for(Duration::from_secs(10), || {
+        read().contains("failover peer fo: I move from communications-interrupted to partner-down")
+    });
+    let after = omshell(&lab, &ns, OPEN);
+    lab.stop(pid);
+    assert!(moved, "{which}: no partner-down:\n{}", read());
+    Run {
+        missing,
+        lease,
+        active,
+        no_lease,
+        open,
+        update,
+        after,
+        log: read(),
+    }
+}
+
+/// ISC dhcpd (`None` only where the oracle may be absent, see `isc_dhcpd`); omshell comes
+/// with it (Debian's isc-dhcp-server) and must be there.
+fn with_isc() -> Option<PathBuf> {
+    let isc = isc_dhcpd()?;
+    assert!(
+        Path::new("/usr/bin/omshell").exists(),
+        "/usr/bin/omshell is needed (package isc-dhcp-server; scripts/install-test-deps.sh)"
+    );
+    Some(isc)
+}
+
+#[test]
+fn omshell_partner_down_as_with_isc() {
+    let Some(isc) = with_isc() else { return };
+    let theirs = run("isc", &isc);
+    let ours = run("ours", &our_dhcpd());
+    eprintln!(
+        "--- ISC open ---\n{}\n--- ours open ---\n{}\n--- ISC update ---\n{}\n--- ours update ---\n{}",
+        theirs.open, ours.open, theirs.update, ours.update
+    );
+    assert!(
+        theirs.open.contains("local-state = 00:00:00:03"),
+        "{}",
+        theirs.open
+    );
+    assert_eq!(comparable(&ours.open), comparable(&theirs.open));
+    // ISC sends its option-cache pointers there; ours are the configured addresses.
+    assert!(
+        ours.open.contains("partner-address = c6:33:64:03"),
+        "{}",
+        ours.open
+    );
+    assert!(
+        ours.open.contains("local-address = c6:33:64:02"),
+        "{}",
+        ours.open
+    );
+    // An unknown relationship: the same error text (so the same ISC result code).
+    assert!(theirs.missing.contains("not found"), "{}", theirs.missing);
+    assert_eq!(comparable(&ours.missing), comparable(&theirs.missing));
+    // Leases, read only: the same values but for the subnet and pool handles (dhcpd-rs has
+    // no such OMAPI objects).
+    let no_handles = |o: &str| -> Vec<String> {
+        comparable(o)
+            .into_iter()
+            .filter(|l| !l.starts_with("subnet = ") && !l.starts_with("pool = "))
+            .collect()
+    };
+    eprintln!(
+        "--- ISC lease ---\n{}\n--- ours lease ---\n{}\n--- ISC active ---\n{}\n--- ours active ---\n{}",
+        theirs.lease, ours.lease, theirs.active, ours.active
+    );
+    assert!(
+        theirs.lease.contains("state = 00:00:00:01"),
+        "{}",
+        theirs.lease
+    );
+    assert_eq!(no_handles(&ours.lease), no_handles(&theirs.lease));
+    assert!(
+        theirs.active.contains("client-hostname = \"box\""),
+        "{}",
+        theirs.active
+    );
+    assert_eq!(no_handles(&ours.active), no_handles(&theirs.active));
+    assert!(theirs.no_lease.contains("not found"), "{}", theirs.no_lease);
+    assert_eq!(comparable(&ours.no_lease), comparable(&theirs.no_lease));
+    assert_eq!(comparable(&ours.update), comparable(&theirs.update));
+    assert!(
+        ours.after.contains("local-state = 00:00:00:04"),
+        "{}",
+        ours.after
+    );
+    assert_eq!(comparable(&ours.after), comparable(&theirs.after));
+    for r in [&ours, &theirs] {
+        assert!(
+            r.log.contains(
+                "failover peer fo: I move from communications-interrupted to partner-down"
+            ),
+            "{}",
+            r.log
+        );
+    }
+}
+
+/// Starts `program` with `conf` (and an empty lease file), waits for it to serve, runs each
+/// omshell script and returns the outputs and the log.
+fn keyed(which: &str, program: &Path, conf: &str, scripts: &[&str]) -> (Vec<String>, String) {
+    let mut lab = Lab::new(&format!("ok{which}")).expect("lab (root needed)");
+    let ns = lab.add_host("p").expect("p");
+    lab.connect(&ns, "lan", "eth0", &["198.51.100.2/24"])
+        .expect("p eth0");
+    let dir = TempDir::new("omapikey").expect("tempdir");
+    let f = |x: &str| dir.path().join(x);
+    std::fs::write(f("conf"), conf).expect("conf");
+    std::fs::write(f("leases"), "").expect("leases");
+    let log = std::fs::File::create(f("log")).expect("log");
+    let mut cmd = lab.command(&ns, program.to_str().expect("utf8"));
+    cmd.args(["-4", "-f", "-d", "-cf"])
+        .arg(f("conf"))
+        .arg("-lf")
+        .arg(f("leases"))
+        .arg("-pf")
+        .arg(f("pid"));
+    if which == "ours" {
+        cmd.arg("--control-socket").arg(f("sock"));
+    }
+    cmd.arg("eth0").stdout(Stdio::null()).stderr(log);
+    let pid = lab.spawn(cmd).expect("start server");
+    let read = || std::fs::read_to_string(f("log")).unwrap_or_default();
+    assert!(
+        Lab::wait_for(Duration::from_secs(20), || read()
+            .contains("Server starting service.")),
+        "{}",
+        read()
+    );
+    let outs = scripts.iter().map(|s| omshell(&lab, &ns, s)).collect();
+    lab.stop(pid);
+    (outs, read())
+}
+
+/// With `omapi-key` (HMAC-MD5) both servers demand signed requests: omshell with the key
+/// sees the failover-state, without it or with a wrong secret it gets the same error.
+#[test]
+fn omapi_key_as_with_isc() {
+    let Some(isc) = with_isc() else { return };
+    let key =
+        "key omkey {\n  algorithm hmac-md5;\n  secret \"c2VjcmV0c2VjcmV0\";\n}\nomapi-key omkey;\n";
+    let conf = format!("{key}{CONF}");
+    let with = |secret: &str| format!("key omkey {secret}\n{OPEN}");
+    let scripts = [
+        with("c2VjcmV0c2VjcmV0"),
+        OPEN.to_string(),
+        with("b3RoZXJvdGhlcg=="),
+    ];
+    let scripts: Vec<&str> = scripts.iter().map(String::as_str).collect();
+    let (theirs, _) = keyed("isc", &isc, &conf, &scripts);
+    let (ours, log) = keyed("ours", &our_dhcpd(), &conf, &scripts);
+    for (i, (t, o)) in theirs.iter().zip(&ours).enumerate() {
+        eprintln!("--- script {i}: ISC ---\n{t}\n--- ours ---\n{o}");
+    }
+    assert!(theirs[0].contains("local-state = "), "{}", theirs[0]);
+    for (t, o) in theirs.iter().zip(&ours) {
+        assert_eq!(comparable(o), comparable(t));
+    }
+    assert!(!theirs[1].contains("local-state"), "{}", theirs[1]);
+    assert!(!theirs[2].contains("local-state"), "{}", theirs[2]);
+    assert!(
+        log.contains("OMAPI: bad signature") || log.contains("OMAPI: refused"),
+        "{log}"
+    );
+
+    // A key OMAPI cannot sign with: every connection refused, logged.
+    let sha = conf.replace("hmac-md5", "hmac-sha256");
+    let (ours, log) = keyed("ours", &our_dhcpd(), &sha, &[&with("c2VjcmV0c2VjcmV0")]);
+    assert!(!ours[0].contains("local-state"), "{}", ours[0]);
+    assert!(
+        log.contains(
+            "omapi-key omkey: algorithm hmac-sha256: dhcpd-rs's OMAPI signs with hmac-md5 only"
+        ) && log.contains("OMAPI connection from 127.0.0.1"),
+        "{log}"
+    );
+}
