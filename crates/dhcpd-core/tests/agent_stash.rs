@@ -3,12 +3,12 @@
 //! renewal without option 82 is handled as if it carried them (not echoed back). The live
 //! comparison with ISC is in `tests/tests/differential.rs` (rows "stash-agent-options: …").
 
+mod common;
+
 use std::net::Ipv4Addr;
 use std::time::{Duration, UNIX_EPOCH};
 
-use dhcpd_conf::{MemLoader, ParseOptions, parse_config};
-use dhcpd_core::engine::{IfaceInfo, Server};
-use dhcpd_core::model::Model;
+use dhcpd_core::engine::Server;
 use dhcpd_core::{Action, Engine, Received};
 use dhcpd_wire::message::{Message, MessageType, OpCode, OptionList, RawOption, Vendor};
 
@@ -22,24 +22,7 @@ fn server(global: &str) -> Server {
          subnet 203.0.113.0 netmask 255.255.255.128 {{ authoritative; range 203.0.113.10 203.0.113.12;\n\
            if option agent.circuit-id = \"c1\" {{ option domain-name \"stashed\"; }} }}\n"
     );
-    let mut l = MemLoader::single("t.conf", &text);
-    let out = parse_config("t.conf", &mut l, ParseOptions::default());
-    assert!(!out.has_errors(), "{:?}", out.diagnostics);
-    let eth0 = IfaceInfo {
-        index: 2,
-        name: "eth0".into(),
-        mac: [2, 0, 0, 0, 0, 1],
-        addrs: vec![(Ipv4Addr::new(198, 51, 100, 1), 24)],
-    };
-    Server::new(
-        Model::from_config(&out.config),
-        out.registry,
-        &[eth0],
-        &[],
-        68,
-    )
-    .expect("server")
-    .0
+    common::server_from_text(&text)
 }
 
 fn packet(

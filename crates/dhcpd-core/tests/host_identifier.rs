@@ -3,12 +3,12 @@
 //! `find_hosts_by_option`). The live comparison with ISC is in
 //! `tests/tests/differential.rs` (rows "host-identifier …").
 
+mod common;
+
 use std::net::Ipv4Addr;
 use std::time::{Duration, UNIX_EPOCH};
 
-use dhcpd_conf::{MemLoader, ParseOptions, parse_config};
-use dhcpd_core::engine::{IfaceInfo, Server};
-use dhcpd_core::model::Model;
+use dhcpd_core::engine::Server;
 use dhcpd_core::{Action, Engine, Received};
 use dhcpd_wire::message::{Message, MessageType, OpCode, OptionList, RawOption, Vendor};
 
@@ -17,24 +17,7 @@ fn server(hosts: &str) -> Server {
         "ping-check false;\n{hosts}\n\
          subnet 198.51.100.0 netmask 255.255.255.0 {{ range 198.51.100.50 198.51.100.52; }}\n"
     );
-    let mut l = MemLoader::single("t.conf", &text);
-    let out = parse_config("t.conf", &mut l, ParseOptions::default());
-    assert!(!out.has_errors(), "{:?}", out.diagnostics);
-    let eth0 = IfaceInfo {
-        index: 2,
-        name: "eth0".into(),
-        mac: [2, 0, 0, 0, 0, 1],
-        addrs: vec![(Ipv4Addr::new(198, 51, 100, 1), 24)],
-    };
-    Server::new(
-        Model::from_config(&out.config),
-        out.registry,
-        &[eth0],
-        &[],
-        68,
-    )
-    .expect("server")
-    .0
+    common::server_from_text(&text)
 }
 
 /// The address offered to a DISCOVER carrying `opts`.

@@ -2,12 +2,12 @@
 //! in context: `log` lines come out as [`Action::Log`] with ISC's priority, `execute` as
 //! [`Action::Execute`].
 
+mod common;
+
 use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use dhcpd_conf::{MemLoader, ParseOptions, parse_config};
-use dhcpd_core::engine::{IfaceInfo, Server};
-use dhcpd_core::model::Model;
+use dhcpd_core::engine::Server;
 use dhcpd_core::{Action, Engine, Level, Received};
 use dhcpd_wire::message::{Message, MessageType, OpCode, OptionList, RawOption, Vendor};
 
@@ -23,24 +23,7 @@ fn server(extra: &str) -> Server {
     let text = format!(
         "{extra}\nsubnet 198.51.100.0 netmask 255.255.255.0 {{ range 198.51.100.50 198.51.100.52; }}\n"
     );
-    let mut l = MemLoader::single("t.conf", &text);
-    let out = parse_config("t.conf", &mut l, ParseOptions::default());
-    assert!(!out.has_errors(), "{:?}", out.diagnostics);
-    let eth0 = IfaceInfo {
-        index: 2,
-        name: "eth0".into(),
-        mac: [2, 0, 0, 0, 0, 1],
-        addrs: vec![(Ipv4Addr::new(198, 51, 100, 1), 24)],
-    };
-    Server::new(
-        Model::from_config(&out.config),
-        out.registry,
-        &[eth0],
-        &[],
-        68,
-    )
-    .expect("server")
-    .0
+    common::server_from_text(&text)
 }
 
 fn msg(mac: u8, ty: MessageType, ciaddr: Ipv4Addr, opts: &[(u8, Vec<u8>)]) -> Vec<u8> {
