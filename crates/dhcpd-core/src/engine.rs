@@ -366,20 +366,10 @@ impl Server {
 
     /// The host declaration for a client: by client identifier, then by hardware address.
     fn host_for(&self, c: &Client) -> Option<usize> {
-        if let Some(uid) = &c.uid {
-            if let Some(h) = self
-                .model
-                .hosts
-                .iter()
-                .position(|h| h.uid.as_deref() == Some(uid.as_slice()))
-            {
-                return Some(h);
-            }
-        }
-        self.model
-            .hosts
-            .iter()
-            .position(|h| h.hardware.as_ref() == Some(&c.hw))
+        c.uid
+            .as_deref()
+            .and_then(|uid| self.model.host_by_uid(uid))
+            .or_else(|| self.model.host_by_hardware(&c.hw))
     }
 
     /// ISC's `find_hosts_by_option`: the host whose `host-identifier option` value the
@@ -1782,11 +1772,7 @@ impl Server {
             self.log(Level::Info, format!("{msg}: network unknown"));
             return;
         };
-        let host = self
-            .model
-            .hosts
-            .iter()
-            .position(|h| h.hardware.as_ref() == Some(&c.hw));
+        let host = self.model.host_by_hardware(&c.hw);
         let classes = self.classes_of(req, now);
         let fixed = host.and_then(|h| self.fixed_address(h, shared));
         let (addr, subnet, pool) = match fixed {

@@ -177,6 +177,10 @@ pub struct Model {
     pub classes: Vec<ClassM>,
     /// Class names → index.
     pub class_index: HashMap<String, usize>,
+    /// Hardware address → the first host declared with it (see [`Model::host_by_hardware`]).
+    host_hw: HashMap<HardwareAddr, usize>,
+    /// Client identifier → the first host declared with it.
+    host_uid: HashMap<Vec<u8>, usize>,
 }
 
 /// Where the lowering walk is.
@@ -205,7 +209,33 @@ impl Model {
             pool: None,
         };
         m.walk(&config.statements, at);
+        m.index_hosts();
         m
+    }
+
+    /// Builds the host look-up maps: a configuration can declare 100,000 hosts, and every
+    /// packet looks its client up.
+    fn index_hosts(&mut self) {
+        self.host_hw.clear();
+        self.host_uid.clear();
+        for (i, h) in self.hosts.iter().enumerate() {
+            if let Some(hw) = h.hardware {
+                self.host_hw.entry(hw).or_insert(i);
+            }
+            if let Some(uid) = &h.uid {
+                self.host_uid.entry(uid.clone()).or_insert(i);
+            }
+        }
+    }
+
+    /// The first host declared with hardware address `hw`.
+    pub fn host_by_hardware(&self, hw: &HardwareAddr) -> Option<usize> {
+        self.host_hw.get(hw).copied()
+    }
+
+    /// The first host declared with client identifier `uid`.
+    pub fn host_by_uid(&self, uid: &[u8]) -> Option<usize> {
+        self.host_uid.get(uid).copied()
     }
 
     fn new_scope(&mut self, parent: ScopeId, kind: ScopeKind) -> ScopeId {
@@ -573,6 +603,42 @@ mod tests {
         let out = parse_config("t.conf", &mut l, ParseOptions::default());
         assert!(!out.has_errors(), "{:?}", out.diagnostics);
         Model::from_config(&out.config)
+    }
+
+    /// The look-up maps answer what a scan of the hosts in declaration order answers: the
+    /// first host declared with the hardware address or client identifier.
+    #[test]
+    fn host_lookups_find_the_first_declared_host() {
+        let m = model(
+            "host a { hardware ethernet 02:00:00:00:00:01; }\n\
+             host b { hardware ethernet 02:00:00:00:00:01; option dhcp-client-identifier \"x\"; }\n\
+             host c { option dhcp-client-identifier \"x\"; hardware ethernet 02:00:00:00:00:02; }\n",
+        );
+        let hw = |last: u8| HardwareAddr::new(1, &[2, 0, 0, 0, 0, last]).expect("hw");
+        for (i, h) in m.hosts.iter().enumerate() {
+            if let Some(a) = h.hardware {
+                let first = m.hosts.iter().position(|x| x.hardware == Some(a));
+                assert_eq!(m.host_by_hardware(&a), first, "host {i}");
+            }
+            if let Some(u) = &h.uid {
+                let first = m.hosts.iter().position(|x| x.uid.as_ref() == Some(u));
+                assert_eq!(m.host_by_uid(u), first, "host {i}");
+            }
+        }
+        assert_eq!(
+            m.host_by_hardware(&hw(1)).map(|h| m.hosts[h].name.as_str()),
+            Some("a")
+        );
+        assert_eq!(
+            m.host_by_hardware(&hw(2)).map(|h| m.hosts[h].name.as_str()),
+            Some("c")
+        );
+        assert_eq!(
+            m.host_by_uid(b"x").map(|h| m.hosts[h].name.as_str()),
+            Some("b")
+        );
+        assert_eq!(m.host_by_hardware(&hw(3)), None);
+        assert_eq!(m.host_by_uid(b"y"), None);
     }
 
     #[test]
