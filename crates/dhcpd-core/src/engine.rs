@@ -349,10 +349,9 @@ impl Server {
         Some(iface.shared)
     }
 
-    /// The classes a packet is in (ISC classifies on the packet alone, before it looks for
-    /// the host or the lease).
-    fn classes_of(&self, req: &Message, now: i64) -> Vec<usize> {
-        let ctx = EvalCtx {
+    /// What expressions see while only the packet is known (no lease, host or class yet).
+    fn packet_ctx<'s>(&'s self, req: &'s Message, now: i64) -> EvalCtx<'s> {
+        EvalCtx {
             now,
             model: &self.model,
             registry: &self.registry,
@@ -360,7 +359,13 @@ impl Server {
             lease: None,
             host: None,
             classes: &[],
-        };
+        }
+    }
+
+    /// The classes a packet is in (ISC classifies on the packet alone, before it looks for
+    /// the host or the lease).
+    fn classes_of(&self, req: &Message, now: i64) -> Vec<usize> {
+        let ctx = self.packet_ctx(req, now);
         crate::classify::classify(&ctx)
     }
 
@@ -380,15 +385,7 @@ impl Server {
         if self.host_ids.is_empty() {
             return None;
         }
-        let ctx = EvalCtx {
-            now,
-            model: &self.model,
-            registry: &self.registry,
-            packet: Some(req),
-            lease: None,
-            host: None,
-            classes: &[],
-        };
+        let ctx = self.packet_ctx(req, now);
         let mut env = crate::eval::Env::new();
         let mut effects = Vec::new();
         let mut m = crate::eval::Machine {
@@ -1126,15 +1123,7 @@ impl Server {
             return true;
         }
         let members = {
-            let ctx = EvalCtx {
-                now,
-                model: &self.model,
-                registry: &self.registry,
-                packet: Some(req),
-                lease: None,
-                host: None,
-                classes: &[],
-            };
+            let ctx = self.packet_ctx(req, now);
             crate::classify::classify_all(&ctx).members
         };
         let current = self.billed.get(&addr).cloned();
