@@ -10,6 +10,7 @@ pub mod iface;
 pub mod notify;
 pub mod packet;
 pub mod privs;
+pub mod sendmany;
 pub mod signals;
 pub mod spawn;
 pub mod syslog;

@@ -66,6 +66,12 @@ pub struct PacketSocket {
 
 const ETH_P_IP: u16 = 0x0800;
 
+/// The receive buffer asked for: room for a few thousand requests, so that a burst (many
+/// clients after a power cut, or the frames that arrive while the loop coalesces or reloads)
+/// waits in the kernel instead of being dropped. The kernel's default is ~200 KiB, a few
+/// hundred small frames.
+const RCVBUF: usize = 4 << 20;
+
 impl PacketSocket {
     /// Opens the socket on interface `ifindex`, receiving frames for UDP `port`.
     /// Needs CAP_NET_RAW (only while opening).
@@ -79,6 +85,13 @@ impl PacketSocket {
             .collect();
         sock.attach_filter(&prog)?;
         set_packet_auxdata(sock.as_raw_fd())?;
+        // Beyond net.core.rmem_max only with CAP_NET_ADMIN (the server opens its sockets as
+        // root); otherwise as much as rmem_max allows.
+        if nix::sys::socket::setsockopt(&sock, nix::sys::socket::sockopt::RcvBufForce, &RCVBUF)
+            .is_err()
+        {
+            let _ = sock.set_recv_buffer_size(RCVBUF);
+        }
         bind_ifindex(sock.as_raw_fd(), ifindex)?;
         Ok(PacketSocket { sock, ifindex })
     }
@@ -120,6 +133,16 @@ impl PacketSocket {
     /// Sends one complete Ethernet frame out of the interface.
     pub fn send(&self, frame: &[u8]) -> io::Result<usize> {
         self.sock.send(frame)
+    }
+
+    /// Sends complete Ethernet frames out of the interface, in order, with as few system calls
+    /// as possible; returns the frames refused (index, error). See [`crate::sendmany`].
+    pub fn send_many(&self, frames: &[&[u8]]) -> Vec<(usize, io::Error)> {
+        let msgs: Vec<crate::sendmany::Datagram<'_>> = frames
+            .iter()
+            .map(|f| crate::sendmany::Datagram { to: None, data: f })
+            .collect();
+        crate::sendmany::send_many(&self.sock, &msgs)
     }
 }
 
