@@ -33,7 +33,8 @@
 #
 # Environment: RATES, PERIOD (s, default 10), CLIENTS, SERVERS ("isc kea ours"), OURS (binary,
 # default target/release/dhcpd, built when missing), KEEP=1 keeps the work directory,
-# FSYNC_PROOF=0 skips the strace runs, PERF_RECORD="SERVER:RATE ..." records a `perf` profile of that server during that step.
+# FSYNC_PROOF=0 skips the strace runs, PERF_RECORD="SERVER:RATE ..." records a `perf` profile of that server during that step,
+# PERF_STAT="SERVER:RATE ..." counts that server's context switches and system calls (all threads) during that step.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
@@ -246,7 +247,27 @@ for name in $SERVERS; do
                 -- sleep "$PERIOD" >/dev/null 2>&1 &
             rec=$!
         fi
+        st=
+        if case " ${PERF_STAT:-} " in *" $name:$rate "*) true ;; *) false ;; esac; then
+            perf stat -x, ${PERF_STAT_OPTS:-} -o "$WORK/stat-$name-$rate.txt" -p "$SERVER_PID" \
+                -e task-clock,context-switches,raw_syscalls:sys_enter \
+                -e syscalls:sys_enter_epoll_wait,syscalls:sys_enter_select,syscalls:sys_enter_poll \
+                -e syscalls:sys_enter_recvmmsg,syscalls:sys_enter_recvfrom,syscalls:sys_enter_recvmsg \
+                -e syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg,syscalls:sys_enter_sendmmsg \
+                -e syscalls:sys_enter_write,syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync \
+                -e syscalls:sys_enter_futex,syscalls:sys_enter_clock_nanosleep \
+                -- sleep "$PERIOD" >/dev/null 2>&1 &
+            st=$!
+        fi
         read -r ds dd rs rd xr gcpu < <(perf_run "$rate" "$PERIOD")
+        if [ -n "$st" ]; then
+            wait "$st" || true
+            say "counts of $name at $rate/s, per exchange ($((rs - rd)) exchanges):"
+            awk -F, -v x=$((rs - rd)) '$1 ~ /^[0-9.]+$/ && x > 0 {
+                printf "bench-serve:   %-40s %10.3f\n", $3, $1 / x }
+                $2 ~ /^[0-9.]+$/ && x > 0 { # --per-thread: thread first
+                printf "bench-serve:   %-20s %-40s %10.3f\n", $1, $4, $2 / x }' "$WORK/stat-$name-$rate.txt"
+        fi
         if [ -n "$rec" ]; then
             wait "$rec" || true
             perf report -i "$WORK/perf-$name-$rate.data" --no-children --percent-limit 1.5 \
@@ -333,14 +354,16 @@ for name in isc ours; do
     say "$name under strace at $FS_RATE/s for ${FS_SECS}s (after a 3 s warm-up of $((200 * 3)) exchanges): $((rs - rd)) ACKs measured, $syncs fsync+fdatasync calls in the whole run"
 done
 if case " $SERVERS " in *" ours "*) true ;; *) false ;; esac; then
-    start_server ours strace -f -tt -e trace=write,writev,pwrite64,fdatasync,fsync,sendto,sendmsg \
+    start_server ours strace -f -tt -e trace=write,writev,pwrite64,fdatasync,fsync,sendto,sendmsg,sendmmsg \
         -e signal=none -s 65536 -xx -o "$WORK/order-ours.txt"
-    read -r ds dd rs rd xr gcpu < <(perf_run 1000 2)
+    read -r ds dd rs rd xr gcpu < <(perf_run "${ORDER_RATE:-1000}" 2)
     stop_server
     python3 - "$WORK/order-ours.txt" <<'PY'
 import re, sys
 # strace -f -tt -xx of the server (every thread): for each DHCPACK sent, the last lease-file
-# write of its address must have been followed by a completed fdatasync of that file.
+# write of its address must have been followed by a fdatasync of that file that completed
+# before the system call sending the ACK began (sendto, or sendmmsg: only the datagrams the
+# call reports as sent count).
 lines = open(sys.argv[1]).read().splitlines()
 hexstr = lambda h: bytes.fromhex(h.replace("\\x", ""))
 lease_fd = None
@@ -349,9 +372,31 @@ for l in lines:
     if m and hexstr(m.group(2)).startswith(b"lease "):
         lease_fd = m.group(1); break
 seq = 0; last_write = {}; synced = {}; pending = {}
+sending = {}  # pid -> (text so far, synced snapshot at the call's start)
 acks = bad = syncs = 0
+def check_send(text, snap):
+    global acks, bad
+    m = re.search(r"=\s*(-?\d+)(?:\s+\w+\s*\(.*\))?\s*$", text)
+    sent = int(m.group(1)) if m else 0
+    call = re.search(r"\b(sendto|sendmsg|sendmmsg)\(", text)
+    if call and call.group(1) == "sendmmsg":
+        bufs = re.findall(r"iov_base=\"((?:\\x[0-9a-f]{2})+)\"", text)[:max(sent, 0)]
+    else:
+        bufs = re.findall(r"\"((?:\\x[0-9a-f]{2})+)\"", text)[:1] if sent > 0 else []
+    for h in bufs:
+        b = hexstr(h)
+        # ISC's (and our) option order: 53 right after the magic cookie.
+        if len(b) > 242 and b[236:240] == b"\x63\x82\x53\x63" and b[240:243] == b"\x35\x01\x05":
+            acks += 1
+            y = ".".join(str(x) for x in b[16:20])
+            if y not in last_write or snap.get(y, 0) < last_write[y]:
+                bad += 1
 for l in lines:
     pid = l.split(" ", 1)[0]
+    if pid in sending and "resumed>" in l:
+        text, snap = sending.pop(pid)
+        check_send(text + l, snap)
+        continue
     m = re.search(r"\b(?:write|pwrite64)\(%s, \"((?:\\x[0-9a-f]{2})+)" % lease_fd, l)
     if m:
         for a in re.findall(rb"lease (\d+\.\d+\.\d+\.\d+) \{", hexstr(m.group(1))):
@@ -368,17 +413,13 @@ for l in lines:
             for k, v in snap.items():
                 synced[k] = max(synced.get(k, 0), v)
         continue
-    m = re.search(r"sendto\(\d+, \"((?:\\x[0-9a-f]{2})+)", l)
-    if m:
-        b = hexstr(m.group(1))
-        # ISC's (and our) option order: 53 right after the magic cookie.
-        if len(b) > 242 and b[236:240] == b"\x63\x82\x53\x63" and b[240:243] == b"\x35\x01\x05":
-            acks += 1
-            y = ".".join(str(x) for x in b[16:20])
-            if y not in last_write or synced.get(y, 0) < last_write[y]:
-                bad += 1
+    if re.search(r"\bsend(?:to|msg|mmsg)\(", l):
+        if "<unfinished" in l:
+            sending[pid] = (l, dict(synced))
+        else:
+            check_send(l, dict(synced))
 print(f"bench-serve: ours, syscall order (all threads): lease fd {lease_fd}, {syncs} fdatasync, "
-      f"{acks} DHCPACK sendto, {bad} ACK(s) sent before their lease record was synced")
+      f"{acks} DHCPACKs sent, {bad} ACK(s) sent before their lease record was synced")
 sys.exit(1 if bad or not acks or not syncs else 0)
 PY
 fi

@@ -31,6 +31,7 @@ use std::time::{Duration, Instant, SystemTime};
 use dhcpd_core::{Action, Engine, FailoverEngine, Level, Received, Route, Transmit};
 use dhcpd_sys::icmp::IcmpSocket;
 use dhcpd_sys::packet::{PacketSocket, RecvBatch};
+use dhcpd_sys::sendmany::{Datagram, send_many};
 use dhcpd_sys::signals::{SIGHUP, SIGINT, SIGTERM, Signals};
 use dhcpd_sys::spawn::Children;
 use dhcpd_wire::frame::{FrameSpec, RxChecksums, parse_frame};
@@ -45,6 +46,65 @@ const ICMP: Token = Token(2);
 const JOURNAL: Token = Token(3);
 const CONTROL: Token = Token(4);
 const FIRST_IFACE: usize = 16;
+
+/// Receive coalescing: while frames arrive at [`BUSY_RATE`] per second or more, the loop
+/// sleeps after each turn instead of waiting for the next frame, so that one wake-up, one
+/// `recvmmsg`, one `sendmmsg` and one journal batch serve several frames (interrupt
+/// moderation, as a NIC does it). The sleep lasts as long as [`TURN_FRAMES`] frames take to
+/// arrive at the current rate, within [`COALESCE_MIN`]..=[`COALESCE_MAX`]: a reply leaves at
+/// most that much later, and the socket buffer never has to hold more than a few dozen
+/// frames. At lower rates every frame still wakes the loop at once.
+const COALESCE_MAX: Duration = Duration::from_millis(2);
+
+/// The shortest coalescing sleep (see [`COALESCE_MAX`]).
+const COALESCE_MIN: Duration = Duration::from_micros(250);
+
+/// Frames one coalesced turn aims to read (one `recvmmsg` batch).
+const TURN_FRAMES: u64 = 32;
+
+/// Frames per second from which the loop coalesces: at least two frames per longest sleep,
+/// so that the sleep saves wake-ups instead of adding one.
+const BUSY_RATE: u64 = 1_000;
+
+/// How often the receive rate is re-estimated.
+const RATE_WINDOW: Duration = Duration::from_millis(50);
+
+/// The receive rate, counted over [`RATE_WINDOW`]s, deciding whether and how long the loop
+/// coalesces.
+#[derive(Debug)]
+struct RxRate {
+    since: Instant,
+    frames: u64,
+    /// Frames per second over the last window.
+    per_s: u64,
+}
+
+impl RxRate {
+    fn new() -> Self {
+        RxRate {
+            since: Instant::now(),
+            frames: 0,
+            per_s: 0,
+        }
+    }
+
+    /// Counts `frames` received now; returns how long the loop should sleep before it looks
+    /// at its sockets again (`None`: wait for the next event as usual).
+    fn update(&mut self, frames: usize, now: Instant) -> Option<Duration> {
+        self.frames += frames as u64;
+        let span = now.saturating_duration_since(self.since);
+        if span >= RATE_WINDOW {
+            self.per_s = self.frames * 1_000_000 / (span.as_micros().max(1) as u64);
+            self.since = now;
+            self.frames = 0;
+        }
+        if frames == 0 || self.per_s < BUSY_RATE {
+            return None;
+        }
+        let fill = Duration::from_micros(TURN_FRAMES * 1_000_000 / self.per_s);
+        Some(fill.clamp(COALESCE_MIN, COALESCE_MAX))
+    }
+}
 
 /// An interface the server serves.
 #[derive(Debug)]
@@ -92,6 +152,9 @@ pub struct Io {
     pub children: Children,
     /// The hourly lease-file rewrite (`None`: the journal only appends).
     pub rewrite: Option<crate::rewrite::PeriodicRewrite>,
+    /// Replies of this turn that wait for nothing, sent together at its end
+    /// ([`Io::send_queued`]).
+    pub outq: Vec<Transmit>,
 }
 
 /// What waits for a journal record.
@@ -138,47 +201,69 @@ impl Outbox {
 
     /// Sends one datagram the way its route says.
     pub fn send(&self, t: &Transmit) {
-        let res = match t.route {
-            Route::Frame {
-                ifindex,
-                mac,
-                ip,
-                port,
-            } => match self.ifaces.iter().find(|i| i.0 == ifindex) {
-                Some((_, src_mac, sock)) => {
-                    let spec = FrameSpec {
-                        src_mac: *src_mac,
-                        dst_mac: mac,
-                        vlan: None,
-                        src_ip: t.src_ip,
-                        dst_ip: ip,
-                        src_port: self.port,
-                        dst_port: port,
-                    };
-                    match dhcpd_wire::frame::build_frame(&spec, &t.payload) {
-                        Ok(frame) => sock.send(&frame).map(drop),
-                        Err(e) => Err(io::Error::other(e.to_string())),
+        self.send_all(std::slice::from_ref(t));
+    }
+
+    /// Sends datagrams the way their routes say: the frames for each interface with one
+    /// `sendmmsg` on its packet socket, the UDP datagrams with one on the UDP socket (in their
+    /// order within each socket). A datagram that cannot be sent is logged as ISC logs it.
+    pub fn send_all(&self, ts: &[Transmit]) {
+        let mut udp = Vec::new();
+        let mut frames: Vec<Vec<Vec<u8>>> = vec![Vec::new(); self.ifaces.len()];
+        for t in ts {
+            match t.route {
+                Route::Frame {
+                    ifindex,
+                    mac,
+                    ip,
+                    port,
+                } => match self.ifaces.iter().position(|i| i.0 == ifindex) {
+                    Some(k) => {
+                        let spec = FrameSpec {
+                            src_mac: self.ifaces[k].1,
+                            dst_mac: mac,
+                            vlan: None,
+                            src_ip: t.src_ip,
+                            dst_ip: ip,
+                            src_port: self.port,
+                            dst_port: port,
+                        };
+                        match dhcpd_wire::frame::build_frame(&spec, &t.payload) {
+                            Ok(frame) => frames[k].push(frame),
+                            Err(e) => log::error!("send_packet: {e}"),
+                        }
                     }
-                }
-                None => Err(io::Error::other(format!("no served interface {ifindex}"))),
-            },
-            Route::Udp { ip, port } => self
-                .udp
-                .send_to(&t.payload, SocketAddrV4::new(ip, port))
-                .map(drop),
-        };
-        if let Err(e) = res {
-            log::error!("send_packet: {e}");
+                    None => log::error!("send_packet: no served interface {ifindex}"),
+                },
+                Route::Udp { ip, port } => udp.push(Datagram {
+                    to: Some(SocketAddrV4::new(ip, port)),
+                    data: &t.payload,
+                }),
+            }
+        }
+        if !udp.is_empty() {
+            for (_, e) in send_many(&self.udp, &udp) {
+                log::error!("send_packet: {e}");
+            }
+        }
+        for (k, list) in frames.iter().enumerate() {
+            if list.is_empty() {
+                continue;
+            }
+            let refs: Vec<&[u8]> = list.iter().map(Vec::as_slice).collect();
+            for (_, e) in self.ifaces[k].2.send_many(&refs) {
+                log::error!("send_packet: {e}");
+            }
         }
     }
 }
 
 impl Io {
     /// Executes the engine's pending actions.
-    fn drain<E: Engine>(&mut self, engine: &mut E, out: &Outbox) {
+    fn drain<E: Engine>(&mut self, engine: &mut E) {
         while let Some(a) = engine.poll_action() {
             match a {
-                Action::Send(t) => out.send(&t),
+                Action::Send(t) => self.outq.push(t),
                 Action::Commit { record, then } => {
                     if let Err(e) = self.journal.stage(record.as_bytes(), Waiter::Reply(then)) {
                         log::error!("{e}; the reply is not sent");
@@ -210,6 +295,14 @@ impl Io {
                     }
                 }
             }
+        }
+    }
+
+    /// Sends the replies queued this turn, together.
+    fn send_queued(&mut self, out: &Outbox) {
+        if !self.outq.is_empty() {
+            out.send_all(&self.outq);
+            self.outq.clear();
         }
     }
 
@@ -261,15 +354,17 @@ impl Io {
     ) {
         match r {
             Ok(ready) => {
+                let mut replies = Vec::new();
                 for w in ready {
                     match w {
-                        Waiter::Reply(Some(t)) => out.send(&t),
+                        Waiter::Reply(Some(t)) => replies.push(t),
                         Waiter::Reply(None) => {}
                         Waiter::Ack(link, ack) => {
                             engine.failover_committed(link, ack, SystemTime::now())
                         }
                     }
                 }
+                out.send_all(&replies);
             }
             Err(e) => {
                 log::error!("{e}: no DHCPACK is sent until the lease file can be written again")
@@ -309,19 +404,25 @@ pub fn run<E: Engine + FailoverEngine>(
     // The writer thread sends a durable batch's DHCP replies itself; BNDACKs come back here.
     let sender = out.clone();
     io.journal
-        .set_deliver(Some(Arc::new(move |w: Waiter| match w {
-            Waiter::Reply(Some(t)) => {
-                sender.send(&t);
-                None
+        .set_deliver(Some(Arc::new(move |ws: Vec<Waiter>| {
+            let mut replies = Vec::new();
+            let mut back = Vec::new();
+            for w in ws {
+                match w {
+                    Waiter::Reply(Some(t)) => replies.push(t),
+                    Waiter::Reply(None) => {}
+                    ack @ Waiter::Ack(..) => back.push(ack),
+                }
             }
-            Waiter::Reply(None) => None,
-            ack @ Waiter::Ack(..) => Some(ack),
+            sender.send_all(&replies);
+            back
         })));
     // Log lines go out once per turn (one write, one sendmmsg), not one by one.
     dhcpd_sys::syslog::batch_this_thread(true);
     let result = turn_loop(engine, io, signals, &mut poll, &waker, &out);
     // Nothing staged is left behind: the next `run` (after a reload) has another waker.
-    io.drain(engine, &out);
+    io.drain(engine);
+    io.send_queued(&out);
     io.commit(engine, &out);
     io.journal.set_deliver(None);
     dhcpd_sys::syslog::batch_this_thread(false);
@@ -354,10 +455,10 @@ fn settle<E: Engine + FailoverEngine>(
     waker: &Arc<Waker>,
     out: &Outbox,
 ) {
-    io.drain(engine, out);
+    io.drain(engine);
     io.rewrite_if_due(engine, out);
     for _ in 0..64 {
-        io.drain(engine, out);
+        io.drain(engine);
         let held = match io.failover.as_mut() {
             Some(f) => f.collect(engine, poll.registry()),
             None => false,
@@ -365,13 +466,14 @@ fn settle<E: Engine + FailoverEngine>(
         if !held {
             break;
         }
-        io.drain(engine, out);
+        io.drain(engine);
         io.commit(engine, out);
         if let Some(f) = io.failover.as_mut() {
             f.write(engine, poll.registry());
         }
     }
-    io.drain(engine, out);
+    io.drain(engine);
+    io.send_queued(out);
     io.pipeline(engine, waker, out);
 }
 
@@ -413,6 +515,7 @@ fn turn_loop<E: Engine + FailoverEngine>(
 ) -> io::Result<Exit> {
     let mut events = Events::with_capacity(256);
     let mut batch = RecvBatch::new(32);
+    let mut rx_rate = RxRate::new();
     // Start-up records (the failover state) and the first connection attempts.
     if let Some(f) = io.failover.as_mut() {
         f.handle_timeout(engine, poll.registry());
@@ -444,6 +547,7 @@ fn turn_loop<E: Engine + FailoverEngine>(
             Err(e) => return Err(e),
         }
         let mut exit = None;
+        let mut frames = 0;
         for ev in &events {
             match ev.token() {
                 SIGNALS => {
@@ -455,7 +559,7 @@ fn turn_loop<E: Engine + FailoverEngine>(
                         });
                     }
                 }
-                ICMP => read_icmp(engine, io, out),
+                ICMP => read_icmp(engine, io),
                 // The writer thread finished a batch: `pipeline` below picks it up.
                 JOURNAL => {}
                 CONTROL => {
@@ -473,17 +577,17 @@ fn turn_loop<E: Engine + FailoverEngine>(
                             ev.is_writable() || ev.is_write_closed(),
                         );
                     }
-                    io.drain(engine, out);
+                    io.drain(engine);
                 }
                 t if io.omapi.as_ref().is_some_and(|o| o.owns(t)) => {
                     if let Some(o) = io.omapi.as_mut() {
                         o.handle_event(engine, poll.registry(), t);
                     }
-                    io.drain(engine, out);
+                    io.drain(engine);
                 }
                 Token(t) if t >= FIRST_IFACE => {
                     let i = t - FIRST_IFACE;
-                    read_interface(engine, io, i, &mut batch, out);
+                    frames += read_interface(engine, io, i, &mut batch);
                 }
                 Token(_) => {}
             }
@@ -491,11 +595,11 @@ fn turn_loop<E: Engine + FailoverEngine>(
         let now = SystemTime::now();
         if engine.poll_timeout().is_some_and(|t| t <= now) {
             engine.handle_timeout(now);
-            io.drain(engine, out);
+            io.drain(engine);
         }
         if engine.failover_timeout().is_some_and(|t| t <= now) {
             engine.failover_handle_timeout(now);
-            io.drain(engine, out);
+            io.drain(engine);
         }
         if let Some(f) = io.failover.as_mut() {
             f.handle_timeout(engine, poll.registry());
@@ -514,16 +618,19 @@ fn turn_loop<E: Engine + FailoverEngine>(
             }
             return Ok(e);
         }
+        if let Some(pause) = rx_rate.update(frames, Instant::now()) {
+            std::thread::sleep(pause);
+        }
     }
 }
 
-fn read_icmp<E: Engine + FailoverEngine>(engine: &mut E, io: &mut Io, out: &Outbox) {
+fn read_icmp<E: Engine + FailoverEngine>(engine: &mut E, io: &mut Io) {
     loop {
         let Some(icmp) = &io.icmp else { return };
         match icmp.recv_reply() {
             Ok(Some((from, _id))) => {
                 engine.handle_icmp_reply(SystemTime::now(), from);
-                io.drain(engine, out);
+                io.drain(engine);
             }
             Ok(None) => return,
             Err(e) => {
@@ -536,25 +643,27 @@ fn read_icmp<E: Engine + FailoverEngine>(engine: &mut E, io: &mut Io, out: &Outb
 
 /// Reads every frame waiting on interface `i`, a batch per `recvmmsg`, and hands each to the
 /// engine. A short batch means the queue was empty: the next frame raises a new event.
+/// Returns how many frames were read.
 fn read_interface<E: Engine + FailoverEngine>(
     engine: &mut E,
     io: &mut Io,
     i: usize,
     batch: &mut RecvBatch,
-    out: &Outbox,
-) {
+) -> usize {
+    let mut total = 0;
     loop {
         let Some(iface) = io.ifaces.get(i) else {
-            return;
+            return total;
         };
         let truncated = batch.truncated;
         let n = match iface.sock.recv_many(batch) {
             Ok(n) => n,
             Err(e) => {
                 log::error!("receive on {}: {e}", iface.name);
-                return;
+                return total;
             }
         };
+        total += n;
         if batch.truncated != truncated {
             log::debug!("{}: dropped a frame too long to be DHCP", iface.name);
         }
@@ -583,10 +692,10 @@ fn read_interface<E: Engine + FailoverEngine>(
                 payload: frame.payload,
             };
             engine.handle_packet(SystemTime::now(), &rx);
-            io.drain(engine, out);
+            io.drain(engine);
         }
         if n < batch.capacity() {
-            return;
+            return total;
         }
     }
 }

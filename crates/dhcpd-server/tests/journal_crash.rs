@@ -88,9 +88,11 @@ fn journal_child() {
     // that made it durable (the server sends the DHCPACK there), while this thread goes on
     // staging; a batch followed by a rewrite, and every 16th, goes through the synchronous
     // `flush` instead.
-    j.set_deliver(Some(std::sync::Arc::new(|done: u64| {
-        let _ = writeln!(std::io::stdout(), "{done}");
-        None
+    j.set_deliver(Some(std::sync::Arc::new(|done: Vec<u64>| {
+        for d in done {
+            let _ = writeln!(std::io::stdout(), "{d}");
+        }
+        Vec::new()
     })));
     let poll = mio::Poll::new().expect("poll");
     let waker =
