@@ -101,6 +101,9 @@ pub enum Waiter {
     Reply(Option<Transmit>),
     /// A failover BNDACK for link `.0`.
     Ack(usize, dhcpd_failover::Message),
+    /// OMAPI answers of connection `.0` that wait for its record number `.1` (a host
+    /// created, updated or removed).
+    Omapi(Token, u64),
 }
 
 fn log_line(level: Level, msg: &str) {
@@ -268,6 +271,11 @@ impl Io {
                         Waiter::Ack(link, ack) => {
                             engine.failover_committed(link, ack, SystemTime::now())
                         }
+                        Waiter::Omapi(t, seq) => {
+                            if let Some(o) = self.omapi.as_mut() {
+                                o.committed(t, seq);
+                            }
+                        }
                     }
                 }
             }
@@ -315,7 +323,7 @@ pub fn run<E: Engine + FailoverEngine>(
                 None
             }
             Waiter::Reply(None) => None,
-            ack @ Waiter::Ack(..) => Some(ack),
+            back @ (Waiter::Ack(..) | Waiter::Omapi(..)) => Some(back),
         })));
     // Log lines go out once per turn (one write, one sendmmsg), not one by one.
     dhcpd_sys::syslog::batch_this_thread(true);
@@ -476,8 +484,16 @@ fn turn_loop<E: Engine + FailoverEngine>(
                     io.drain(engine, out);
                 }
                 t if io.omapi.as_ref().is_some_and(|o| o.owns(t)) => {
+                    let mut records = Vec::new();
                     if let Some(o) = io.omapi.as_mut() {
                         o.handle_event(engine, poll.registry(), t);
+                        records = o.take_records();
+                    }
+                    for (conn, seq, record) in records {
+                        let w = Waiter::Omapi(conn, seq);
+                        if let Err(e) = io.journal.stage(record.as_bytes(), w) {
+                            log::error!("{e}; the OMAPI change is not confirmed");
+                        }
                     }
                     io.drain(engine, out);
                 }
