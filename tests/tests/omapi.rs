@@ -61,6 +61,15 @@ fn comparable(out: &str) -> Vec<String> {
         .collect()
 }
 
+/// [`comparable`] without a lease's `subnet` and `pool` handles (dhcpd-rs has no such
+/// OMAPI objects).
+fn no_handles(o: &str) -> Vec<String> {
+    comparable(o)
+        .into_iter()
+        .filter(|l| !l.starts_with("subnet = ") && !l.starts_with("pool = "))
+        .collect()
+}
+
 struct Run {
     missing: String,
     lease: String,
@@ -189,12 +198,6 @@ fn omshell_partner_down_as_with_isc() {
     assert_eq!(comparable(&ours.missing), comparable(&theirs.missing));
     // Leases, read only: the same values but for the subnet and pool handles (dhcpd-rs has
     // no such OMAPI objects).
-    let no_handles = |o: &str| -> Vec<String> {
-        comparable(o)
-            .into_iter()
-            .filter(|l| !l.starts_with("subnet = ") && !l.starts_with("pool = "))
-            .collect()
-    };
     eprintln!(
         "--- ISC lease ---\n{}\n--- ours lease ---\n{}\n--- ISC active ---\n{}\n--- ours active ---\n{}",
         theirs.lease, ours.lease, theirs.active, ours.active
@@ -307,5 +310,358 @@ fn omapi_key_as_with_isc() {
             "omapi-key omkey: algorithm hmac-sha256: dhcpd-rs's OMAPI signs with hmac-md5 only"
         ) && log.contains("OMAPI connection from 127.0.0.1"),
         "{log}"
+    );
+}
+
+// ---- host objects ---------------------------------------------------------------------
+
+const HOST_CONF: &str = "ddns-update-style none;\nping-check false;\nauthoritative;\n\
+omapi-port 7911;\ndefault-lease-time 600;\nmax-lease-time 7200;\n\
+subnet 198.51.100.0 netmask 255.255.255.0 {\n  range 198.51.100.50 198.51.100.60;\n}\n\
+host confhost {\n  hardware ethernet 02:00:00:00:09:09;\n  fixed-address 198.51.100.9;\n}\n";
+
+/// A lease whose hardware address a host created over OMAPI gets (for the look-ups by
+/// ip-address, hardware-address and client identifier).
+const HOST_LEASES: &str = "lease 198.51.100.55 {\n  starts 4 2026/11/26 10:00:00;\n  \
+ends 0 2036/11/30 10:00:00;\n  tstp 0 2036/11/30 10:00:00;\n  cltt 4 2026/11/26 10:00:00;\n  \
+binding state active;\n  next binding state free;\n  hardware ethernet 02:00:00:00:00:65;\n  \
+uid \"\\001\\002\\000\\000\\000\\000e\";\n}\n";
+
+const CONNECT: &str = "server 127.0.0.1\nport 7911\nconnect\n";
+
+/// One server (ours or ISC) and a DHCP client on one segment.
+struct HostLab {
+    lab: Lab,
+    srv: String,
+    cli: String,
+    mac: String,
+    dir: TempDir,
+    program: PathBuf,
+    which: &'static str,
+    pid: Option<u32>,
+}
+
+impl HostLab {
+    fn new(which: &'static str, program: &Path) -> HostLab {
+        let mut lab = Lab::new(&format!("oh{which}")).expect("lab (root needed)");
+        let srv = lab.add_host("srv").expect("srv");
+        let cli = lab.add_host("cli").expect("cli");
+        lab.connect(&srv, "lan", "eth0", &["198.51.100.2/24"])
+            .expect("srv eth0");
+        let mac = lab.connect(&cli, "lan", "eth0", &[]).expect("cli eth0");
+        let dir = TempDir::new("omapihost").expect("tempdir");
+        std::fs::write(dir.path().join("conf"), HOST_CONF).expect("conf");
+        std::fs::write(dir.path().join("leases"), HOST_LEASES).expect("leases");
+        let mut h = HostLab {
+            lab,
+            srv,
+            cli,
+            mac,
+            dir,
+            program: program.to_path_buf(),
+            which,
+            pid: None,
+        };
+        h.start();
+        h
+    }
+
+    fn file(&self, x: &str) -> PathBuf {
+        self.dir.path().join(x)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.file("log")).unwrap_or_default()
+    }
+
+    fn leases(&self) -> String {
+        std::fs::read_to_string(self.file("leases")).unwrap_or_default()
+    }
+
+    fn start(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.file("log"))
+            .expect("log");
+        let before = self.log().matches("Server starting service.").count();
+        let mut cmd = self
+            .lab
+            .command(&self.srv, self.program.to_str().expect("utf8"));
+        cmd.args(["-4", "-f", "-d", "-cf"])
+            .arg(self.file("conf"))
+            .arg("-lf")
+            .arg(self.file("leases"))
+            .arg("-pf")
+            .arg(self.file("pid"));
+        if self.which == "ours" {
+            cmd.arg("--control-socket").arg(self.file("sock"));
+        }
+        cmd.arg("eth0").stdout(Stdio::null()).stderr(log);
+        self.pid = Some(self.lab.spawn(cmd).expect("start server"));
+        assert!(
+            Lab::wait_for(Duration::from_secs(20), || self
+                .log()
+                .matches("Server starting service.")
+                .count()
+                > before),
+            "{}",
+            self.log()
+        );
+    }
+
+    fn stop(&mut self) {
+        if let Some(pid) = self.pid.take() {
+            self.lab.stop(pid);
+        }
+    }
+
+    fn omshell(&self, script: &str) -> String {
+        omshell(&self.lab, &self.srv, &format!("{CONNECT}{script}"))
+    }
+
+    /// A fresh `dhclient -1` (no lease file of its own, so it DISCOVERs); the address it
+    /// got, if any.
+    fn dhclient(&self) -> Option<std::net::Ipv4Addr> {
+        let lf = self.file("dhclient.leases");
+        let pf = self.file("dhclient.pid");
+        let _ = std::fs::remove_file(&lf);
+        let hook = dhcpd_testlab::hook_script();
+        let out = self
+            .lab
+            .exec(
+                &self.cli,
+                &[
+                    "dhclient",
+                    "-1",
+                    "-v",
+                    "-sf",
+                    hook.to_str().expect("utf8"),
+                    "-lf",
+                    lf.to_str().expect("utf8"),
+                    "-pf",
+                    pf.to_str().expect("utf8"),
+                    "eth0",
+                ],
+                Duration::from_secs(25),
+            )
+            .expect("dhclient");
+        if let Ok(pid) = std::fs::read_to_string(&pf) {
+            let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+            let _ = std::fs::remove_file(&pf);
+        }
+        let got = self.lab.addrs(&self.cli, "eth0").first().copied();
+        // Leave the interface bare for the next run.
+        let _ = self.lab.exec(
+            &self.cli,
+            &["ip", "addr", "flush", "dev", "eth0"],
+            Duration::from_secs(5),
+        );
+        if got.is_none() {
+            eprintln!(
+                "{}: dhclient got nothing:\n{}",
+                self.which,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        got
+    }
+}
+
+impl Drop for HostLab {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// What one server did with the host scenario.
+struct HostRun {
+    /// (script name, omshell output) in order.
+    outputs: Vec<(&'static str, String)>,
+    /// The host records of the lease file before the restart, in order.
+    records: Vec<String>,
+    /// Addresses the client got: after the create, after the restart, after the remove.
+    client: [Option<std::net::Ipv4Addr>; 3],
+    log: String,
+}
+
+/// The `host NAME { … }` records of a lease file, in order.
+fn host_records(leases: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur: Option<String> = None;
+    for line in leases.lines() {
+        if let Some(c) = cur.as_mut() {
+            c.push_str(line);
+            c.push('\n');
+            if line == "}" {
+                out.extend(cur.take());
+            }
+        } else if line.starts_with("host ") {
+            cur = Some(format!("{line}\n"));
+        }
+    }
+    out
+}
+
+fn host_run(which: &'static str, program: &Path) -> HostRun {
+    let mut h = HostLab::new(which, program);
+    let mac = h.mac.clone();
+    let h1 = format!(
+        "new host\nset name = \"h1\"\nset hardware-address = {mac}\nset hardware-type = 1\n\
+         set ip-address = 198.51.100.20\ncreate\n"
+    );
+    let scripts: Vec<(&'static str, String)> = vec![
+        ("create h1", h1.clone()),
+        ("create h1 again", h1),
+        (
+            "open h1 by name",
+            "new host\nset name = \"h1\"\nopen\n".into(),
+        ),
+        (
+            "open h1 by hardware-address",
+            format!("new host\nset hardware-address = {mac}\nset hardware-type = 1\nopen\n"),
+        ),
+        (
+            "create h3 by client identifier",
+            "new host\nset name = \"h3\"\nset dhcp-client-identifier = \"abc\"\n\
+             set ip-address = 198.51.100.23\ncreate\n"
+                .into(),
+        ),
+        (
+            "open h3 by client identifier",
+            "new host\nset dhcp-client-identifier = \"abc\"\nopen\n".into(),
+        ),
+        (
+            "create h2 for the lease's hardware",
+            "new host\nset name = \"h2\"\nset hardware-address = 02:00:00:00:00:65\n\
+             set hardware-type = 1\ncreate\n"
+                .into(),
+        ),
+        (
+            "open a host by ip-address",
+            "new host\nset ip-address = 198.51.100.55\nopen\n".into(),
+        ),
+        (
+            "lease by hardware-address",
+            "new lease\nset hardware-address = 02:00:00:00:00:65\nopen\n".into(),
+        ),
+        (
+            "lease by client identifier",
+            "new lease\nset dhcp-client-identifier = 01:02:00:00:00:00:65\nopen\n".into(),
+        ),
+        (
+            "update h3's ip-address",
+            "new host\nset name = \"h3\"\nopen\nset ip-address = 198.51.100.24\nupdate\n".into(),
+        ),
+        (
+            "open h3 after the update",
+            "new host\nset name = \"h3\"\nopen\n".into(),
+        ),
+        (
+            "update h3's name",
+            "new host\nset name = \"h3\"\nopen\nset name = \"other\"\nupdate\n".into(),
+        ),
+        (
+            "create h4 with statements",
+            "new host\nset name = \"h4\"\nset hardware-address = 02:00:00:00:00:44\n\
+             set hardware-type = 1\nset statements = \"option host-name \\\"boxy\\\";\"\ncreate\n"
+                .into(),
+        ),
+        (
+            "create h5 without identifier",
+            "new host\nset name = \"h5\"\nset ip-address = 198.51.100.25\ncreate\n".into(),
+        ),
+        (
+            "remove h2",
+            "new host\nset name = \"h2\"\nopen\nremove\n".into(),
+        ),
+        (
+            "open h2 after remove",
+            "new host\nset name = \"h2\"\nopen\n".into(),
+        ),
+        (
+            "remove confhost",
+            "new host\nset name = \"confhost\"\nopen\nremove\n".into(),
+        ),
+        (
+            "open confhost after remove",
+            "new host\nset name = \"confhost\"\nopen\n".into(),
+        ),
+    ];
+    let mut outputs = Vec::new();
+    for (name, s) in &scripts {
+        outputs.push((*name, h.omshell(s)));
+    }
+    let first = h.dhclient();
+    let records = host_records(&h.leases().replace(&mac, "CLIENT-MAC"));
+    h.stop();
+    h.start();
+    outputs.push((
+        "open h1 after restart",
+        h.omshell("new host\nset name = \"h1\"\nopen\n"),
+    ));
+    outputs.push((
+        "open confhost after restart",
+        h.omshell("new host\nset name = \"confhost\"\nopen\n"),
+    ));
+    let second = h.dhclient();
+    outputs.push((
+        "remove h1",
+        h.omshell("new host\nset name = \"h1\"\nopen\nremove\n"),
+    ));
+    let third = h.dhclient();
+    // Last: ISC's update changes the lease (and so the addresses it hands out).
+    outputs.push((
+        "lease update",
+        h.omshell("new lease\nset ip-address = 198.51.100.55\nopen\nset ends = 0\nupdate\n"),
+    ));
+    h.stop();
+    // The client's MAC differs from lab to lab.
+    let outputs = outputs
+        .into_iter()
+        .map(|(n, o)| (n, o.replace(&mac, "CLIENT-MAC")))
+        .collect();
+    HostRun {
+        outputs,
+        records,
+        client: [first, second, third],
+        log: h.log(),
+    }
+}
+
+#[test]
+fn omshell_hosts_as_with_isc() {
+    let Some(isc) = with_isc() else { return };
+    let theirs = host_run("isc", &isc);
+    for (name, out) in &theirs.outputs {
+        eprintln!("--- ISC: {name} ---\n{out}");
+    }
+    eprintln!("--- ISC records ---\n{}", theirs.records.join(""));
+    eprintln!("--- ISC client --- {:?}", theirs.client);
+    if std::env::var("OMAPI_ONLY_ISC").is_ok() {
+        eprintln!("{}", theirs.log);
+        panic!("ISC only");
+    }
+    let ours = host_run("ours", &our_dhcpd());
+    for ((name, t), (_, o)) in theirs.outputs.iter().zip(&ours.outputs) {
+        eprintln!("--- {name}: ISC ---\n{t}\n--- ours ---\n{o}");
+    }
+    eprintln!("--- ours records ---\n{}", ours.records.join(""));
+    assert_eq!(theirs.outputs.len(), ours.outputs.len());
+    for ((name, t), (_, o)) in theirs.outputs.iter().zip(&ours.outputs) {
+        if *name == "lease update" {
+            // ISC takes `ends` (and `state`, `flags`); dhcpd-rs's leases are read only.
+            assert!(t.contains("ends = 0"), "{t}");
+            assert!(o.contains("can't update object: not implemented"), "{o}");
+            continue;
+        }
+        // dhcpd-rs has no subnet or pool objects: a lease carries no handles to them.
+        assert_eq!(no_handles(o), no_handles(t), "{name}\n{}", ours.log);
+    }
+    assert_eq!(ours.records, theirs.records);
+    assert_eq!(
+        ours.client, theirs.client,
+        "--- ISC ---\n{}\n--- ours ---\n{}",
+        theirs.log, ours.log
     );
 }

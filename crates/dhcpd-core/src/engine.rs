@@ -321,6 +321,37 @@ impl Server {
         self.leases.load(state)
     }
 
+    /// Applies the lease file's host records, in file order, as ISC does when it reads
+    /// them after the configuration: a `deleted;` rubout deletes the host holding the name
+    /// (one of the configuration's too); any other record enters a host unless a live host
+    /// holds the name. Returns ISC's warnings (`host NAME: already exists`).
+    pub fn load_hosts(&mut self, records: &[dhcpd_leases::Host]) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for h in records {
+            let holder = self.model.host_by_name(&h.name);
+            if h.deleted {
+                if let Some(i) = holder {
+                    self.model.delete_host(i);
+                }
+                continue;
+            }
+            if holder.is_some_and(|i| !self.model.hosts[i].deleted) {
+                warnings.push(format!("host {}: already exists", h.name));
+                continue;
+            }
+            self.model.enter_host(h.clone(), 0);
+        }
+        self.host_ids = host_id_info(&self.model, &self.registry);
+        warnings
+    }
+
+    /// The live host holding `name`.
+    fn live_host(&self, name: &str) -> Option<usize> {
+        self.model
+            .host_by_name(name)
+            .filter(|&i| !self.model.hosts[i].deleted)
+    }
+
     /// The lease table (for the start-up rewrite and tests).
     pub fn leases(&self) -> &LeaseTable {
         &self.leases
@@ -1967,6 +1998,9 @@ fn host_id_info(model: &Model, registry: &Registry) -> Vec<HostIdInfo> {
     let mut list: Vec<HostIdInfo> = Vec::new();
     for (h, host) in model.hosts.iter().enumerate() {
         let Some(id) = &host.identifier else { continue };
+        if host.deleted {
+            continue;
+        }
         if id.relays.is_some_and(|r| r != 0) {
             continue;
         }
@@ -2154,6 +2188,123 @@ fn date_passed(d: &dhcpd_conf::ast::Date, now: i64) -> bool {
 }
 
 impl Engine for Server {
+    fn host_find(&self, key: &crate::io::HostKey) -> Option<String> {
+        use crate::io::HostKey;
+        let i = match key {
+            HostKey::Name(n) => self.live_host(n),
+            HostKey::Hardware(hw) => self.model.host_by_hardware(hw),
+            HostKey::Uid(u) => self.model.host_by_uid(u),
+        }?;
+        Some(self.model.hosts[i].name.clone())
+    }
+
+    fn host_view(&self, name: &str) -> Option<crate::io::HostView> {
+        let h = &self.model.hosts[self.live_host(name)?];
+        Some(crate::io::HostView {
+            name: h.name.clone(),
+            hardware: h.hardware,
+            uid: h.uid.clone(),
+            fixed: h
+                .fixed
+                .iter()
+                .filter_map(|a| match a {
+                    AddrOrName::Addr(ip) => Some(*ip),
+                    AddrOrName::Name(_) => None,
+                })
+                .collect(),
+            dynamic: h.dynamic,
+            has_statements: h.has_statements,
+        })
+    }
+
+    fn host_enter(
+        &mut self,
+        host: dhcpd_leases::Host,
+        replace: bool,
+    ) -> Result<Vec<String>, crate::io::HostError> {
+        use crate::io::HostError;
+        let w = dhcpd_leases::WriteOptions::default();
+        let old = self.live_host(&host.name);
+        let mut records = Vec::new();
+        // ISC: an updated host keeps its flags (a host of the configuration stays static).
+        let mut host = host;
+        let mut parent = 0;
+        let dynamic = match (old, replace) {
+            (Some(_), false) => return Err(HostError::Exists),
+            (None, true) => return Err(HostError::NotFound),
+            (Some(i), true) => {
+                let o = &self.model.hosts[i];
+                // ISC updates the host in place: it keeps its group and its statements
+                // (which OMAPI can set only on a host without any).
+                parent = self.model.scopes[o.scope].parent.unwrap_or(0);
+                if host.statements.is_empty() {
+                    host.statements = self.model.scopes[o.scope].stmts.clone();
+                }
+                let rubout = dhcpd_leases::Host {
+                    name: o.name.clone(),
+                    dynamic: o.dynamic,
+                    deleted: true,
+                    ..Default::default()
+                };
+                records.extend(w.host(&rubout));
+                o.dynamic
+            }
+            (None, false) => true,
+        };
+        let rec = dhcpd_leases::Host {
+            dynamic,
+            deleted: false,
+            ..host
+        };
+        let Some(text) = w.host(&rec) else {
+            return Err(HostError::Refused(format!(
+                "host name {:?} cannot be written to the lease file",
+                rec.name
+            )));
+        };
+        records.push(text);
+        if let Some(i) = old {
+            self.model.delete_host(i);
+        }
+        self.model.enter_host(rec, parent);
+        self.host_ids = host_id_info(&self.model, &self.registry);
+        Ok(records)
+    }
+
+    fn host_remove(&mut self, name: &str) -> Result<String, crate::io::HostError> {
+        let i = self.live_host(name).ok_or(crate::io::HostError::NotFound)?;
+        let o = &self.model.hosts[i];
+        let rubout = dhcpd_leases::Host {
+            name: o.name.clone(),
+            dynamic: o.dynamic,
+            deleted: true,
+            ..Default::default()
+        };
+        let record = dhcpd_leases::WriteOptions::default()
+            .host(&rubout)
+            .ok_or_else(|| {
+                crate::io::HostError::Refused(format!(
+                    "host name {name:?} cannot be written to the lease file"
+                ))
+            })?;
+        self.model.delete_host(i);
+        self.host_ids = host_id_info(&self.model, &self.registry);
+        Ok(record)
+    }
+
+    fn leases_of(&self, key: &crate::io::HostKey) -> Vec<Ipv4Addr> {
+        use crate::io::HostKey;
+        match key {
+            HostKey::Name(_) => Vec::new(),
+            HostKey::Hardware(hw) => self
+                .leases
+                .by_hw(&hw_key_of(hw))
+                .map(|e| e.lease.addr)
+                .collect(),
+            HostKey::Uid(u) => self.leases.by_uid(u).map(|e| e.lease.addr).collect(),
+        }
+    }
+
     fn lease_view(&self, addr: Ipv4Addr) -> Option<crate::io::LeaseView> {
         let l = &self.leases.get(addr)?.lease;
         Some(crate::io::LeaseView {

@@ -130,8 +130,83 @@ pub enum Action {
     },
 }
 
+/// How OMAPI names a host or a lease it looks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostKey {
+    /// The host's name.
+    Name(String),
+    /// Hardware type and address.
+    Hardware(dhcpd_conf::basic::HardwareAddr),
+    /// Client identifier.
+    Uid(Vec<u8>),
+}
+
+/// A host declaration as ISC's OMAPI `host` object publishes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostView {
+    /// The name.
+    pub name: String,
+    /// `hardware`.
+    pub hardware: Option<dhcpd_conf::basic::HardwareAddr>,
+    /// The client identifier (`uid`, or an `option dhcp-client-identifier` statement).
+    pub uid: Option<Vec<u8>>,
+    /// The fixed addresses (those given as addresses).
+    pub fixed: Vec<Ipv4Addr>,
+    /// Entered at run time (OMAPI) rather than declared in dhcpd.conf.
+    pub dynamic: bool,
+    /// The host has statements of its own.
+    pub has_statements: bool,
+}
+
+/// Why a host could not be entered or removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostError {
+    /// Another host holds the name (ISC's `ISC_R_EXISTS`).
+    Exists,
+    /// No such host.
+    NotFound,
+    /// The engine does not keep hosts, or the record cannot be written (ISC's
+    /// `ISC_R_IOERROR` for a name its lease file cannot hold).
+    Refused(String),
+}
+
 /// A sans-IO DHCPv4 engine, as the server loop drives it.
 pub trait Engine {
+    /// The name of the live host `key` finds (ISC's host hashes; `None`: none).
+    fn host_find(&self, key: &HostKey) -> Option<String> {
+        let _ = key;
+        None
+    }
+    /// The live host called `name`.
+    fn host_view(&self, name: &str) -> Option<HostView> {
+        let _ = name;
+        None
+    }
+    /// Enters a host at run time (ISC's `enter_host` from OMAPI): served from now on.
+    /// `replace`: it replaces the live host of the same name (an OMAPI update), else that
+    /// name must be free. Returns the lease-file records to append, in order (for a
+    /// replacement, the rubout of the old host first, as ISC writes it); the caller makes
+    /// them durable before it confirms the change. No I/O here.
+    fn host_enter(
+        &mut self,
+        host: dhcpd_leases::Host,
+        replace: bool,
+    ) -> Result<Vec<String>, HostError> {
+        let _ = (host, replace);
+        Err(HostError::Refused("hosts cannot be entered".to_string()))
+    }
+    /// Deletes the live host called `name` (ISC's `delete_host` from OMAPI; a host of the
+    /// configuration too). Returns the rubout record to append.
+    fn host_remove(&mut self, name: &str) -> Result<String, HostError> {
+        let _ = name;
+        Err(HostError::NotFound)
+    }
+    /// The addresses of the leases with this client identifier or hardware address, in
+    /// ISC's order (OMAPI's lease look-up; a name finds none).
+    fn leases_of(&self, key: &HostKey) -> Vec<Ipv4Addr> {
+        let _ = key;
+        Vec::new()
+    }
     /// A lease as ISC's OMAPI `lease` object publishes it (read only; `None`: no lease for
     /// that address). The default knows none.
     fn lease_view(&self, addr: Ipv4Addr) -> Option<LeaseView> {

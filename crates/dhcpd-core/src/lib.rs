@@ -9,6 +9,6 @@ pub mod model;
 pub mod scope;
 
 pub use io::{
-    Action, Engine, FailoverEngine, FailoverLink, FailoverView, LeaseView, Level, Received, Route,
-    Transmit,
+    Action, Engine, FailoverEngine, FailoverLink, FailoverView, HostError, HostKey, HostView,
+    LeaseView, Level, Received, Route, Transmit,
 };

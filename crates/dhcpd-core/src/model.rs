@@ -135,6 +135,15 @@ pub struct HostM {
     pub fixed: Vec<AddrOrName>,
     /// `host-identifier option NAME VALUE;`
     pub identifier: Option<ast::HostIdentifier>,
+    /// Entered at run time (OMAPI) or read from the lease file with `dynamic;` (ISC's
+    /// `HOST_DECL_DYNAMIC`).
+    pub dynamic: bool,
+    /// Deleted (OMAPI `remove`, or a `deleted;` rubout in the lease file): no longer found
+    /// by hardware address, client identifier or host identifier (ISC's
+    /// `HOST_DECL_DELETED`).
+    pub deleted: bool,
+    /// It has statements of its own (OMAPI's `statements` value can be set only once).
+    pub has_statements: bool,
 }
 
 /// A class (or subclass, or spawned subclass).
@@ -181,6 +190,9 @@ pub struct Model {
     host_hw: HashMap<HardwareAddr, usize>,
     /// Client identifier → the first host declared with it.
     host_uid: HashMap<Vec<u8>, usize>,
+    /// Name → the host that holds the name (ISC's `host_name_hash`: the first declared; a
+    /// deleted host of the configuration keeps its name until a new host supersedes it).
+    host_name: HashMap<String, usize>,
 }
 
 /// Where the lowering walk is.
@@ -210,6 +222,7 @@ impl Model {
         };
         m.walk(&config.statements, at);
         m.index_hosts();
+        m.index_names();
         m
     }
 
@@ -219,6 +232,9 @@ impl Model {
         self.host_hw.clear();
         self.host_uid.clear();
         for (i, h) in self.hosts.iter().enumerate() {
+            if h.deleted {
+                continue;
+            }
             if let Some(hw) = h.hardware {
                 self.host_hw.entry(hw).or_insert(i);
             }
@@ -226,6 +242,89 @@ impl Model {
                 self.host_uid.entry(uid.clone()).or_insert(i);
             }
         }
+    }
+
+    /// The name map, built once with the model (names stay put when hosts are deleted).
+    fn index_names(&mut self) {
+        self.host_name.clear();
+        for (i, h) in self.hosts.iter().enumerate() {
+            self.host_name.entry(h.name.clone()).or_insert(i);
+        }
+    }
+
+    /// The host holding `name` (it may be [`HostM::deleted`]).
+    pub fn host_by_name(&self, name: &str) -> Option<usize> {
+        self.host_name.get(name).copied()
+    }
+
+    /// ISC's `enter_host` for a host entered at run time (OMAPI) or read from the lease
+    /// file: a new host in scope `parent` (the global one, or for a replaced host the scope
+    /// it was declared in) with its statements, found by its hardware address
+    /// and client identifier after the hosts entered before it (ISC appends it to their
+    /// chains), and holding its name. A client identifier set by an `option
+    /// dhcp-client-identifier` statement counts when it has no `uid`, as in ISC. The
+    /// record's `deleted` and `group` are not looked at. The caller
+    /// has checked the name (see [`Model::host_by_name`]). Returns the new host's index.
+    pub fn enter_host(&mut self, host: dhcpd_leases::Host, parent: ScopeId) -> usize {
+        let dhcpd_leases::Host {
+            name,
+            hardware,
+            uid,
+            fixed_address: fixed,
+            statements,
+            dynamic,
+            ..
+        } = host;
+        let idx = self.hosts.len();
+        let scope = self.new_scope(parent, ScopeKind::Host(idx));
+        let mut uid = Some(uid).filter(|u| !u.is_empty());
+        for e in &statements {
+            if let Executable::Option { name, value, .. } = e {
+                if name.space == "dhcp" && name.code == 61 && uid.is_none() {
+                    uid = crate::scope::constant_value(value);
+                }
+            }
+        }
+        let has_statements = !statements.is_empty();
+        self.scopes[scope].stmts = statements;
+        if let Some(hw) = hardware {
+            self.host_hw.entry(hw).or_insert(idx);
+        }
+        if let Some(u) = &uid {
+            self.host_uid.entry(u.clone()).or_insert(idx);
+        }
+        self.host_name.insert(name.clone(), idx);
+        self.hosts.push(HostM {
+            name,
+            scope,
+            hardware,
+            uid,
+            fixed,
+            identifier: None,
+            dynamic,
+            deleted: false,
+            has_statements,
+        });
+        idx
+    }
+
+    /// ISC's `delete_host`: the host is no longer found by hardware address or client
+    /// identifier (the next host entered with the same one is, as in ISC's chains). A host
+    /// of the configuration keeps its name (ISC keeps a static host's name in its hash,
+    /// flagged deleted); a dynamic one gives it up.
+    pub fn delete_host(&mut self, idx: usize) {
+        let Some(h) = self.hosts.get_mut(idx) else {
+            return;
+        };
+        if h.deleted {
+            return;
+        }
+        h.deleted = true;
+        if h.dynamic && self.host_name.get(&h.name) == Some(&idx) {
+            let name = h.name.clone();
+            self.host_name.remove(&name);
+        }
+        self.index_hosts();
     }
 
     /// The first host declared with hardware address `hw`.
@@ -411,6 +510,9 @@ impl Model {
                     uid: None,
                     fixed: h.fixed.map(AddrOrName::Addr).into_iter().collect(),
                     identifier: None,
+                    dynamic: false,
+                    deleted: false,
+                    has_statements: false,
                 };
                 let mut body = Vec::new();
                 flatten(&h.body, &mut body);
@@ -428,6 +530,7 @@ impl Model {
                                 }
                             }
                             self.scopes[scope].stmts.push((**e).clone());
+                            host.has_statements = true;
                         }
                         Stmt::Authoritative(_, on) => self.scopes[scope].authoritative = *on,
                         _ => {}

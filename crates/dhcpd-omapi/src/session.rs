@@ -16,10 +16,20 @@ pub mod result {
     pub const NOT_IMPLEMENTED: u32 = 27;
     /// First code of ISC DHCP's own class (`ISC_RESULTCLASS_DHCP`).
     pub const DHCP_CLASS: u32 = 6 << 16;
+    /// `ISC_R_IOERROR`.
+    pub const IO_ERROR: u32 = 26;
     /// `DHCP_R_INVALIDARG`.
     pub const INVALID_ARG: u32 = DHCP_CLASS + 3;
+    /// `DHCP_R_MULTIPLE`.
+    pub const MULTIPLE: u32 = DHCP_CLASS + 6;
+    /// `DHCP_R_KEYCONFLICT`.
+    pub const KEY_CONFLICT: u32 = DHCP_CLASS + 7;
+    /// `DHCP_R_BADPARSE`.
+    pub const BAD_PARSE: u32 = DHCP_CLASS + 8;
     /// `DHCP_R_NOKEYS`.
     pub const NO_KEYS: u32 = DHCP_CLASS + 9;
+    /// `DHCP_R_UNKNOWNATTRIBUTE`.
+    pub const UNKNOWN_ATTRIBUTE: u32 = DHCP_CLASS + 32;
     /// `DHCP_R_KEY_UNKNOWN`.
     pub const KEY_UNKNOWN: u32 = DHCP_CLASS + 10;
     /// `DHCP_R_INVALIDKEY`.
@@ -125,6 +135,27 @@ pub trait Objects {
     fn values(&self, kind: &str, id: &str) -> Option<Vec<(String, Value)>>;
     /// Applies new values to the object, all or nothing as far as the caller can tell.
     fn update(&mut self, kind: &str, id: &str, values: &[Pair]) -> Result<(), Refusal>;
+    /// Creates an object of type `kind` from the values of an OPEN with the `create` flag
+    /// that found none; returns its identifier. A refusal with
+    /// [`result::NOT_IMPLEMENTED`] is sent as it is (the type cannot be created); any other
+    /// is answered `can't update object` with its code, as ISC answers a new object whose
+    /// values it could not take, and its text is logged. The default creates nothing.
+    fn create(&mut self, kind: &str, values: &[Pair]) -> Result<String, Refusal> {
+        let _ = (kind, values);
+        Err(Refusal::new(
+            result::NOT_IMPLEMENTED,
+            "can't create new object",
+        ))
+    }
+    /// Removes the object (a DELETE). The refusal's code is sent without text, as ISC
+    /// sends it; the default is ISC's answer for its lease and failover-state objects.
+    fn remove(&mut self, kind: &str, id: &str) -> Result<(), Refusal> {
+        let _ = (kind, id);
+        Err(Refusal {
+            code: result::NOT_IMPLEMENTED,
+            text: None,
+        })
+    }
 }
 
 /// One connection's protocol state.
@@ -394,11 +425,21 @@ impl Session {
                         return None;
                     }
                     Ok(None) => {
-                        self.status(
-                            m.id,
-                            &Refusal::new(result::NOT_IMPLEMENTED, "can't create new object"),
-                        );
-                        return None;
+                        return match objects.create(&kind, &m.object) {
+                            Ok(id) => {
+                                self.send_object(m.id, &kind, &id, objects);
+                                Some(format!("OMAPI: {kind} {id}: created"))
+                            }
+                            Err(r) if r.code == result::NOT_IMPLEMENTED => {
+                                self.status(m.id, &r);
+                                None
+                            }
+                            Err(r) => {
+                                let text = r.text.clone().unwrap_or_default();
+                                self.status(m.id, &Refusal::new(r.code, "can't update object"));
+                                Some(format!("OMAPI: {kind}: create refused: {text}"))
+                            }
+                        };
                     }
                     Ok(Some(_)) if create && exclusive => {
                         self.status(
@@ -456,11 +497,34 @@ impl Session {
                 None
             }
             Op::Delete => {
-                self.status(
-                    m.id,
-                    &Refusal::new(result::NOT_IMPLEMENTED, "delete is not supported"),
-                );
-                None
+                let Some((kind, id)) = self.object(m.handle) else {
+                    self.status(m.id, &Refusal::new(result::NOT_FOUND, "no matching handle"));
+                    return None;
+                };
+                match objects.remove(&kind, &id) {
+                    Ok(()) => {
+                        self.status(
+                            m.id,
+                            &Refusal {
+                                code: result::SUCCESS,
+                                text: None,
+                            },
+                        );
+                        Some(format!("OMAPI: {kind} {id}: removed"))
+                    }
+                    Err(r) => {
+                        let text = r.text.clone().unwrap_or_default();
+                        self.status(
+                            m.id,
+                            &Refusal {
+                                code: r.code,
+                                text: None,
+                            },
+                        );
+                        (!text.is_empty())
+                            .then(|| format!("OMAPI: {kind} {id}: remove refused: {text}"))
+                    }
+                }
             }
             Op::Status => Some("OMAPI: ignored an unsolicited STATUS".to_string()),
             Op::Other(n) => {

@@ -164,6 +164,9 @@ pub enum Waiter {
     Reply(Option<Transmit>),
     /// A failover BNDACK for link `.0`.
     Ack(usize, dhcpd_failover::Message),
+    /// OMAPI answers of connection `.0` that wait for its record number `.1` (a host
+    /// created, updated or removed).
+    Omapi(Token, u64),
 }
 
 fn log_line(level: Level, msg: &str) {
@@ -362,6 +365,11 @@ impl Io {
                         Waiter::Ack(link, ack) => {
                             engine.failover_committed(link, ack, SystemTime::now())
                         }
+                        Waiter::Omapi(t, seq) => {
+                            if let Some(o) = self.omapi.as_mut() {
+                                o.committed(t, seq);
+                            }
+                        }
                     }
                 }
                 out.send_all(&replies);
@@ -401,7 +409,8 @@ pub fn run<E: Engine + FailoverEngine>(
     }
     let waker = Arc::new(Waker::new(poll.registry(), JOURNAL)?);
     let out = Arc::new(Outbox::new(io)?);
-    // The writer thread sends a durable batch's DHCP replies itself; BNDACKs come back here.
+    // The writer thread sends a durable batch's DHCP replies itself; BNDACKs and OMAPI answers
+    // come back here.
     let sender = out.clone();
     io.journal
         .set_deliver(Some(Arc::new(move |ws: Vec<Waiter>| {
@@ -411,7 +420,7 @@ pub fn run<E: Engine + FailoverEngine>(
                 match w {
                     Waiter::Reply(Some(t)) => replies.push(t),
                     Waiter::Reply(None) => {}
-                    ack @ Waiter::Ack(..) => back.push(ack),
+                    w @ (Waiter::Ack(..) | Waiter::Omapi(..)) => back.push(w),
                 }
             }
             sender.send_all(&replies);
@@ -580,8 +589,16 @@ fn turn_loop<E: Engine + FailoverEngine>(
                     io.drain(engine);
                 }
                 t if io.omapi.as_ref().is_some_and(|o| o.owns(t)) => {
+                    let mut records = Vec::new();
                     if let Some(o) = io.omapi.as_mut() {
                         o.handle_event(engine, poll.registry(), t);
+                        records = o.take_records();
+                    }
+                    for (conn, seq, record) in records {
+                        let w = Waiter::Omapi(conn, seq);
+                        if let Err(e) = io.journal.stage(record.as_bytes(), w) {
+                            log::error!("{e}; the OMAPI change is not confirmed");
+                        }
                     }
                     io.drain(engine);
                 }

@@ -1,6 +1,13 @@
 //! OMAPI on `omapi-port`: the TCP listener and its connections, each a
 //! [`dhcpd_omapi::Session`] whose objects are the engine's failover relationships
-//! (`failover-state`) and, read only, its leases (`lease`, by `ip-address`).
+//! (`failover-state`), its host declarations (`host`: open, create, update, remove, as ISC
+//! allows them) and, read only, its leases (`lease`, by `ip-address`, `hardware-address` or
+//! `dhcp-client-identifier`).
+//!
+//! Durability: a host created, updated or removed is served (or no longer served) at once,
+//! but the answer confirming it waits until its lease-file record is on disk: the records
+//! go to the journal ([`OmapiNet::take_records`]) and the connection's output from then on
+//! is held until the journal reports them durable ([`OmapiNet::committed`]).
 //! With `omapi-key` naming an HMAC-MD5 key every request must be signed with it, as ISC
 //! demands; a key this server cannot use (another algorithm, no secret) refuses every
 //! connection (logged) rather than serve unsigned.
@@ -10,7 +17,7 @@ use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::SystemTime;
 
-use dhcpd_core::{Engine, FailoverEngine};
+use dhcpd_core::{Engine, FailoverEngine, HostError, HostKey, HostView};
 pub use dhcpd_omapi::Key;
 use dhcpd_omapi::codec::Pair;
 pub use dhcpd_omapi::session::HMAC_MD5;
@@ -47,7 +54,19 @@ struct Conn {
     peer: SocketAddr,
     session: Session,
     out: Vec<u8>,
+    /// Answers waiting for lease-file records (sent once record `held_until` is durable).
+    held: Vec<u8>,
+    /// The last record this connection staged (numbered from 1).
+    staged: u64,
+    /// Held output is released when record number `held_until` is durable.
+    held_until: u64,
+    /// The last record known durable.
+    durable: u64,
 }
+
+/// A lease-file record an OMAPI change needs on disk before it is confirmed: the
+/// connection, the record's number on that connection, the text.
+pub type OmapiRecord = (Token, u64, String);
 
 /// The OMAPI listener and its connections.
 pub struct OmapiNet {
@@ -58,6 +77,8 @@ pub struct OmapiNet {
     key: Option<dhcpd_omapi::Key>,
     /// Why every connection is refused (an `omapi-key` this server cannot use).
     refuse: Option<String>,
+    /// Records to stage in the journal (taken by [`OmapiNet::take_records`]).
+    records: Vec<OmapiRecord>,
 }
 
 impl std::fmt::Debug for OmapiNet {
@@ -89,7 +110,29 @@ impl OmapiNet {
             next: FIRST_CONN,
             key,
             refuse,
+            records: Vec::new(),
         })
+    }
+
+    /// The lease-file records OMAPI changes made since the last call: the caller stages
+    /// each in the journal and reports it durable with [`OmapiNet::committed`].
+    pub fn take_records(&mut self) -> Vec<OmapiRecord> {
+        std::mem::take(&mut self.records)
+    }
+
+    /// Record `seq` of connection `t` is durable: the answers that waited for it go out.
+    pub fn committed(&mut self, t: Token, seq: u64) {
+        let Some(c) = self.conns.get_mut(&t) else {
+            return;
+        };
+        c.durable = c.durable.max(seq);
+        if c.durable >= c.held_until && !c.held.is_empty() {
+            let held = std::mem::take(&mut c.held);
+            c.out.extend_from_slice(&held);
+            if flush(c).is_err() {
+                log::error!("OMAPI connection from {}: closed", c.peer);
+            }
+        }
     }
 
     /// Registers the listener and the connections.
@@ -128,7 +171,7 @@ impl OmapiNet {
         let Some(c) = self.conns.get_mut(&t) else {
             return;
         };
-        let keep = serve(c, engine);
+        let keep = serve(c, engine, t, &mut self.records);
         if !keep {
             if let Some(mut c) = self.conns.remove(&t) {
                 let _ = reg.deregister(&mut c.stream);
@@ -168,6 +211,10 @@ impl OmapiNet {
                 peer,
                 session,
                 out,
+                held: Vec::new(),
+                staged: 0,
+                held_until: 0,
+                durable: 0,
             };
             if flush(&mut c).is_err() {
                 let _ = reg.deregister(&mut c.stream);
@@ -201,15 +248,31 @@ fn flush(c: &mut Conn) -> io::Result<()> {
     Ok(())
 }
 
-/// Reads everything available, answers, writes. `false`: close.
-fn serve<E: Engine + FailoverEngine>(c: &mut Conn, engine: &mut E) -> bool {
+/// Reads everything available, answers, writes (answers that wait for records are held,
+/// their records added to `records`). `false`: close.
+fn serve<E: Engine + FailoverEngine>(
+    c: &mut Conn,
+    engine: &mut E,
+    t: Token,
+    records: &mut Vec<OmapiRecord>,
+) -> bool {
     let mut buf = [0u8; 4096];
     loop {
         match c.stream.read(&mut buf) {
             Ok(0) => return false,
             Ok(n) => {
-                let mut objects = EngineObjects { engine };
-                match c.session.receive(&buf[..n], &mut objects) {
+                let mut objects = EngineObjects {
+                    engine,
+                    records: Vec::new(),
+                };
+                let received = c.session.receive(&buf[..n], &mut objects);
+                let new = std::mem::take(&mut objects.records);
+                for r in new {
+                    c.staged += 1;
+                    c.held_until = c.staged;
+                    records.push((t, c.staged, r));
+                }
+                match received {
                     Ok(lines) => {
                         for l in lines {
                             log::info!("{l} (from {})", c.peer);
@@ -221,8 +284,13 @@ fn serve<E: Engine + FailoverEngine>(c: &mut Conn, engine: &mut E) -> bool {
                     }
                 }
                 let more = c.session.take_output();
-                c.out.extend_from_slice(&more);
-                if c.out.len() > MAX_PENDING {
+                if c.held_until > c.durable {
+                    // After (or with) an answer that waits for a record: in order.
+                    c.held.extend_from_slice(&more);
+                } else {
+                    c.out.extend_from_slice(&more);
+                }
+                if c.out.len() + c.held.len() > MAX_PENDING {
                     log::error!(
                         "OMAPI connection from {}: not reading its answers; closed",
                         c.peer
@@ -238,9 +306,11 @@ fn serve<E: Engine + FailoverEngine>(c: &mut Conn, engine: &mut E) -> bool {
     flush(c).is_ok()
 }
 
-/// The engine's failover relationships as OMAPI `failover-state` objects.
+/// The engine's failover relationships, hosts and leases as OMAPI objects.
 struct EngineObjects<'a, E> {
     engine: &'a mut E,
+    /// Lease-file records the changes made (to be durable before the answers go).
+    records: Vec<String>,
 }
 
 /// The names ISC's `failover-state` accepts in an update (all but local-state are ignored).
@@ -275,11 +345,14 @@ impl<E: Engine + FailoverEngine> Objects for EngineObjects<'_, E> {
         if kind == "lease" {
             return lease_lookup(self.engine, key);
         }
+        if kind == "host" {
+            return host_lookup(self.engine, key);
+        }
         if kind != "failover-state" {
             return Err(Refusal::new(
                 result::NOT_IMPLEMENTED,
                 &format!(
-                    "dhcpd-rs serves only failover-state and lease objects over OMAPI, not {kind}"
+                    "dhcpd-rs serves only failover-state, host and lease objects over OMAPI, not {kind}"
                 ),
             ));
         }
@@ -297,6 +370,9 @@ impl<E: Engine + FailoverEngine> Objects for EngineObjects<'_, E> {
     fn values(&self, kind: &str, id: &str) -> Option<Vec<(String, Value)>> {
         if kind == "lease" {
             return lease_values(self.engine, id);
+        }
+        if kind == "host" {
+            return host_values(self.engine, id);
         }
         let v = self.engine.failover_view(id)?;
         let int = |i: i64| Value::Int(i as u32);
@@ -360,6 +436,17 @@ impl<E: Engine + FailoverEngine> Objects for EngineObjects<'_, E> {
                 "dhcpd-rs's OMAPI lease object is read-only",
             ));
         }
+        if kind == "host" {
+            let Some(view) = self.engine.host_view(id) else {
+                return Err(Refusal::new(result::NOT_FOUND, "the host is gone"));
+            };
+            let mut draft = HostDraft::of(&view);
+            draft.apply(values)?;
+            let host = draft.finish()?;
+            let records = self.engine.host_enter(host, true).map_err(host_refusal)?;
+            self.records.extend(records);
+            return Ok(());
+        }
         for (n, v) in values {
             let name = String::from_utf8_lossy(n);
             if !FAILOVER_NAMES.contains(&name.as_ref()) {
@@ -383,22 +470,384 @@ impl<E: Engine + FailoverEngine> Objects for EngineObjects<'_, E> {
         }
         Ok(())
     }
+
+    fn create(&mut self, kind: &str, values: &[Pair]) -> Result<String, Refusal> {
+        if kind != "host" {
+            return Err(Refusal::new(
+                result::NOT_IMPLEMENTED,
+                "can't create new object",
+            ));
+        }
+        let mut draft = HostDraft::default();
+        draft.apply(values)?;
+        let host = draft.finish()?;
+        let name = host.name.clone();
+        let records = self.engine.host_enter(host, false).map_err(host_refusal)?;
+        self.records.extend(records);
+        Ok(name)
+    }
+
+    fn remove(&mut self, kind: &str, id: &str) -> Result<(), Refusal> {
+        if kind != "host" {
+            return Err(Refusal {
+                code: result::NOT_IMPLEMENTED,
+                text: None,
+            });
+        }
+        let record = self.engine.host_remove(id).map_err(host_refusal)?;
+        self.records.push(record);
+        Ok(())
+    }
 }
 
-/// A lease by `ip-address` (ISC also looks leases up by `dhcp-client-identifier` and
-/// `hardware-address`; those are refused here).
+/// ISC's result for an engine's host error.
+fn host_refusal(e: HostError) -> Refusal {
+    match e {
+        HostError::Exists => Refusal::new(result::EXISTS, "a host of that name exists"),
+        HostError::NotFound => Refusal::new(result::NOT_FOUND, "no such host"),
+        HostError::Refused(why) => Refusal::new(result::IO_ERROR, &why),
+    }
+}
+
+/// A host being made from OMAPI values, with ISC's rules (`dhcp_host_set_value`): the
+/// name, hardware address, client identifier and statements can be set once only (an
+/// update of any of them is refused `already exists`), the hardware type and the fixed
+/// addresses at any time; the host needs a hardware address or a client identifier.
+#[derive(Debug, Default)]
+struct HostDraft {
+    name: Option<String>,
+    htype: u8,
+    hw: Option<Vec<u8>>,
+    uid: Vec<u8>,
+    fixed: Vec<Ipv4Addr>,
+    statements: Option<Vec<dhcpd_conf::exec::Executable>>,
+    /// The host it replaces already has statements.
+    had_statements: bool,
+}
+
+/// Numbers the names of hosts created without one (ISC: `nh` + time + pointer).
+static UNNAMED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+impl HostDraft {
+    fn of(v: &HostView) -> HostDraft {
+        HostDraft {
+            name: Some(v.name.clone()),
+            htype: v.hardware.map_or(0, |h| h.htype),
+            hw: v.hardware.map(|h| h.addr().to_vec()),
+            uid: v.uid.clone().unwrap_or_default(),
+            fixed: v.fixed.clone(),
+            statements: None,
+            had_statements: v.has_statements,
+        }
+    }
+
+    fn apply(&mut self, values: &[Pair]) -> Result<(), Refusal> {
+        let exists = |what: &str| Refusal::new(result::EXISTS, &format!("{what} is already set"));
+        for (n, v) in values {
+            match n.as_slice() {
+                b"name" => {
+                    if self.name.is_some() {
+                        return Err(exists("name"));
+                    }
+                    self.name = Some(String::from_utf8_lossy(v).into_owned());
+                }
+                b"hardware-address" => {
+                    if self.hw.is_some() {
+                        return Err(exists("hardware-address"));
+                    }
+                    if v.len() > dhcpd_conf::basic::HARDWARE_ADDR_LEN {
+                        return Err(Refusal::new(
+                            result::INVALID_ARG,
+                            "hardware-address: too long",
+                        ));
+                    }
+                    self.hw = Some(v.clone());
+                }
+                b"hardware-type" => {
+                    let t = int_value(v).ok_or_else(|| {
+                        Refusal::new(result::INVALID_ARG, "hardware-type: not a 4-byte integer")
+                    })?;
+                    // ISC keeps the low byte.
+                    self.htype = t as u8;
+                }
+                b"dhcp-client-identifier" => {
+                    if !self.uid.is_empty() {
+                        return Err(exists("dhcp-client-identifier"));
+                    }
+                    self.uid = v.clone();
+                }
+                b"ip-address" => {
+                    self.fixed = v
+                        .chunks_exact(4)
+                        .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]))
+                        .collect();
+                }
+                b"statements" => {
+                    if self.had_statements || self.statements.is_some() {
+                        return Err(exists("statements"));
+                    }
+                    self.statements = Some(parse_statements(v)?);
+                }
+                // ISC accepts `known` and ignores it.
+                b"known" => {}
+                b"group" => {
+                    return Err(Refusal::new(
+                        result::NOT_FOUND,
+                        "dhcpd-rs has no named groups for OMAPI hosts",
+                    ));
+                }
+                other => {
+                    return Err(Refusal::new(
+                        result::UNKNOWN_ATTRIBUTE,
+                        &format!("host has no value {}", String::from_utf8_lossy(other)),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The host to enter (ISC's `updated` signal): it needs a hardware address or a client
+    /// identifier; a host without a name gets one.
+    fn finish(self) -> Result<dhcpd_leases::Host, Refusal> {
+        let hardware = match &self.hw {
+            Some(a) => Some(
+                dhcpd_conf::basic::HardwareAddr::new(self.htype, a).ok_or_else(|| {
+                    Refusal::new(result::INVALID_ARG, "hardware-address: too long")
+                })?,
+            ),
+            None => None,
+        };
+        if hardware.is_none() && self.uid.is_empty() {
+            return Err(Refusal::new(
+                result::INVALID_ARG,
+                "a host needs a hardware-address or a dhcp-client-identifier",
+            ));
+        }
+        let name = self.name.unwrap_or_else(|| {
+            let now = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let n = UNNAMED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            format!("nh{:08x}{n:08x}", now as u32)
+        });
+        Ok(dhcpd_leases::Host {
+            name,
+            dynamic: true,
+            deleted: false,
+            hardware,
+            uid: self.uid,
+            fixed_address: self
+                .fixed
+                .into_iter()
+                .map(dhcpd_conf::basic::AddrOrName::Addr)
+                .collect(),
+            group: None,
+            statements: self.statements.unwrap_or_default(),
+        })
+    }
+}
+
+/// OMAPI's `statements` value, parsed as ISC parses it (executable statements, as in a
+/// host declaration; here through the lease-file reader's host parser).
+fn parse_statements(text: &[u8]) -> Result<Vec<dhcpd_conf::exec::Executable>, Refusal> {
+    let bad = || Refusal::new(result::BAD_PARSE, "statements: syntax error");
+    if text.contains(&b'}') {
+        return Err(bad());
+    }
+    let mut src = b"host omapi-statements {\n".to_vec();
+    src.extend_from_slice(text);
+    src.extend_from_slice(b"\n}\n");
+    let parsed = dhcpd_leases::parse_file(
+        "network client",
+        &src,
+        &dhcpd_leases::LoadOptions::default(),
+    );
+    if parsed.diagnostics.iter().any(|d| d.is_error()) || parsed.fatal {
+        return Err(bad());
+    }
+    match parsed.records.as_slice() {
+        [dhcpd_leases::Record::Host(h)]
+            if h.hardware.is_none() && h.uid.is_empty() && h.fixed_address.is_empty() =>
+        {
+            Ok(h.statements.clone())
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// ISC's `dhcp_host_lookup`: by client identifier, hardware address (type 1 unless given),
+/// the hardware address of the lease at an ip-address, and name; keys that find different
+/// hosts conflict. `Ok(None)`: no key given (an OPEN with `create` then creates one).
+fn host_lookup<E: Engine>(engine: &E, key: &[Pair]) -> Result<Option<String>, Refusal> {
+    not_found_is_none(host_search(engine, key))
+}
+
+/// A search's "not found" as no match (the OPEN may then create the object).
+fn not_found_is_none(r: Result<Option<String>, Refusal>) -> Result<Option<String>, Refusal> {
+    match r {
+        Err(r) if r.code == result::NOT_FOUND => Ok(None),
+        other => other,
+    }
+}
+
+fn host_search<E: Engine>(engine: &E, key: &[Pair]) -> Result<Option<String>, Refusal> {
+    let get = |name: &[u8]| key.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+    let failed = |code: u32| Refusal::new(code, "object lookup failed");
+    let not_found = || Refusal::new(result::NOT_FOUND, "no object matches specification");
+    let mut found: Option<String> = None;
+    let merge = |hit: Option<String>, found: &mut Option<String>| -> Result<(), Refusal> {
+        match (hit, found.as_ref()) {
+            (Some(h), Some(f)) if &h != f => Err(failed(result::KEY_CONFLICT)),
+            (None, Some(_)) => Err(failed(result::KEY_CONFLICT)),
+            (None, None) => Err(not_found()),
+            (Some(h), _) => {
+                *found = Some(h);
+                Ok(())
+            }
+        }
+    };
+    if let Some(uid) = get(b"dhcp-client-identifier") {
+        let hit = engine.host_find(&HostKey::Uid(uid.clone()));
+        merge(hit, &mut found)?;
+    }
+    if let Some(addr) = get(b"hardware-address") {
+        let hw = hardware_key(addr, get(b"hardware-type"))?;
+        let hit = engine.host_find(&HostKey::Hardware(hw));
+        merge(hit, &mut found)?;
+    }
+    if let Some(ip) = get(b"ip-address") {
+        let lease = <[u8; 4]>::try_from(ip.as_slice())
+            .ok()
+            .and_then(|b| engine.lease_view(Ipv4Addr::from(b)));
+        match lease {
+            None if found.is_none() => return Err(not_found()),
+            None => {}
+            Some(l) => {
+                let hit = l
+                    .hardware
+                    .and_then(|(t, a)| dhcpd_conf::basic::HardwareAddr::new(t, &a))
+                    .and_then(|hw| engine.host_find(&HostKey::Hardware(hw)));
+                match (hit, found.as_ref()) {
+                    (Some(h), Some(f)) if &h != f => return Err(failed(result::KEY_CONFLICT)),
+                    (None, None) => return Err(not_found()),
+                    (Some(h), _) => found = Some(h),
+                    (None, Some(_)) => {}
+                }
+            }
+        }
+    }
+    if let Some(name) = get(b"name") {
+        let hit = engine.host_find(&HostKey::Name(String::from_utf8_lossy(name).into_owned()));
+        match (hit, found.as_ref()) {
+            (Some(h), Some(f)) if &h != f => return Err(failed(result::KEY_CONFLICT)),
+            (None, _) => return Err(not_found()),
+            (Some(h), _) => found = Some(h),
+        }
+    }
+    Ok(found)
+}
+
+/// The hardware address OMAPI names: the address, and the type (a 4-byte integer whose
+/// first three bytes are 0; ISC takes ethernet without one).
+fn hardware_key(
+    addr: &[u8],
+    htype: Option<&Vec<u8>>,
+) -> Result<dhcpd_conf::basic::HardwareAddr, Refusal> {
+    let t = match htype {
+        None => 1,
+        Some(v) => match v.as_slice() {
+            [0, 0, 0, t] => *t,
+            _ => return Err(Refusal::new(result::INVALID_ARG, "object lookup failed")),
+        },
+    };
+    dhcpd_conf::basic::HardwareAddr::new(t, addr)
+        .ok_or_else(|| Refusal::new(result::NOT_FOUND, "no object matches specification"))
+}
+
+/// ISC's host values in ISC's order (`dhcp_host_stuff_values`).
+fn host_values<E: Engine>(engine: &E, name: &str) -> Option<Vec<(String, Value)>> {
+    let h = engine.host_view(name)?;
+    let mut out = Vec::new();
+    if !h.fixed.is_empty() {
+        let bytes = h.fixed.iter().flat_map(|a| a.octets()).collect();
+        out.push(("ip-address".to_string(), Value::Bytes(bytes)));
+    }
+    if let Some(uid) = h.uid.filter(|u| !u.is_empty()) {
+        out.push(("dhcp-client-identifier".to_string(), Value::Bytes(uid)));
+    }
+    out.push(("name".to_string(), Value::Str(h.name)));
+    if let Some(hw) = h.hardware {
+        out.push((
+            "hardware-address".to_string(),
+            Value::Bytes(hw.addr().to_vec()),
+        ));
+        out.push(("hardware-type".to_string(), Value::Int(u32::from(hw.htype))));
+    }
+    Some(out)
+}
+
+/// ISC's `dhcp_lease_lookup`: by `ip-address`, `dhcp-client-identifier` (refused
+/// `multiple` when several leases have it) and `hardware-address` (type 1 unless given);
+/// keys that find different leases conflict.
 fn lease_lookup<E: Engine>(engine: &E, key: &[Pair]) -> Result<Option<String>, Refusal> {
-    let Some((_, v)) = key.iter().find(|(n, _)| n == b"ip-address") else {
+    not_found_is_none(lease_search(engine, key))
+}
+
+fn lease_search<E: Engine>(engine: &E, key: &[Pair]) -> Result<Option<String>, Refusal> {
+    let get = |name: &[u8]| key.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+    let failed = |code: u32| Refusal::new(code, "object lookup failed");
+    let mut found: Option<Ipv4Addr> = None;
+    let mut merge = |hits: Vec<Ipv4Addr>, multiple_ok: bool| -> Result<(), Refusal> {
+        match (hits.first(), found) {
+            (Some(h), Some(f)) if *h != f => Err(failed(result::KEY_CONFLICT)),
+            (None, Some(_)) => Err(failed(result::KEY_CONFLICT)),
+            (None, None) => Ok(()),
+            (Some(_), _) if hits.len() > 1 && !multiple_ok => Err(failed(result::MULTIPLE)),
+            (Some(h), _) => {
+                found = Some(*h);
+                Ok(())
+            }
+        }
+    };
+    let mut any = false;
+    let not_found = || Refusal::new(result::NOT_FOUND, "no object matches specification");
+    if let Some(v) = get(b"ip-address") {
+        any = true;
+        let addr = <[u8; 4]>::try_from(v.as_slice())
+            .ok()
+            .map(Ipv4Addr::from)
+            .filter(|a| engine.lease_view(*a).is_some());
+        let Some(a) = addr else {
+            return Err(not_found());
+        };
+        merge(vec![a], true)?;
+    }
+    if let Some(uid) = get(b"dhcp-client-identifier") {
+        any = true;
+        let hits = engine.leases_of(&HostKey::Uid(uid.clone()));
+        if hits.is_empty() {
+            return Err(not_found());
+        }
+        merge(hits, false)?;
+    }
+    if let Some(addr) = get(b"hardware-address") {
+        any = true;
+        let hits = hardware_key(addr, get(b"hardware-type"))
+            .map(|hw| engine.leases_of(&HostKey::Hardware(hw)))?;
+        if hits.is_empty() {
+            return Err(not_found());
+        }
+        merge(hits, false)?;
+    }
+    if !any {
+        // ISC: no key, so it tries to create a lease, which it cannot.
         return Err(Refusal::new(
             result::NOT_IMPLEMENTED,
-            "dhcpd-rs looks leases up by ip-address only",
+            "can't create new object",
         ));
-    };
-    let Ok(b) = <[u8; 4]>::try_from(v.as_slice()) else {
-        return Err(Refusal::new(result::INVALID_ARG, "ip-address: not 4 bytes"));
-    };
-    let addr = Ipv4Addr::from(b);
-    Ok(engine.lease_view(addr).map(|_| addr.to_string()))
+    }
+    Ok(found.map(|a| a.to_string()))
 }
 
 /// ISC's lease values in ISC's order, without the `host`, `subnet`, `pool` and

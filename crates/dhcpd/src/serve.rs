@@ -272,6 +272,9 @@ fn engine_for(
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
     // Read record by record into the state (the file itself is not held in memory).
     let mut state = State::default();
+    // Host records in file order: ISC applies each as it reads it (a rubout, then a new
+    // host of the same name).
+    let mut hosts = Vec::new();
     parse_stream(
         &lease_path.display().to_string(),
         std::io::BufReader::new(file),
@@ -281,12 +284,18 @@ fn engine_for(
         },
         |_, record| {
             if let Some(r) = record {
+                if let dhcpd_leases::Record::Host(h) = &r {
+                    hosts.push(h.clone());
+                }
                 state.apply_record(r);
             }
         },
     )
     .map_err(|e| format!("{}: {e}", lease_path.display()))?;
     srv.load_leases(&state);
+    for w in srv.load_hosts(&hosts) {
+        log::error!("{}: {w}", lease_path.display());
+    }
     let setups = setups_from_config(&out.config)?;
     if !setups.is_empty() {
         srv.enable_failover(setups, &state.failover, std::time::SystemTime::now())?;

@@ -82,6 +82,9 @@ fn known_is_false_while_classifying_as_in_isc() {
         uid: None,
         fixed: Vec::new(),
         identifier: None,
+        dynamic: false,
+        deleted: false,
+        has_statements: false,
     };
     let m = packet(&[]);
     let mut x = ctx(&c, Some(&m));
