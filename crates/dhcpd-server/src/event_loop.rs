@@ -44,6 +44,7 @@ const SIGNALS: Token = Token(1);
 const ICMP: Token = Token(2);
 const JOURNAL: Token = Token(3);
 const CONTROL: Token = Token(4);
+const DDNS: Token = Token(5);
 const FIRST_IFACE: usize = 16;
 
 /// An interface the server serves.
@@ -92,6 +93,8 @@ pub struct Io {
     pub children: Children,
     /// The hourly lease-file rewrite (`None`: the journal only appends).
     pub rewrite: Option<crate::rewrite::PeriodicRewrite>,
+    /// The DDNS socket ([`run`] opens it when the engine makes DNS updates).
+    pub ddns: Option<crate::ddns_net::DdnsNet>,
 }
 
 /// What waits for a journal record.
@@ -202,6 +205,11 @@ impl Io {
                         );
                     }
                 }
+                Action::DnsSend { to, payload } => {
+                    if let Some(d) = &self.ddns {
+                        d.send(to, &payload);
+                    }
+                }
                 Action::Ping { addr, id } => {
                     if let Some(icmp) = &self.icmp {
                         if let Err(e) = icmp.send_echo(addr, id) {
@@ -304,6 +312,15 @@ pub fn run<E: Engine + FailoverEngine>(
     if let Some(icmp) = &mut io.icmp {
         poll.registry().register(icmp, ICMP, Interest::READABLE)?;
     }
+    if engine.ddns_enabled() && io.ddns.is_none() {
+        match crate::ddns_net::DdnsNet::open() {
+            Ok(d) => io.ddns = Some(d),
+            Err(e) => log::error!("DDNS: cannot open a UDP socket: {e}; no DNS updates"),
+        }
+    }
+    if let Some(d) = &mut io.ddns {
+        d.register(poll.registry(), DDNS)?;
+    }
     let waker = Arc::new(Waker::new(poll.registry(), JOURNAL)?);
     let out = Arc::new(Outbox::new(io)?);
     // The writer thread sends a durable batch's DHCP replies itself; BNDACKs come back here.
@@ -336,6 +353,9 @@ pub fn run<E: Engine + FailoverEngine>(
     }
     if let Some(icmp) = &mut io.icmp {
         let _ = poll.registry().deregister(icmp);
+    }
+    if let Some(d) = &mut io.ddns {
+        d.deregister(poll.registry());
     }
     let _ = poll.registry().deregister(signals);
     for iface in &mut io.ifaces {
@@ -456,6 +476,12 @@ fn turn_loop<E: Engine + FailoverEngine>(
                     }
                 }
                 ICMP => read_icmp(engine, io, out),
+                DDNS => {
+                    if let Some(d) = &io.ddns {
+                        d.read_all(engine);
+                    }
+                    io.drain(engine, out);
+                }
                 // The writer thread finished a batch: `pipeline` below picks it up.
                 JOURNAL => {}
                 CONTROL => {
