@@ -12,6 +12,7 @@
 #              isc-dhcp-relay, udhcpc, dhcpcd-base, tshark, time (/usr/bin/time) and python3 (benchmark scripts),
 #              dhcpd-pools (lease-file consumer checked by tests/tests/leases_consumers.rs;
 #              dhcp-lease-list and omshell come with isc-dhcp-server);
+#              bind9 and bind9-dnsutils (named, dig: the DNS server of tests/tests/ddns.rs);
 #              for packaging/rpm/test-install.sh: rpm, rpmlint, createrepo-c, dnf, mmdebstrap,
 #              binutils (objdump), cpio (RHEL-like: rpm-build, rpmlint, createrepo_c, ...)
 #   optional : kea-admin (perfdhcp) and kea-dhcp4-server (Kea 2.2, compared in scripts/bench-serve.sh)
@@ -69,7 +70,7 @@ check_rust() {
 # ---------------------------------------------------------------------------------------------
 # Debian / Ubuntu
 # ---------------------------------------------------------------------------------------------
-DEB_NEEDED=(isc-dhcp-server isc-dhcp-client iproute2 isc-dhcp-relay udhcpc dhcpcd-base tshark ethtool iputils-ping time python3 dhcpd-pools)
+DEB_NEEDED=(isc-dhcp-server isc-dhcp-client iproute2 isc-dhcp-relay udhcpc dhcpcd-base tshark ethtool iputils-ping time python3 dhcpd-pools bind9 bind9-dnsutils)
 # The RPM build and install test (packaging/rpm/).
 DEB_NEEDED+=(rpm rpmlint createrepo-c dnf mmdebstrap binutils cpio)
 DEB_OPTIONAL=(kea-admin kea-dhcp4-server)
@@ -150,7 +151,7 @@ install_rhel() {
     have_pkg() { rpm -q "$1" >/dev/null 2>&1; }
 
     # Needed: only what exists on every RHEL-like release (rpm-build ... for packaging/rpm/).
-    local needed=(iproute ethtool iputils time python3 rpm-build createrepo_c binutils cpio)
+    local needed=(iproute ethtool iputils time python3 rpm-build createrepo_c binutils cpio bind bind-utils)
     # ISC packages: RHEL 8/9 and Fedora ship them as dhcp-*, RHEL 10 dropped them.
     local isc=(dhcp-server dhcp-client dhcp-relay)
     # Cheap extras; most come from EPEL or Fedora.
@@ -177,7 +178,7 @@ install_rhel() {
     done
     # The ISC dhcpd unit is enabled by nothing here; make sure no install started it.
     if command -v systemctl >/dev/null 2>&1; then
-        as_root systemctl stop dhcpd.service dhcrelay.service >/dev/null 2>&1 || true
+        as_root systemctl stop dhcpd.service dhcrelay.service named.service >/dev/null 2>&1 || true
     fi
 }
 
@@ -201,7 +202,7 @@ report() {
         say "not found: $name"
     fi
 }
-for tool in dhcpd dhclient dhcrelay udhcpc dhcpcd tshark perfdhcp ip; do report "$tool"; done
+for tool in dhcpd dhclient dhcrelay udhcpc dhcpcd tshark perfdhcp ip named dig; do report "$tool"; done
 if [ -x /usr/sbin/dhcpd ]; then
     say "oracle: $(/usr/sbin/dhcpd --version 2>&1 | head -n 1)"
 else

@@ -25,6 +25,7 @@ use crate::leases::{Entry, LeaseTable, LoadReport};
 use crate::model::Model;
 use crate::scope::{Effect, EvalCtx, OptionSet, execute, execute_scopes};
 
+mod ddns;
 pub mod failover; // FAILOVER: the failover side of the engine (engine/failover.rs)
 
 /// ISC's defaults (includes/dhcpd.h).
@@ -172,6 +173,8 @@ pub struct Server {
     /// The packet being handled carries relay agent options stashed on its lease: they are
     /// not echoed and not stashed again (ISC's `agent_options_stashed`).
     agent_stashed: bool,
+    /// DDNS (`ddns-update-style interim|standard`): its settings and updater.
+    ddns: Option<ddns::DdnsState>,
 }
 
 /// The `on` bodies the scope statements left in force for a lease being acknowledged.
@@ -296,6 +299,8 @@ impl Server {
         log.push("Sending on   Socket/fallback/fallback-net".to_string());
         let leases = LeaseTable::new(&model);
         let host_ids = host_id_info(&model, &registry);
+        let (ddns, ddns_log) = ddns::DdnsState::from_model(&model, &registry);
+        log.extend(ddns_log);
         Ok((
             Server {
                 model,
@@ -311,6 +316,7 @@ impl Server {
                 billed: HashMap::new(),
                 inform_warnings: 0,
                 agent_stashed: false,
+                ddns,
             },
             log,
         ))
@@ -1412,7 +1418,7 @@ impl Server {
         let old = pool
             .and_then(|_| self.leases.get(addr))
             .map(|e| e.lease.clone());
-        let (set, effects) = self.options_and_effects(req, old.as_ref(), at, now);
+        let (mut set, effects) = self.options_and_effects(req, old.as_ref(), at, now);
         if req.message_type() == Some(MessageType::Request)
             && set.server_flag(&self.registry, "one-lease-per-client") == Some(true)
         {
@@ -1432,6 +1438,25 @@ impl Server {
         let t = match reuse {
             Some(_) => t,
             None => self.fo_lease_time(addr, t, now),
+        };
+        // DDNS (ISC's `ddns_updates`, before the reply is built: it sets the reply's client
+        // FQDN option). Fixed addresses are not updated (ISC's `update-static-leases` is not
+        // supported); the updates start once the lease is recorded.
+        let ddns_plan = if pool.is_some() {
+            let hw = hw_key_of(&c.hw);
+            self.ddns_plan(
+                req,
+                &mut set,
+                old.as_ref(),
+                addr,
+                at,
+                c.uid.as_deref(),
+                &hw,
+                now.saturating_add(i64::from(t)),
+                now,
+            )
+        } else {
+            None
         };
         let sid = self.server_id(&set, iface);
         let Some(payload) = self.reply(req, MessageType::Ack, addr, &set, Some(t), subnet, sid)
@@ -1477,6 +1502,9 @@ impl Server {
             self.log(Level::Info, msg);
             self.log(Level::Info, logline);
             self.actions.push_back(Action::Send(tx));
+            if let Some(p) = ddns_plan {
+                self.ddns_start(p);
+            }
             return;
         };
         let was = lease.binding_state; // FAILOVER
@@ -1534,6 +1562,10 @@ impl Server {
             record,
             then: Some(tx),
         });
+        // The DHCPACK does not wait for DNS (nor does ISC's).
+        if let Some(p) = ddns_plan {
+            self.ddns_start(p);
+        }
     }
 
     fn release(&mut self, req: &Message, iface: &Served, now: i64) {
@@ -1563,6 +1595,8 @@ impl Server {
     /// (ends now) and is committed.
     fn release_lease(&mut self, mut e: Entry, req: &Message, now: i64) {
         let addr = e.lease.addr;
+        // ISC's release_lease: DNS removals first, with the lease's variables.
+        self.ddns_remove(&e.lease.clone(), false);
         self.run_stored_hook(&mut e.lease, true, Some(req), now);
         e.lease.agent_options.clear();
         // ISC's release_lease blows away the lease's variables.
@@ -1967,6 +2001,7 @@ impl Server {
             if self.fo_leaves_expiry_to_peer(e.pool) {
                 continue; // FAILOVER: the primary expires it
             }
+            self.ddns_remove(&e.lease.clone(), false);
             self.run_stored_hook(&mut e.lease, false, None, now);
             // ISC's make_binding_state_transition drops the stashed relay agent options.
             e.lease.agent_options.clear();
@@ -2393,6 +2428,20 @@ impl Engine for Server {
             }
         }
         self.expire(secs(now));
+        self.ddns_timeout(now);
+    }
+
+    fn handle_dns_response(
+        &mut self,
+        now: SystemTime,
+        from: std::net::SocketAddrV4,
+        payload: &[u8],
+    ) {
+        self.ddns_response(now, from, payload);
+    }
+
+    fn ddns_enabled(&self) -> bool {
+        self.ddns.is_some()
     }
 
     fn poll_timeout(&self) -> Option<SystemTime> {
@@ -2416,10 +2465,10 @@ impl Engine for Server {
             UNIX_EPOCH + Duration::from_secs(t)
         });
         let ping = self.pings.values().map(|p| p.deadline).min();
-        match (lease, ping) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [lease, ping, self.ddns_poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn poll_action(&mut self) -> Option<Action> {

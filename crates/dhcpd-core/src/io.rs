@@ -118,6 +118,14 @@ pub enum Action {
         /// ICMP identifier to put in the echo request (derived from the address, as ISC).
         id: u16,
     },
+    /// Send a DNS UPDATE (DDNS) to `to` from the server's DDNS UDP socket; answers go back
+    /// in through [`Engine::handle_dns_response`]. The engine's timer covers retries.
+    DnsSend {
+        /// The DNS server.
+        to: std::net::SocketAddrV4,
+        /// The message.
+        payload: Vec<u8>,
+    },
     /// Run `command` with `args` (an `execute` statement in an `on commit`/`expiry`/`release`
     /// body), as ISC does: argv[0] is the command, found through `PATH`. The server starts it
     /// without waiting, and logs ISC's `execute: CMD exit status N` / `Unable to execute CMD`
@@ -218,6 +226,20 @@ pub trait Engine {
     /// An ICMP echo reply came from `addr` (see [`Action::Ping`]). The default ignores it.
     fn handle_icmp_reply(&mut self, now: SystemTime, addr: Ipv4Addr) {
         let _ = (now, addr);
+    }
+    /// A datagram arrived on the DDNS socket from `from` (see [`Action::DnsSend`]). The default
+    /// ignores it.
+    fn handle_dns_response(
+        &mut self,
+        now: SystemTime,
+        from: std::net::SocketAddrV4,
+        payload: &[u8],
+    ) {
+        let _ = (now, from, payload);
+    }
+    /// Whether the engine makes DNS updates (the server then opens a UDP socket for them).
+    fn ddns_enabled(&self) -> bool {
+        false
     }
     /// The clock reached [`Engine::poll_timeout`].
     fn handle_timeout(&mut self, now: SystemTime);

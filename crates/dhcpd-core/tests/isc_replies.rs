@@ -137,7 +137,8 @@ fn replay(srv: &mut Server, file: &Path, relayed: bool) -> (Vec<Seen>, Vec<Seen>
                     Action::Commit { then: Some(t), .. } => t,
                     Action::Commit { then: None, .. }
                     | Action::CommitAck { .. }
-                    | Action::Execute { .. } => continue,
+                    | Action::Execute { .. }
+                    | Action::DnsSend { .. } => continue,
                     Action::Log(_, l) => {
                         log.push(l);
                         continue;

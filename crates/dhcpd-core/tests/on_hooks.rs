@@ -88,7 +88,10 @@ fn drain(s: &mut Server) -> Drained {
                 let m = Message::from_bytes(&t.payload).expect("reply");
                 replies.push((m.message_type().expect("type"), m.yiaddr));
             }
-            Action::Commit { then: None, .. } | Action::CommitAck { .. } | Action::Ping { .. } => {}
+            Action::Commit { then: None, .. }
+            | Action::CommitAck { .. }
+            | Action::Ping { .. }
+            | Action::DnsSend { .. } => {}
         }
     }
     (logs, execs, replies)

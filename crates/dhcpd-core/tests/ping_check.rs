@@ -78,7 +78,10 @@ fn drain(s: &mut Server) -> (Vec<Ipv4Addr>, Vec<Ipv4Addr>, Vec<String>) {
                 offers.push(m.yiaddr);
             }
             Action::Log(_, l) => log.push(l),
-            Action::Commit { .. } | Action::CommitAck { .. } | Action::Execute { .. } => {}
+            Action::Commit { .. }
+            | Action::CommitAck { .. }
+            | Action::Execute { .. }
+            | Action::DnsSend { .. } => {}
         }
     }
     (pings, offers, log)

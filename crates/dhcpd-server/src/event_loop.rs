@@ -45,6 +45,7 @@ const SIGNALS: Token = Token(1);
 const ICMP: Token = Token(2);
 const JOURNAL: Token = Token(3);
 const CONTROL: Token = Token(4);
+const DDNS: Token = Token(5);
 const FIRST_IFACE: usize = 16;
 
 /// Receive coalescing: while frames arrive at [`BUSY_RATE`] per second or more, the loop
@@ -155,6 +156,8 @@ pub struct Io {
     /// Replies of this turn that wait for nothing, sent together at its end
     /// ([`Io::send_queued`]).
     pub outq: Vec<Transmit>,
+    /// The DDNS socket ([`run`] opens it when the engine makes DNS updates).
+    pub ddns: Option<crate::ddns_net::DdnsNet>,
 }
 
 /// What waits for a journal record.
@@ -290,6 +293,11 @@ impl Io {
                         );
                     }
                 }
+                Action::DnsSend { to, payload } => {
+                    if let Some(d) = &self.ddns {
+                        d.send(to, &payload);
+                    }
+                }
                 Action::Ping { addr, id } => {
                     if let Some(icmp) = &self.icmp {
                         if let Err(e) = icmp.send_echo(addr, id) {
@@ -407,6 +415,15 @@ pub fn run<E: Engine + FailoverEngine>(
     if let Some(icmp) = &mut io.icmp {
         poll.registry().register(icmp, ICMP, Interest::READABLE)?;
     }
+    if engine.ddns_enabled() && io.ddns.is_none() {
+        match crate::ddns_net::DdnsNet::open() {
+            Ok(d) => io.ddns = Some(d),
+            Err(e) => log::error!("DDNS: cannot open a UDP socket: {e}; no DNS updates"),
+        }
+    }
+    if let Some(d) = &mut io.ddns {
+        d.register(poll.registry(), DDNS)?;
+    }
     let waker = Arc::new(Waker::new(poll.registry(), JOURNAL)?);
     let out = Arc::new(Outbox::new(io)?);
     // The writer thread sends a durable batch's DHCP replies itself; BNDACKs and OMAPI answers
@@ -446,6 +463,9 @@ pub fn run<E: Engine + FailoverEngine>(
     }
     if let Some(icmp) = &mut io.icmp {
         let _ = poll.registry().deregister(icmp);
+    }
+    if let Some(d) = &mut io.ddns {
+        d.deregister(poll.registry());
     }
     let _ = poll.registry().deregister(signals);
     for iface in &mut io.ifaces {
@@ -569,6 +589,12 @@ fn turn_loop<E: Engine + FailoverEngine>(
                     }
                 }
                 ICMP => read_icmp(engine, io),
+                DDNS => {
+                    if let Some(d) = &io.ddns {
+                        d.read_all(engine);
+                    }
+                    io.drain(engine);
+                }
                 // The writer thread finished a batch: `pipeline` below picks it up.
                 JOURNAL => {}
                 CONTROL => {

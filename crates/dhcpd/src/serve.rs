@@ -427,6 +427,7 @@ pub fn serve(
         children: dhcpd_sys::spawn::Children::new(),
         rewrite: Some(periodic_rewrite(&out.config, &started.path)),
         outq: Vec::new(),
+        ddns: None,
     };
     notify::ready("serving");
     // As ISC: start-up is over before this line, so with -f alone it goes to syslog only.
