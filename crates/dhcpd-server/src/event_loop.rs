@@ -45,7 +45,7 @@ const SIGNALS: Token = Token(1);
 const ICMP: Token = Token(2);
 const JOURNAL: Token = Token(3);
 const CONTROL: Token = Token(4);
-const DDNS: Token = Token(5);
+const DDNS: Token = Token(6);
 const FIRST_IFACE: usize = 16;
 
 /// Receive coalescing: while frames arrive at [`BUSY_RATE`] per second or more, the loop
@@ -745,3 +745,27 @@ fn read_interface<E: Engine + FailoverEngine>(
 
 /// The broadcast address, for engines building routes.
 pub const BROADCAST: Ipv4Addr = Ipv4Addr::BROADCAST;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fixed_tokens_are_distinct_and_below_the_interfaces_and_connections() {
+        let fixed = [
+            SIGNALS,
+            ICMP,
+            JOURNAL,
+            CONTROL,
+            DDNS,
+            crate::omapi::LISTENER,
+        ];
+        for (i, a) in fixed.iter().enumerate() {
+            assert!(a.0 < FIRST_IFACE, "{a:?}");
+            for b in &fixed[i + 1..] {
+                assert_ne!(a, b, "two sources share a token");
+            }
+        }
+        assert!(FIRST_IFACE + 4096 < crate::failover_conn::FIRST_TOKEN);
+    }
+}
