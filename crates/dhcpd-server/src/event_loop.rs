@@ -768,4 +768,31 @@ mod tests {
         }
         assert!(FIRST_IFACE + 4096 < crate::failover_conn::FIRST_TOKEN);
     }
+
+    #[test]
+    fn the_loop_coalesces_only_when_busy_and_never_longer_than_the_maximum() {
+        let t0 = Instant::now();
+        let mut r = RxRate::new();
+        r.since = t0;
+        // 10 frames in the first 50 ms window: 200/s, below BUSY_RATE.
+        assert_eq!(r.update(10, t0 + Duration::from_millis(50)), None);
+        // 1,000 frames in the next window: 20,000/s; 32 frames take 1.6 ms at that rate.
+        r.update(990, t0 + Duration::from_millis(60));
+        let p = r.update(10, t0 + Duration::from_millis(100));
+        assert_eq!(p, Some(Duration::from_micros(1600)));
+        // A turn that read nothing does not sleep, however busy the window was.
+        assert_eq!(r.update(0, t0 + Duration::from_millis(101)), None);
+        // 10,000 frames in a window (200,000/s; 32 frames in 160 us): the shortest sleep.
+        r.update(10_000, t0 + Duration::from_millis(150));
+        assert_eq!(
+            r.update(1, t0 + Duration::from_millis(151)),
+            Some(COALESCE_MIN)
+        );
+        // 60 frames in a window (1,200/s): busy, but 32 frames would take 26 ms: the longest.
+        r.update(59, t0 + Duration::from_millis(200));
+        assert_eq!(
+            r.update(1, t0 + Duration::from_millis(201)),
+            Some(COALESCE_MAX)
+        );
+    }
 }
