@@ -48,6 +48,9 @@ const CONTROL: Token = Token(4);
 const DDNS: Token = Token(6);
 const FIRST_IFACE: usize = 16;
 
+// Interface tokens never reach the failover links' (or, above those, the OMAPI connections').
+const _: () = assert!(FIRST_IFACE + 4096 < crate::failover_conn::FIRST_TOKEN);
+
 /// Receive coalescing: while frames arrive at [`BUSY_RATE`] per second or more, the loop
 /// sleeps after each turn instead of waiting for the next frame, so that one wake-up, one
 /// `recvmmsg`, one `sendmmsg` and one journal batch serve several frames (interrupt
@@ -766,7 +769,6 @@ mod tests {
                 assert_ne!(a, b, "two sources share a token");
             }
         }
-        assert!(FIRST_IFACE + 4096 < crate::failover_conn::FIRST_TOKEN);
     }
 
     #[test]
