@@ -7,7 +7,6 @@
 //! [`Action::Commit`] so the server sends it only after the record is on disk.
 
 use std::collections::{HashMap, VecDeque};
-use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -116,30 +115,63 @@ impl Client {
         l.hardware.as_ref() == Some(&self.hw)
     }
 
-    fn mac(&self) -> String {
-        hw_string(self.hw.addr())
+    fn mac(&self) -> HwString<'_> {
+        HwString(self.hw.addr())
+    }
+}
+
+/// A hardware address as ISC prints it (`xx:xx:…`, lowercase hex), written without building
+/// a string.
+struct HwString<'a>(&'a [u8]);
+
+impl std::fmt::Display for HwString<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for (i, b) in self.0.iter().enumerate() {
+            let pair = [HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]];
+            if i > 0 {
+                f.write_str(":")?;
+            }
+            f.write_str(std::str::from_utf8(&pair).unwrap_or_default())?;
+        }
+        Ok(())
     }
 }
 
 fn hw_string(addr: &[u8]) -> String {
-    let mut s = String::new();
-    for (i, b) in addr.iter().enumerate() {
-        if i > 0 {
-            s.push(':');
-        }
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    HwString(addr).to_string()
 }
 
 /// `(hostname) ` as ISC prints it in log lines, or nothing.
-fn host_part(name: Option<&[u8]>) -> String {
-    match name {
-        Some(n) if n.len() <= 64 && n.iter().all(|&c| (0x20..0x7f).contains(&c)) => {
-            format!("({}) ", String::from_utf8_lossy(n))
+fn host_part(name: Option<&[u8]>) -> HostPart<'_> {
+    HostPart(name)
+}
+
+/// See [`host_part`].
+struct HostPart<'a>(Option<&'a [u8]>);
+
+impl std::fmt::Display for HostPart<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(n) if n.len() <= 64 && n.iter().all(|&c| (0x20..0x7f).contains(&c)) => {
+                write!(f, "({}) ", String::from_utf8_lossy(n))
+            }
+            Some(_) => f.write_str("(Hostname Unsuitable for Printing) "),
+            None => Ok(()),
         }
-        Some(_) => "(Hostname Unsuitable for Printing) ".to_string(),
-        None => String::new(),
+    }
+}
+
+/// What a log line says a packet came through: the relay's address, or the interface.
+struct Via<'a>(&'a Message, &'a Served);
+
+impl std::fmt::Display for Via<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.giaddr != Ipv4Addr::UNSPECIFIED {
+            std::fmt::Display::fmt(&self.0.giaddr, f)
+        } else {
+            f.write_str(&self.1.info.name)
+        }
     }
 }
 
@@ -156,7 +188,8 @@ pub struct Server {
     model: Model,
     registry: Registry,
     leases: LeaseTable,
-    served: Vec<Served>,
+    /// The served interfaces (shared, so that a packet holds its own without a copy).
+    served: Vec<std::sync::Arc<Served>>,
     actions: VecDeque<Action>,
     client_port: u16,
     /// FAILOVER: the relationships and their state machines.
@@ -276,10 +309,10 @@ impl Server {
                     let mac = hw_string(&i.mac);
                     log.push(format!("Listening on LPF/{}/{mac}/{net}", i.name));
                     log.push(format!("Sending on   LPF/{}/{mac}/{net}", i.name));
-                    served.push(Served {
+                    served.push(std::sync::Arc::new(Served {
                         info: i.clone(),
                         shared,
-                    });
+                    }));
                 }
                 None if !requested.is_empty() || !i.addrs.is_empty() => {
                     let a = i.addrs[0].0;
@@ -937,12 +970,8 @@ impl Server {
         }
     }
 
-    fn via(req: &Message, iface: &Served) -> String {
-        if req.giaddr != Ipv4Addr::UNSPECIFIED {
-            req.giaddr.to_string()
-        } else {
-            iface.info.name.clone()
-        }
+    fn via<'a>(req: &'a Message, iface: &'a Served) -> Via<'a> {
+        Via(req, iface)
     }
 
     fn discover(&mut self, req: &Message, iface: &Served, now: i64) {
@@ -1798,7 +1827,7 @@ impl Server {
                 ip: req.giaddr,
                 port: self.client_port.saturating_sub(1),
             };
-            (r, via)
+            (r, via.to_string())
         } else {
             let r = Route::Udp {
                 ip: cip,
