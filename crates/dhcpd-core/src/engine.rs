@@ -75,7 +75,6 @@ impl std::fmt::Display for StartError {
 struct Client {
     uid: Option<Vec<u8>>,
     hw: HardwareAddr,
-    hw_key: Vec<u8>,
     hostname: Option<Vec<u8>>,
     requested: Option<Ipv4Addr>,
     server_id: Option<Ipv4Addr>,
@@ -86,8 +85,6 @@ impl Client {
     fn of(msg: &Message) -> Client {
         let hlen = usize::from(msg.hlen).min(16);
         let hw = HardwareAddr::from_prefix(msg.htype, &msg.chaddr[..hlen]);
-        let mut hw_key = vec![hw.htype];
-        hw_key.extend_from_slice(hw.addr());
         let addr = |code| {
             msg.option(code).and_then(|v| match *v.as_slice() {
                 [a, b, c, d] => Some(Ipv4Addr::new(a, b, c, d)),
@@ -104,7 +101,6 @@ impl Client {
                 _ => None,
             }),
             hw,
-            hw_key,
         }
     }
 
@@ -566,7 +562,7 @@ impl Server {
         });
         let by_hw = || {
             self.leases
-                .by_hw(&c.hw_key)
+                .by_hardware(&c.hw)
                 .find(|e| {
                     let other_uid = !matches!(
                         e.lease.binding_state,
@@ -774,7 +770,8 @@ impl Server {
     /// is — no lease-file write — with its remaining time. Returns its end time.
     fn reusable(&self, set: &OptionSet, old: Option<&Lease>, c: &Client, now: i64) -> Option<i64> {
         let l = old?;
-        let same = l.uid == c.uid.clone().unwrap_or_default() && l.hardware.as_ref() == Some(&c.hw);
+        let same = l.uid.as_slice() == c.uid.as_deref().unwrap_or_default()
+            && l.hardware.as_ref() == Some(&c.hw);
         if l.binding_state != BindingState::Active || !same {
             return None;
         }
@@ -1095,7 +1092,9 @@ impl Server {
         else {
             return;
         };
-        if let (Some(pool), Some(subnet), Some(mut l)) = (pool, subnet, lease.clone()) {
+        // Whether the OFFER waits for a ping, decided on the lease as it was.
+        let wait = lease.as_ref().and_then(|l| self.ping_wait(&set, l, c, now));
+        if let (Some(pool), Some(subnet), Some(mut l)) = (pool, subnet, lease) {
             // ISC supersedes the lease in memory (no lease-file write): it now carries the
             // client and ends two minutes from now, which puts it at the back of the free
             // queue and lets this client find it again.
@@ -1132,7 +1131,7 @@ impl Server {
                 payload,
             }),
         ];
-        match lease.as_ref().and_then(|l| self.ping_wait(&set, l, c, now)) {
+        match wait {
             Some(wait) => {
                 let id = ping_id(addr);
                 self.actions.push_back(Action::Ping { addr, id });
@@ -1160,7 +1159,8 @@ impl Server {
         if set.server_flag(reg, "ping-check") == Some(false) {
             return None;
         }
-        let same = l.uid == c.uid.clone().unwrap_or_default() && l.hardware.as_ref() == Some(&c.hw);
+        let same = l.uid.as_slice() == c.uid.as_deref().unwrap_or_default()
+            && l.hardware.as_ref() == Some(&c.hw);
         if same && l.cltt != 0 && l.binding_state != BindingState::Abandoned {
             let cltt_secs = set
                 .server_u32(reg, "ping-cltt-secs")
@@ -1444,7 +1444,7 @@ impl Server {
         now: i64,
     ) {
         let (subnet, pool) = (at.subnet, at.pool);
-        let old = pool
+        let mut old = pool
             .and_then(|_| self.leases.get(addr))
             .map(|e| e.lease.clone());
         let (mut set, effects) = self.options_and_effects(req, old.as_ref(), at, now);
@@ -1505,7 +1505,11 @@ impl Server {
             host_part(c.hostname.as_deref()),
             Self::via(req, iface)
         );
-        let (Some(pool), Some(subnet), Some(mut lease), None) = (pool, subnet, old.clone(), reuse)
+        let target = match (pool, subnet, &old, reuse) {
+            (Some(p), Some(s), Some(_), None) => Some((p, s)),
+            _ => None,
+        };
+        let (Some((pool, subnet)), Some(mut lease)) = (target, old.take_if(|_| target.is_some()))
         else {
             // A fixed address, or a reused lease: nothing to record.
             let lease = old.unwrap_or_else(|| {
@@ -1863,7 +1867,7 @@ impl Server {
             None => {
                 let own = self
                     .leases
-                    .by_hw(&c.hw_key)
+                    .by_hardware(&c.hw)
                     .find(|e| {
                         self.model.subnets[e.subnet].shared == shared
                             && e.lease.bootp
