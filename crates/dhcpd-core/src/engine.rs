@@ -22,7 +22,7 @@ use crate::classify::{Billing, Member};
 use crate::io::{Action, Engine, Level, Received, Route, Transmit};
 use crate::leases::{Entry, LeaseTable, LoadReport};
 use crate::model::Model;
-use crate::scope::{Effect, EvalCtx, OptionSet, execute, execute_scopes};
+use crate::scope::{Effect, EvalCtx, OptionSet, Param, execute, execute_scopes};
 
 mod ddns;
 pub mod failover; // FAILOVER: the failover side of the engine (engine/failover.rs)
@@ -176,6 +176,48 @@ fn secs(t: SystemTime) -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// The server parameters the engine reads per packet, looked up once in the registry.
+#[derive(Debug, Clone, Copy)]
+struct Params {
+    cache_threshold: Param,
+    default_lease_time: Param,
+    max_lease_time: Param,
+    min_lease_time: Param,
+    filename: Param,
+    server_name: Param,
+    next_server: Param,
+    ping_check: Param,
+    ping_cltt_secs: Param,
+    ping_timeout_ms: Param,
+    ping_timeout: Param,
+    one_lease_per_client: Param,
+    stash_agent_options: Param,
+    duplicates: Param,
+    always_reply_rfc1048: Param,
+}
+
+impl Params {
+    fn new(reg: &Registry) -> Params {
+        Params {
+            cache_threshold: Param::new(reg, "dhcp-cache-threshold"),
+            default_lease_time: Param::new(reg, "default-lease-time"),
+            max_lease_time: Param::new(reg, "max-lease-time"),
+            min_lease_time: Param::new(reg, "min-lease-time"),
+            filename: Param::new(reg, "filename"),
+            server_name: Param::new(reg, "server-name"),
+            next_server: Param::new(reg, "next-server"),
+            ping_check: Param::new(reg, "ping-check"),
+            ping_cltt_secs: Param::new(reg, "ping-cltt-secs"),
+            ping_timeout_ms: Param::new(reg, "ping-timeout-ms"),
+            ping_timeout: Param::new(reg, "ping-timeout"),
+            one_lease_per_client: Param::new(reg, "one-lease-per-client"),
+            stash_agent_options: Param::new(reg, "stash-agent-options"),
+            duplicates: Param::new(reg, "duplicates"),
+            always_reply_rfc1048: Param::new(reg, "always-reply-rfc1048"),
+        }
+    }
+}
+
 /// The engine.
 #[derive(Debug)]
 pub struct Server {
@@ -183,6 +225,8 @@ pub struct Server {
     host_ids: Vec<HostIdInfo>,
     model: Model,
     registry: Registry,
+    /// Server parameter codes of `registry`.
+    params: Params,
     leases: LeaseTable,
     /// The served interfaces (shared, so that a packet holds its own without a copy).
     served: Vec<std::sync::Arc<Served>>,
@@ -334,6 +378,7 @@ impl Server {
             Server {
                 model,
                 host_ids,
+                params: Params::new(&registry),
                 registry,
                 leases,
                 served,
@@ -775,7 +820,7 @@ impl Server {
         if l.binding_state != BindingState::Active || !same {
             return None;
         }
-        let thresh = match set.server(&self.registry, "dhcp-cache-threshold") {
+        let thresh = match set.param(self.params.cache_threshold) {
             Some(&[t]) if t < 100 => i64::from(t),
             _ => DEFAULT_CACHE_THRESHOLD,
         };
@@ -786,14 +831,13 @@ impl Server {
     /// The lease time ISC gives (ack_lease): the requested time bounded by min/max, or
     /// `default-lease-time`, never above `max-lease-time`.
     fn lease_time(&self, set: &OptionSet, c: &Client) -> u32 {
-        let reg = &self.registry;
         let default = set
-            .server_u32(reg, "default-lease-time")
+            .param_u32(self.params.default_lease_time)
             .unwrap_or(DEFAULT_DEFAULT_LEASE_TIME);
         let max = set
-            .server_u32(reg, "max-lease-time")
+            .param_u32(self.params.max_lease_time)
             .unwrap_or(DEFAULT_MAX_LEASE_TIME);
-        let min = set.server_u32(reg, "min-lease-time").unwrap_or(0);
+        let min = set.param_u32(self.params.min_lease_time).unwrap_or(0);
         let t = match c.requested_lease_time {
             Some(r) => r.max(min).min(max),
             None => default,
@@ -879,8 +923,8 @@ impl Server {
             // in replies to DISCOVER and REQUEST only (not INFORM, NAK or BOOTP).
             overload: if lease_time.is_some() {
                 dhcpd_wire::order::Overload {
-                    file: set.server(&self.registry, "filename").is_none(),
-                    sname: set.server(&self.registry, "server-name").is_none(),
+                    file: set.param(self.params.filename).is_none(),
+                    sname: set.param(self.params.server_name).is_none(),
                 }
             } else {
                 dhcpd_wire::order::Overload::default()
@@ -908,7 +952,7 @@ impl Server {
             },
             yiaddr,
             siaddr: set
-                .server_addr(&self.registry, "next-server")
+                .param_addr(self.params.next_server)
                 .unwrap_or(Ipv4Addr::UNSPECIFIED),
             giaddr: req.giaddr,
             chaddr: req.chaddr,
@@ -917,10 +961,10 @@ impl Server {
             vendor: Default::default(),
         };
         if kind != MessageType::Nak {
-            if let Some(f) = set.server(&self.registry, "filename") {
+            if let Some(f) = set.param(self.params.filename) {
                 msg.file = boot_field(f);
             }
-            if let Some(s) = set.server(&self.registry, "server-name") {
+            if let Some(s) = set.param(self.params.server_name) {
                 msg.sname = boot_field(s);
             }
         }
@@ -1152,27 +1196,26 @@ impl Server {
     /// caller passes pool leases only); not with `ping-check false`; not for the client's
     /// own lease within `ping-cltt-secs` of its last transaction (unless abandoned).
     fn ping_wait(&self, set: &OptionSet, l: &Lease, c: &Client, now: i64) -> Option<Duration> {
-        let reg = &self.registry;
         if l.binding_state == BindingState::Active {
             return None;
         }
-        if set.server_flag(reg, "ping-check") == Some(false) {
+        if set.param_flag(self.params.ping_check) == Some(false) {
             return None;
         }
         let same = l.uid.as_slice() == c.uid.as_deref().unwrap_or_default()
             && l.hardware.as_ref() == Some(&c.hw);
         if same && l.cltt != 0 && l.binding_state != BindingState::Abandoned {
             let cltt_secs = set
-                .server_u32(reg, "ping-cltt-secs")
+                .param_u32(self.params.ping_cltt_secs)
                 .unwrap_or(DEFAULT_PING_CLTT_SECS);
             if now - l.cltt < i64::from(cltt_secs) {
                 return None;
             }
         }
-        match set.server_u32(reg, "ping-timeout-ms") {
+        match set.param_u32(self.params.ping_timeout_ms) {
             Some(ms) if ms > 0 => Some(Duration::from_millis(u64::from(ms))),
             _ => Some(Duration::from_secs(u64::from(
-                set.server_u32(reg, "ping-timeout")
+                set.param_u32(self.params.ping_timeout)
                     .unwrap_or(DEFAULT_PING_TIMEOUT),
             ))),
         }
@@ -1449,7 +1492,7 @@ impl Server {
             .map(|e| e.lease.clone());
         let (mut set, effects) = self.options_and_effects(req, old.as_ref(), at, now);
         if req.message_type() == Some(MessageType::Request)
-            && set.server_flag(&self.registry, "one-lease-per-client") == Some(true)
+            && set.param_flag(self.params.one_lease_per_client) == Some(true)
         {
             self.one_lease_per_client(old.as_ref(), addr, at, &set, req, now);
         }
@@ -1556,9 +1599,7 @@ impl Server {
         // Relay agent options: the lease keeps those it has, or takes the packet's
         // (`stash-agent-options`, on unless set false, as in ISC), unless they came from
         // the lease in the first place.
-        if !self.agent_stashed
-            && set.server_flag(&self.registry, "stash-agent-options") != Some(false)
-        {
+        if !self.agent_stashed && set.param_flag(self.params.stash_agent_options) != Some(false) {
             if let Some(agent) = req.option(82).and_then(|v| agent_sub_options(&v)) {
                 lease.agent_options = agent;
             }
@@ -1701,7 +1742,7 @@ impl Server {
             );
         }
         let no_duplicates = host.is_some_and(|h| h.uid.is_none())
-            && set.server_flag(&self.registry, "duplicates") == Some(false);
+            && set.param_flag(self.params.duplicates) == Some(false);
         if (uid.is_empty() || no_duplicates) && !hw_key.is_empty() {
             others.extend(
                 self.leases
@@ -1976,7 +2017,7 @@ impl Server {
             ciaddr: req.ciaddr,
             yiaddr,
             siaddr: set
-                .server_addr(&self.registry, "next-server")
+                .param_addr(self.params.next_server)
                 .unwrap_or(Ipv4Addr::UNSPECIFIED),
             giaddr: req.giaddr,
             chaddr: req.chaddr,
@@ -1984,15 +2025,15 @@ impl Server {
             file: Default::default(),
             vendor: Default::default(),
         };
-        if let Some(f) = set.server(&self.registry, "filename") {
+        if let Some(f) = set.param(self.params.filename) {
             msg.file = boot_field(f);
         }
-        if let Some(s) = set.server(&self.registry, "server-name") {
+        if let Some(s) = set.param(self.params.server_name) {
             msg.sname = boot_field(s);
         }
         let valid = matches!(req.vendor, dhcpd_wire::message::Vendor::Options(_));
         let rfc1048 = set
-            .server_flag(&self.registry, "always-reply-rfc1048")
+            .param_flag(self.params.always_reply_rfc1048)
             .unwrap_or(false);
         if let Some(echo) = dhcpd_wire::order::bootp_vendor_echo(raw, valid, rfc1048) {
             msg.vendor = dhcpd_wire::message::Vendor::Raw(echo);

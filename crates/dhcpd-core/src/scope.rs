@@ -181,13 +181,32 @@ impl OptionSet {
 
     /// A server parameter by name.
     pub fn server(&self, reg: &Registry, name: &str) -> Option<&[u8]> {
-        let code = reg.lookup_name("server", name)?.code();
-        self.get("server", code)
+        self.param(Param::new(reg, name))
     }
 
     /// A 32-bit server parameter (lease times, ...).
     pub fn server_u32(&self, reg: &Registry, name: &str) -> Option<u32> {
-        let v = self.server(reg, name)?;
+        self.param_u32(Param::new(reg, name))
+    }
+
+    /// A boolean server parameter (`ping-check`, `one-lease-per-client`, ...).
+    pub fn server_flag(&self, reg: &Registry, name: &str) -> Option<bool> {
+        self.param_flag(Param::new(reg, name))
+    }
+
+    /// An address-valued server parameter (`next-server`, `server-identifier` is in dhcp).
+    pub fn server_addr(&self, reg: &Registry, name: &str) -> Option<Ipv4Addr> {
+        self.param_addr(Param::new(reg, name))
+    }
+
+    /// A server parameter whose code was looked up before ([`Param::new`]).
+    pub fn param(&self, p: Param) -> Option<&[u8]> {
+        self.get("server", p.0?)
+    }
+
+    /// [`OptionSet::server_u32`] for a parameter looked up before.
+    pub fn param_u32(&self, p: Param) -> Option<u32> {
+        let v = self.param(p)?;
         Some(match *v {
             [a, b, c, d, ..] => u32::from_be_bytes([a, b, c, d]),
             [a, b] => u32::from(u16::from_be_bytes([a, b])),
@@ -196,19 +215,30 @@ impl OptionSet {
         })
     }
 
-    /// A boolean server parameter (`ping-check`, `one-lease-per-client`, ...).
-    pub fn server_flag(&self, reg: &Registry, name: &str) -> Option<bool> {
-        self.server(reg, name)
-            .and_then(|v| v.first())
-            .map(|&b| b != 0)
+    /// [`OptionSet::server_flag`] for a parameter looked up before.
+    pub fn param_flag(&self, p: Param) -> Option<bool> {
+        self.param(p).and_then(|v| v.first()).map(|&b| b != 0)
     }
 
-    /// An address-valued server parameter (`next-server`, `server-identifier` is in dhcp).
-    pub fn server_addr(&self, reg: &Registry, name: &str) -> Option<Ipv4Addr> {
-        match *self.server(reg, name)? {
+    /// [`OptionSet::server_addr`] for a parameter looked up before.
+    pub fn param_addr(&self, p: Param) -> Option<Ipv4Addr> {
+        match *self.param(p)? {
             [a, b, c, d, ..] => Some(Ipv4Addr::new(a, b, c, d)),
             _ => None,
         }
+    }
+}
+
+/// A server parameter (an option of the `server` space) by its code, looked up by name once
+/// in a registry so that reading it per packet needs no name look-up. Valid for that
+/// registry only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param(Option<u32>);
+
+impl Param {
+    /// The parameter `name` of `reg` (one that `reg` does not define is never set).
+    pub fn new(reg: &Registry, name: &str) -> Param {
+        Param(reg.lookup_name("server", name).map(|d| d.code()))
     }
 }
 
