@@ -116,6 +116,14 @@ impl Client {
     }
 }
 
+/// A log line of the per-packet kind, written into one buffer big enough for the usual
+/// line (`format!` would grow it piece by piece).
+fn line_text(args: std::fmt::Arguments<'_>) -> String {
+    let mut s = String::with_capacity(96);
+    let _ = std::fmt::Write::write_fmt(&mut s, args);
+    s
+}
+
 /// A hardware address as ISC prints it (`xx:xx:…`, lowercase hex), written without building
 /// a string.
 struct HwString<'a>(&'a [u8]);
@@ -1059,11 +1067,11 @@ impl Server {
             .addr
             .and_then(|a| self.leases.get(a))
             .and_then(|e| e.lease.client_hostname.clone());
-        let msg = format!(
+        let msg = line_text(format_args!(
             "DHCPDISCOVER from {} {}via {via}",
             c.mac(),
             host_part(hostname.as_deref())
-        );
+        ));
         let addr = match found.addr {
             Some(a) => a,
             None => match self.allocate(shared, host, &classes, now, false) {
@@ -1162,12 +1170,12 @@ impl Server {
         let then = vec![
             Action::Log(
                 Level::Info,
-                format!(
+                line_text(format_args!(
                     "DHCPOFFER on {addr} to {} {}via {}",
                     c.mac(),
                     host_part(c.hostname.as_deref()),
                     Self::via(req, iface)
-                ),
+                )),
             ),
             Action::Send(Transmit {
                 route,
@@ -1393,12 +1401,12 @@ impl Server {
             .and_then(|a| self.leases.get(a))
             .and_then(|e| e.lease.client_hostname.clone());
         let sid_part = c.server_id.map(|s| format!(" ({s})")).unwrap_or_default();
-        let msg = format!(
+        let msg = line_text(format_args!(
             "DHCPREQUEST for {cip}{sid_part} from {} {}via {}",
             c.mac(),
             host_part(hostname.as_deref()),
             Self::via(req, iface)
-        );
+        ));
         let sid_here = self.server_id(&OptionSet::default(), iface);
         // ISC 4.4 does not look at the server identifier of a REQUEST outside failover
         // pools (server-id-check): a client that chose another server is treated like any
@@ -1542,12 +1550,12 @@ impl Server {
             src_ip: sid,
             payload,
         };
-        let logline = format!(
+        let logline = line_text(format_args!(
             "DHCPACK on {addr} to {} {}via {}",
             c.mac(),
             host_part(c.hostname.as_deref()),
             Self::via(req, iface)
-        );
+        ));
         let target = match (pool, subnet, &old, reuse) {
             (Some(p), Some(s), Some(_), None) => Some((p, s)),
             _ => None,
