@@ -7,7 +7,6 @@
 //! [`Action::Commit`] so the server sends it only after the record is on disk.
 
 use std::collections::{HashMap, VecDeque};
-use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -23,7 +22,7 @@ use crate::classify::{Billing, Member};
 use crate::io::{Action, Engine, Level, Received, Route, Transmit};
 use crate::leases::{Entry, LeaseTable, LoadReport};
 use crate::model::Model;
-use crate::scope::{Effect, EvalCtx, OptionSet, execute, execute_scopes};
+use crate::scope::{Effect, EvalCtx, OptionSet, Param, execute, execute_scopes};
 
 mod ddns;
 pub mod failover; // FAILOVER: the failover side of the engine (engine/failover.rs)
@@ -76,7 +75,6 @@ impl std::fmt::Display for StartError {
 struct Client {
     uid: Option<Vec<u8>>,
     hw: HardwareAddr,
-    hw_key: Vec<u8>,
     hostname: Option<Vec<u8>>,
     requested: Option<Ipv4Addr>,
     server_id: Option<Ipv4Addr>,
@@ -87,8 +85,6 @@ impl Client {
     fn of(msg: &Message) -> Client {
         let hlen = usize::from(msg.hlen).min(16);
         let hw = HardwareAddr::from_prefix(msg.htype, &msg.chaddr[..hlen]);
-        let mut hw_key = vec![hw.htype];
-        hw_key.extend_from_slice(hw.addr());
         let addr = |code| {
             msg.option(code).and_then(|v| match *v.as_slice() {
                 [a, b, c, d] => Some(Ipv4Addr::new(a, b, c, d)),
@@ -105,7 +101,6 @@ impl Client {
                 _ => None,
             }),
             hw,
-            hw_key,
         }
     }
 
@@ -116,36 +111,119 @@ impl Client {
         l.hardware.as_ref() == Some(&self.hw)
     }
 
-    fn mac(&self) -> String {
-        hw_string(self.hw.addr())
+    fn mac(&self) -> HwString<'_> {
+        HwString(self.hw.addr())
+    }
+}
+
+/// A log line of the per-packet kind, written into one buffer big enough for the usual
+/// line (`format!` would grow it piece by piece).
+fn line_text(args: std::fmt::Arguments<'_>) -> String {
+    let mut s = String::with_capacity(96);
+    let _ = std::fmt::Write::write_fmt(&mut s, args);
+    s
+}
+
+/// A hardware address as ISC prints it (`xx:xx:…`, lowercase hex), written without building
+/// a string.
+struct HwString<'a>(&'a [u8]);
+
+impl std::fmt::Display for HwString<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for (i, b) in self.0.iter().enumerate() {
+            let pair = [HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]];
+            if i > 0 {
+                f.write_str(":")?;
+            }
+            f.write_str(std::str::from_utf8(&pair).unwrap_or_default())?;
+        }
+        Ok(())
     }
 }
 
 fn hw_string(addr: &[u8]) -> String {
-    let mut s = String::new();
-    for (i, b) in addr.iter().enumerate() {
-        if i > 0 {
-            s.push(':');
-        }
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    HwString(addr).to_string()
 }
 
 /// `(hostname) ` as ISC prints it in log lines, or nothing.
-fn host_part(name: Option<&[u8]>) -> String {
-    match name {
-        Some(n) if n.len() <= 64 && n.iter().all(|&c| (0x20..0x7f).contains(&c)) => {
-            format!("({}) ", String::from_utf8_lossy(n))
+fn host_part(name: Option<&[u8]>) -> HostPart<'_> {
+    HostPart(name)
+}
+
+/// See [`host_part`].
+struct HostPart<'a>(Option<&'a [u8]>);
+
+impl std::fmt::Display for HostPart<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(n) if n.len() <= 64 && n.iter().all(|&c| (0x20..0x7f).contains(&c)) => {
+                write!(f, "({}) ", String::from_utf8_lossy(n))
+            }
+            Some(_) => f.write_str("(Hostname Unsuitable for Printing) "),
+            None => Ok(()),
         }
-        Some(_) => "(Hostname Unsuitable for Printing) ".to_string(),
-        None => String::new(),
+    }
+}
+
+/// What a log line says a packet came through: the relay's address, or the interface.
+struct Via<'a>(&'a Message, &'a Served);
+
+impl std::fmt::Display for Via<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.giaddr != Ipv4Addr::UNSPECIFIED {
+            std::fmt::Display::fmt(&self.0.giaddr, f)
+        } else {
+            f.write_str(&self.1.info.name)
+        }
     }
 }
 
 fn secs(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The server parameters the engine reads per packet, looked up once in the registry.
+#[derive(Debug, Clone, Copy)]
+struct Params {
+    cache_threshold: Param,
+    default_lease_time: Param,
+    max_lease_time: Param,
+    min_lease_time: Param,
+    filename: Param,
+    server_name: Param,
+    next_server: Param,
+    ping_check: Param,
+    ping_cltt_secs: Param,
+    ping_timeout_ms: Param,
+    ping_timeout: Param,
+    one_lease_per_client: Param,
+    stash_agent_options: Param,
+    duplicates: Param,
+    always_reply_rfc1048: Param,
+}
+
+impl Params {
+    fn new(reg: &Registry) -> Params {
+        Params {
+            cache_threshold: Param::new(reg, "dhcp-cache-threshold"),
+            default_lease_time: Param::new(reg, "default-lease-time"),
+            max_lease_time: Param::new(reg, "max-lease-time"),
+            min_lease_time: Param::new(reg, "min-lease-time"),
+            filename: Param::new(reg, "filename"),
+            server_name: Param::new(reg, "server-name"),
+            next_server: Param::new(reg, "next-server"),
+            ping_check: Param::new(reg, "ping-check"),
+            ping_cltt_secs: Param::new(reg, "ping-cltt-secs"),
+            ping_timeout_ms: Param::new(reg, "ping-timeout-ms"),
+            ping_timeout: Param::new(reg, "ping-timeout"),
+            one_lease_per_client: Param::new(reg, "one-lease-per-client"),
+            stash_agent_options: Param::new(reg, "stash-agent-options"),
+            duplicates: Param::new(reg, "duplicates"),
+            always_reply_rfc1048: Param::new(reg, "always-reply-rfc1048"),
+        }
+    }
 }
 
 /// The engine.
@@ -155,8 +233,11 @@ pub struct Server {
     host_ids: Vec<HostIdInfo>,
     model: Model,
     registry: Registry,
+    /// Server parameter codes of `registry`.
+    params: Params,
     leases: LeaseTable,
-    served: Vec<Served>,
+    /// The served interfaces (shared, so that a packet holds its own without a copy).
+    served: Vec<std::sync::Arc<Served>>,
     actions: VecDeque<Action>,
     client_port: u16,
     /// FAILOVER: the relationships and their state machines.
@@ -276,10 +357,10 @@ impl Server {
                     let mac = hw_string(&i.mac);
                     log.push(format!("Listening on LPF/{}/{mac}/{net}", i.name));
                     log.push(format!("Sending on   LPF/{}/{mac}/{net}", i.name));
-                    served.push(Served {
+                    served.push(std::sync::Arc::new(Served {
                         info: i.clone(),
                         shared,
-                    });
+                    }));
                 }
                 None if !requested.is_empty() || !i.addrs.is_empty() => {
                     let a = i.addrs[0].0;
@@ -305,6 +386,7 @@ impl Server {
             Server {
                 model,
                 host_ids,
+                params: Params::new(&registry),
                 registry,
                 leases,
                 served,
@@ -533,7 +615,7 @@ impl Server {
         });
         let by_hw = || {
             self.leases
-                .by_hw(&c.hw_key)
+                .by_hardware(&c.hw)
                 .find(|e| {
                     let other_uid = !matches!(
                         e.lease.binding_state,
@@ -741,11 +823,12 @@ impl Server {
     /// is — no lease-file write — with its remaining time. Returns its end time.
     fn reusable(&self, set: &OptionSet, old: Option<&Lease>, c: &Client, now: i64) -> Option<i64> {
         let l = old?;
-        let same = l.uid == c.uid.clone().unwrap_or_default() && l.hardware.as_ref() == Some(&c.hw);
+        let same = l.uid.as_slice() == c.uid.as_deref().unwrap_or_default()
+            && l.hardware.as_ref() == Some(&c.hw);
         if l.binding_state != BindingState::Active || !same {
             return None;
         }
-        let thresh = match set.server(&self.registry, "dhcp-cache-threshold") {
+        let thresh = match set.param(self.params.cache_threshold) {
             Some(&[t]) if t < 100 => i64::from(t),
             _ => DEFAULT_CACHE_THRESHOLD,
         };
@@ -756,14 +839,13 @@ impl Server {
     /// The lease time ISC gives (ack_lease): the requested time bounded by min/max, or
     /// `default-lease-time`, never above `max-lease-time`.
     fn lease_time(&self, set: &OptionSet, c: &Client) -> u32 {
-        let reg = &self.registry;
         let default = set
-            .server_u32(reg, "default-lease-time")
+            .param_u32(self.params.default_lease_time)
             .unwrap_or(DEFAULT_DEFAULT_LEASE_TIME);
         let max = set
-            .server_u32(reg, "max-lease-time")
+            .param_u32(self.params.max_lease_time)
             .unwrap_or(DEFAULT_MAX_LEASE_TIME);
-        let min = set.server_u32(reg, "min-lease-time").unwrap_or(0);
+        let min = set.param_u32(self.params.min_lease_time).unwrap_or(0);
         let t = match c.requested_lease_time {
             Some(r) => r.max(min).min(max),
             None => default,
@@ -849,8 +931,8 @@ impl Server {
             // in replies to DISCOVER and REQUEST only (not INFORM, NAK or BOOTP).
             overload: if lease_time.is_some() {
                 dhcpd_wire::order::Overload {
-                    file: set.server(&self.registry, "filename").is_none(),
-                    sname: set.server(&self.registry, "server-name").is_none(),
+                    file: set.param(self.params.filename).is_none(),
+                    sname: set.param(self.params.server_name).is_none(),
                 }
             } else {
                 dhcpd_wire::order::Overload::default()
@@ -878,7 +960,7 @@ impl Server {
             },
             yiaddr,
             siaddr: set
-                .server_addr(&self.registry, "next-server")
+                .param_addr(self.params.next_server)
                 .unwrap_or(Ipv4Addr::UNSPECIFIED),
             giaddr: req.giaddr,
             chaddr: req.chaddr,
@@ -887,10 +969,10 @@ impl Server {
             vendor: Default::default(),
         };
         if kind != MessageType::Nak {
-            if let Some(f) = set.server(&self.registry, "filename") {
+            if let Some(f) = set.param(self.params.filename) {
                 msg.file = boot_field(f);
             }
-            if let Some(s) = set.server(&self.registry, "server-name") {
+            if let Some(s) = set.param(self.params.server_name) {
                 msg.sname = boot_field(s);
             }
         }
@@ -937,12 +1019,8 @@ impl Server {
         }
     }
 
-    fn via(req: &Message, iface: &Served) -> String {
-        if req.giaddr != Ipv4Addr::UNSPECIFIED {
-            req.giaddr.to_string()
-        } else {
-            iface.info.name.clone()
-        }
+    fn via<'a>(req: &'a Message, iface: &'a Served) -> Via<'a> {
+        Via(req, iface)
     }
 
     fn discover(&mut self, req: &Message, iface: &Served, now: i64) {
@@ -989,11 +1067,11 @@ impl Server {
             .addr
             .and_then(|a| self.leases.get(a))
             .and_then(|e| e.lease.client_hostname.clone());
-        let msg = format!(
+        let msg = line_text(format_args!(
             "DHCPDISCOVER from {} {}via {via}",
             c.mac(),
             host_part(hostname.as_deref())
-        );
+        ));
         let addr = match found.addr {
             Some(a) => a,
             None => match self.allocate(shared, host, &classes, now, false) {
@@ -1066,7 +1144,9 @@ impl Server {
         else {
             return;
         };
-        if let (Some(pool), Some(subnet), Some(mut l)) = (pool, subnet, lease.clone()) {
+        // Whether the OFFER waits for a ping, decided on the lease as it was.
+        let wait = lease.as_ref().and_then(|l| self.ping_wait(&set, l, c, now));
+        if let (Some(pool), Some(subnet), Some(mut l)) = (pool, subnet, lease) {
             // ISC supersedes the lease in memory (no lease-file write): it now carries the
             // client and ends two minutes from now, which puts it at the back of the free
             // queue and lets this client find it again.
@@ -1090,12 +1170,12 @@ impl Server {
         let then = vec![
             Action::Log(
                 Level::Info,
-                format!(
+                line_text(format_args!(
                     "DHCPOFFER on {addr} to {} {}via {}",
                     c.mac(),
                     host_part(c.hostname.as_deref()),
                     Self::via(req, iface)
-                ),
+                )),
             ),
             Action::Send(Transmit {
                 route,
@@ -1103,7 +1183,7 @@ impl Server {
                 payload,
             }),
         ];
-        match lease.as_ref().and_then(|l| self.ping_wait(&set, l, c, now)) {
+        match wait {
             Some(wait) => {
                 let id = ping_id(addr);
                 self.actions.push_back(Action::Ping { addr, id });
@@ -1124,26 +1204,26 @@ impl Server {
     /// caller passes pool leases only); not with `ping-check false`; not for the client's
     /// own lease within `ping-cltt-secs` of its last transaction (unless abandoned).
     fn ping_wait(&self, set: &OptionSet, l: &Lease, c: &Client, now: i64) -> Option<Duration> {
-        let reg = &self.registry;
         if l.binding_state == BindingState::Active {
             return None;
         }
-        if set.server_flag(reg, "ping-check") == Some(false) {
+        if set.param_flag(self.params.ping_check) == Some(false) {
             return None;
         }
-        let same = l.uid == c.uid.clone().unwrap_or_default() && l.hardware.as_ref() == Some(&c.hw);
+        let same = l.uid.as_slice() == c.uid.as_deref().unwrap_or_default()
+            && l.hardware.as_ref() == Some(&c.hw);
         if same && l.cltt != 0 && l.binding_state != BindingState::Abandoned {
             let cltt_secs = set
-                .server_u32(reg, "ping-cltt-secs")
+                .param_u32(self.params.ping_cltt_secs)
                 .unwrap_or(DEFAULT_PING_CLTT_SECS);
             if now - l.cltt < i64::from(cltt_secs) {
                 return None;
             }
         }
-        match set.server_u32(reg, "ping-timeout-ms") {
+        match set.param_u32(self.params.ping_timeout_ms) {
             Some(ms) if ms > 0 => Some(Duration::from_millis(u64::from(ms))),
             _ => Some(Duration::from_secs(u64::from(
-                set.server_u32(reg, "ping-timeout")
+                set.param_u32(self.params.ping_timeout)
                     .unwrap_or(DEFAULT_PING_TIMEOUT),
             ))),
         }
@@ -1321,12 +1401,12 @@ impl Server {
             .and_then(|a| self.leases.get(a))
             .and_then(|e| e.lease.client_hostname.clone());
         let sid_part = c.server_id.map(|s| format!(" ({s})")).unwrap_or_default();
-        let msg = format!(
+        let msg = line_text(format_args!(
             "DHCPREQUEST for {cip}{sid_part} from {} {}via {}",
             c.mac(),
             host_part(hostname.as_deref()),
             Self::via(req, iface)
-        );
+        ));
         let sid_here = self.server_id(&OptionSet::default(), iface);
         // ISC 4.4 does not look at the server identifier of a REQUEST outside failover
         // pools (server-id-check): a client that chose another server is treated like any
@@ -1415,12 +1495,12 @@ impl Server {
         now: i64,
     ) {
         let (subnet, pool) = (at.subnet, at.pool);
-        let old = pool
+        let mut old = pool
             .and_then(|_| self.leases.get(addr))
             .map(|e| e.lease.clone());
         let (mut set, effects) = self.options_and_effects(req, old.as_ref(), at, now);
         if req.message_type() == Some(MessageType::Request)
-            && set.server_flag(&self.registry, "one-lease-per-client") == Some(true)
+            && set.param_flag(self.params.one_lease_per_client) == Some(true)
         {
             self.one_lease_per_client(old.as_ref(), addr, at, &set, req, now);
         }
@@ -1470,13 +1550,17 @@ impl Server {
             src_ip: sid,
             payload,
         };
-        let logline = format!(
+        let logline = line_text(format_args!(
             "DHCPACK on {addr} to {} {}via {}",
             c.mac(),
             host_part(c.hostname.as_deref()),
             Self::via(req, iface)
-        );
-        let (Some(pool), Some(subnet), Some(mut lease), None) = (pool, subnet, old.clone(), reuse)
+        ));
+        let target = match (pool, subnet, &old, reuse) {
+            (Some(p), Some(s), Some(_), None) => Some((p, s)),
+            _ => None,
+        };
+        let (Some((pool, subnet)), Some(mut lease)) = (target, old.take_if(|_| target.is_some()))
         else {
             // A fixed address, or a reused lease: nothing to record.
             let lease = old.unwrap_or_else(|| {
@@ -1523,9 +1607,7 @@ impl Server {
         // Relay agent options: the lease keeps those it has, or takes the packet's
         // (`stash-agent-options`, on unless set false, as in ISC), unless they came from
         // the lease in the first place.
-        if !self.agent_stashed
-            && set.server_flag(&self.registry, "stash-agent-options") != Some(false)
-        {
+        if !self.agent_stashed && set.param_flag(self.params.stash_agent_options) != Some(false) {
             if let Some(agent) = req.option(82).and_then(|v| agent_sub_options(&v)) {
                 lease.agent_options = agent;
             }
@@ -1668,7 +1750,7 @@ impl Server {
             );
         }
         let no_duplicates = host.is_some_and(|h| h.uid.is_none())
-            && set.server_flag(&self.registry, "duplicates") == Some(false);
+            && set.param_flag(self.params.duplicates) == Some(false);
         if (uid.is_empty() || no_duplicates) && !hw_key.is_empty() {
             others.extend(
                 self.leases
@@ -1798,7 +1880,7 @@ impl Server {
                 ip: req.giaddr,
                 port: self.client_port.saturating_sub(1),
             };
-            (r, via)
+            (r, via.to_string())
         } else {
             let r = Route::Udp {
                 ip: cip,
@@ -1834,7 +1916,7 @@ impl Server {
             None => {
                 let own = self
                     .leases
-                    .by_hw(&c.hw_key)
+                    .by_hardware(&c.hw)
                     .find(|e| {
                         self.model.subnets[e.subnet].shared == shared
                             && e.lease.bootp
@@ -1943,7 +2025,7 @@ impl Server {
             ciaddr: req.ciaddr,
             yiaddr,
             siaddr: set
-                .server_addr(&self.registry, "next-server")
+                .param_addr(self.params.next_server)
                 .unwrap_or(Ipv4Addr::UNSPECIFIED),
             giaddr: req.giaddr,
             chaddr: req.chaddr,
@@ -1951,15 +2033,15 @@ impl Server {
             file: Default::default(),
             vendor: Default::default(),
         };
-        if let Some(f) = set.server(&self.registry, "filename") {
+        if let Some(f) = set.param(self.params.filename) {
             msg.file = boot_field(f);
         }
-        if let Some(s) = set.server(&self.registry, "server-name") {
+        if let Some(s) = set.param(self.params.server_name) {
             msg.sname = boot_field(s);
         }
         let valid = matches!(req.vendor, dhcpd_wire::message::Vendor::Options(_));
         let rfc1048 = set
-            .server_flag(&self.registry, "always-reply-rfc1048")
+            .param_flag(self.params.always_reply_rfc1048)
             .unwrap_or(false);
         if let Some(echo) = dhcpd_wire::order::bootp_vendor_echo(raw, valid, rfc1048) {
             msg.vendor = dhcpd_wire::message::Vendor::Raw(echo);

@@ -12,11 +12,12 @@
 //! pool, the second range comes first.) [`LeaseTable::new`] and [`LeaseTable::load`]
 //! establish the start-up order; [`LeaseTable::put`] queues like a running server.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 use dhcpd_leases::db::State;
-use dhcpd_leases::model::{BindingState, Lease};
+use dhcpd_leases::model::{BindingState, HardwareAddr, Lease};
+use foldhash::{HashMap, HashMapExt};
 
 use crate::model::Model;
 
@@ -29,15 +30,6 @@ pub struct Entry {
     pub pool: usize,
     /// Its subnet (index into `Model::subnets`).
     pub subnet: usize,
-}
-
-/// Key of a hardware address: type byte then address.
-fn hw_key(l: &Lease) -> Option<Vec<u8>> {
-    l.hardware.as_ref().map(|h| {
-        let mut k = vec![h.htype];
-        k.extend_from_slice(h.addr());
-        k
-    })
 }
 
 /// What ISC's `client_lease_preferred` looks at of the lease being (re)inserted in a client's
@@ -83,8 +75,9 @@ pub struct LeaseTable {
     entries: BTreeMap<Ipv4Addr, Entry>,
     /// Leases per client identifier / hardware address, in ISC's order of preference for
     /// "resuming allocation to the client" (see [`preferred`]).
+    /// (Keys the clients choose: foldhash's hasher is seeded per process.)
     by_uid: HashMap<Vec<u8>, Vec<Ipv4Addr>>,
-    by_hw: HashMap<Vec<u8>, Vec<Ipv4Addr>>,
+    by_hw: HashMap<HardwareAddr, Vec<Ipv4Addr>>,
     /// Free leases per pool, by (ends, queue position, address).
     free: HashMap<usize, BTreeSet<(i64, i64, Ipv4Addr)>>,
     /// Queue position of each lease among those with the same `ends` (see the module doc).
@@ -179,7 +172,7 @@ impl LeaseTable {
         let mut walk: Vec<&Entry> = entries.iter().collect();
         walk.sort_by_key(|e| (u32::from(e.lease.addr) % HASH, e.lease.addr));
         for e in walk {
-            self.index_chains(e, Snap::of(&e.lease));
+            self.index_chains(e.lease.addr, Snap::of(&e.lease));
         }
     }
 
@@ -203,21 +196,23 @@ impl LeaseTable {
         report
     }
 
-    fn unindex(&mut self, e: &Entry) {
+    /// Takes a lease out of every index. A client chain left empty is dropped, unless
+    /// `next` (the lease about to replace this one) goes back into it.
+    fn unindex(&mut self, e: &Entry, next: Option<&Lease>) {
         let a = e.lease.addr;
         if !e.lease.uid.is_empty() {
             if let Some(s) = self.by_uid.get_mut(&e.lease.uid) {
                 s.retain(|x| *x != a);
-                if s.is_empty() {
+                if s.is_empty() && next.is_none_or(|n| n.uid != e.lease.uid) {
                     self.by_uid.remove(&e.lease.uid);
                 }
             }
         }
-        if let Some(k) = hw_key(&e.lease) {
-            if let Some(s) = self.by_hw.get_mut(&k) {
+        if let Some(k) = &e.lease.hardware {
+            if let Some(s) = self.by_hw.get_mut(k) {
                 s.retain(|x| *x != a);
-                if s.is_empty() {
-                    self.by_hw.remove(&k);
+                if s.is_empty() && next.is_none_or(|n| n.hardware.as_ref() != Some(k)) {
+                    self.by_hw.remove(k);
                 }
             }
         }
@@ -245,14 +240,20 @@ impl LeaseTable {
         chain.insert(pos, a);
     }
 
-    /// Puts a lease (already in `entries`) into its client chains.
-    fn index_chains(&mut self, e: &Entry, snap: Snap) {
-        let a = e.lease.addr;
+    /// Puts the lease at `a` (already in `entries`) into its client chains.
+    fn index_chains(&mut self, a: Ipv4Addr, snap: Snap) {
+        let Some(e) = self.entries.get(&a) else {
+            return;
+        };
         if !e.lease.uid.is_empty() {
-            let chain = self.by_uid.entry(e.lease.uid.clone()).or_default();
-            Self::chain_insert(&self.entries, chain, a, snap);
+            match self.by_uid.get_mut(&e.lease.uid) {
+                Some(chain) => Self::chain_insert(&self.entries, chain, a, snap),
+                None => {
+                    self.by_uid.insert(e.lease.uid.clone(), vec![a]);
+                }
+            }
         }
-        if let Some(k) = hw_key(&e.lease) {
+        if let Some(k) = e.lease.hardware {
             let chain = self.by_hw.entry(k).or_default();
             Self::chain_insert(&self.entries, chain, a, snap);
         }
@@ -290,15 +291,15 @@ impl LeaseTable {
     fn insert_chained(&mut self, e: Entry, snap: Snap) {
         self.index(&e);
         let a = e.lease.addr;
-        self.entries.insert(a, e.clone());
-        self.index_chains(&e, snap);
+        self.entries.insert(a, e);
+        self.index_chains(a, snap);
     }
 
     /// Replaces the lease at its address (keeping its pool and subnet), re-indexing it.
     pub fn put(&mut self, e: Entry) {
         let snap = match self.entries.remove(&e.lease.addr) {
             Some(old) => {
-                self.unindex(&old);
+                self.unindex(&old, Some(&e.lease));
                 Snap::of(&old.lease)
             }
             None => Snap::of(&e.lease),
@@ -359,8 +360,19 @@ impl LeaseTable {
     /// Leases with this hardware address (type byte then address), in ISC's order of
     /// preference.
     pub fn by_hw(&self, key: &[u8]) -> impl Iterator<Item = &Entry> + '_ {
+        let hw = key
+            .split_first()
+            .and_then(|(&htype, addr)| HardwareAddr::new(htype, addr));
+        hw.and_then(|hw| self.by_hw.get(&hw))
+            .into_iter()
+            .flatten()
+            .filter_map(|a| self.entries.get(a))
+    }
+
+    /// Leases with this hardware address, in ISC's order of preference.
+    pub fn by_hardware(&self, hw: &HardwareAddr) -> impl Iterator<Item = &Entry> + '_ {
         self.by_hw
-            .get(key)
+            .get(hw)
             .into_iter()
             .flatten()
             .filter_map(|a| self.entries.get(a))

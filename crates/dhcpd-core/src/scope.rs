@@ -6,7 +6,6 @@
 //! bytes (already evaluated). Server parameters (`default-lease-time`, `authoritative`-like
 //! flags, `filename`, …) live in the `server` space like every other option, as in ISC.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::Ipv4Addr;
 use std::rc::Rc;
 
@@ -19,109 +18,195 @@ use dhcpd_wire::options::{Format, FormatItem, Registry};
 use crate::eval::{Env, Function, Machine, Value};
 use crate::model::{HostM, Model, ScopeId};
 
+/// One space's options, sorted by code.
+type Codes = Vec<(u32, Vec<u8>)>;
+
 /// Options in force, by space and code.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Small and built once per reply: the spaces (usually `dhcp` and `server`) are a list in the
+/// order of first use, each with its options sorted by code, so that setting and reading an
+/// option compares names without building a key.
+#[derive(Debug, Clone, Default)]
 pub struct OptionSet {
-    spaces: HashMap<String, BTreeMap<u32, Vec<u8>>>,
+    spaces: Vec<(String, Codes)>,
     /// Options set by a statement whose value evaluated to nothing: ISC keeps the statement,
     /// so the option exists (a later `default` does not replace it, `append`/`prepend` keep
-    /// it nothing) but has no value (it is not sent, `config-option` is nothing).
-    undefined: HashSet<(String, u32)>,
+    /// it nothing) but has no value (it is not sent, `config-option` is nothing). Each
+    /// (space, code) at most once.
+    undefined: Vec<(String, u32)>,
 }
 
+impl PartialEq for OptionSet {
+    /// The same options in the same spaces, and the same options set to nothing, whatever
+    /// the order the spaces were first used in.
+    fn eq(&self, other: &OptionSet) -> bool {
+        self.spaces.len() == other.spaces.len()
+            && self.undefined.len() == other.undefined.len()
+            && self
+                .spaces
+                .iter()
+                .all(|(name, opts)| other.codes(name) == Some(opts))
+            && self
+                .undefined
+                .iter()
+                .all(|(s, c)| other.is_undefined(s, *c))
+    }
+}
+
+impl Eq for OptionSet {}
+
 impl OptionSet {
+    /// The options of a space, sorted by code.
+    fn codes(&self, space: &str) -> Option<&Codes> {
+        self.spaces
+            .iter()
+            .find(|(name, _)| name == space)
+            .map(|(_, opts)| opts)
+    }
+
+    /// The options of a space, which is added when it is new.
+    fn codes_mut(&mut self, space: &str) -> &mut Codes {
+        let i = match self.spaces.iter().position(|(name, _)| name == space) {
+            Some(i) => i,
+            None => {
+                self.spaces.push((space.to_string(), Vec::new()));
+                self.spaces.len() - 1
+            }
+        };
+        &mut self.spaces[i].1
+    }
+
+    /// The value slot of an option, created empty when the option is not set.
+    fn slot(&mut self, space: &str, code: u32) -> &mut Vec<u8> {
+        let opts = self.codes_mut(space);
+        let i = match opts.binary_search_by_key(&code, |(c, _)| *c) {
+            Ok(i) => i,
+            Err(i) => {
+                opts.insert(i, (code, Vec::new()));
+                i
+            }
+        };
+        &mut opts[i].1
+    }
+
+    fn is_undefined(&self, space: &str, code: u32) -> bool {
+        self.undefined.iter().any(|(s, c)| *c == code && s == space)
+    }
+
+    fn forget_undefined(&mut self, space: &str, code: u32) {
+        if let Some(i) = self
+            .undefined
+            .iter()
+            .position(|(s, c)| *c == code && s == space)
+        {
+            self.undefined.swap_remove(i);
+        }
+    }
+
     /// The value of an option.
     pub fn get(&self, space: &str, code: u32) -> Option<&[u8]> {
-        self.spaces.get(space)?.get(&code).map(Vec::as_slice)
+        let opts = self.codes(space)?;
+        let i = opts.binary_search_by_key(&code, |(c, _)| *c).ok()?;
+        Some(opts[i].1.as_slice())
     }
 
     /// `option` / `supersede`: sets the value.
     pub fn set(&mut self, space: &str, code: u32, value: Vec<u8>) {
-        self.undefined.remove(&(space.to_string(), code));
-        self.spaces
-            .entry(space.to_string())
-            .or_default()
-            .insert(code, value);
+        self.forget_undefined(space, code);
+        *self.slot(space, code) = value;
     }
 
     /// `default`: sets the value only when none is set.
     pub fn set_default(&mut self, space: &str, code: u32, value: Vec<u8>) {
-        if self.undefined.contains(&(space.to_string(), code)) {
+        if self.is_undefined(space, code) {
             return;
         }
-        self.spaces
-            .entry(space.to_string())
-            .or_default()
-            .entry(code)
-            .or_insert(value);
+        let opts = self.codes_mut(space);
+        if let Err(i) = opts.binary_search_by_key(&code, |(c, _)| *c) {
+            opts.insert(i, (code, value));
+        }
     }
 
     /// `prepend`: puts `value` before the current value.
     pub fn prepend(&mut self, space: &str, code: u32, mut value: Vec<u8>) {
-        if self.undefined.contains(&(space.to_string(), code)) {
+        if self.is_undefined(space, code) {
             return;
         }
-        let slot = self
-            .spaces
-            .entry(space.to_string())
-            .or_default()
-            .entry(code)
-            .or_default();
+        let slot = self.slot(space, code);
         value.extend_from_slice(slot);
         *slot = value;
     }
 
     /// `append`: puts `value` after the current value.
     pub fn append(&mut self, space: &str, code: u32, value: &[u8]) {
-        if self.undefined.contains(&(space.to_string(), code)) {
+        if self.is_undefined(space, code) {
             return;
         }
-        self.spaces
-            .entry(space.to_string())
-            .or_default()
-            .entry(code)
-            .or_default()
-            .extend_from_slice(value);
+        self.slot(space, code).extend_from_slice(value);
     }
 
     /// Removes an option.
     pub fn remove(&mut self, space: &str, code: u32) {
-        self.undefined.remove(&(space.to_string(), code));
-        if let Some(s) = self.spaces.get_mut(space) {
-            s.remove(&code);
+        self.forget_undefined(space, code);
+        if let Some((_, opts)) = self.spaces.iter_mut().find(|(name, _)| name == space) {
+            if let Ok(i) = opts.binary_search_by_key(&code, |(c, _)| *c) {
+                opts.remove(i);
+            }
         }
     }
 
     /// Marks an option as set by a statement whose value is nothing (see the field).
     pub fn set_undefined(&mut self, space: &str, code: u32) {
-        if let Some(s) = self.spaces.get_mut(space) {
-            s.remove(&code);
+        if let Some((_, opts)) = self.spaces.iter_mut().find(|(name, _)| name == space) {
+            if let Ok(i) = opts.binary_search_by_key(&code, |(c, _)| *c) {
+                opts.remove(i);
+            }
         }
-        self.undefined.insert((space.to_string(), code));
+        if !self.is_undefined(space, code) {
+            self.undefined.push((space.to_string(), code));
+        }
     }
 
     /// Whether a statement set the option (with a value or with nothing).
     pub fn is_set(&self, space: &str, code: u32) -> bool {
-        self.get(space, code).is_some() || self.undefined.contains(&(space.to_string(), code))
+        self.get(space, code).is_some() || self.is_undefined(space, code)
     }
 
     /// Every option of a space, by code.
     pub fn space(&self, space: &str) -> impl Iterator<Item = (u32, &[u8])> + '_ {
-        self.spaces
-            .get(space)
+        self.codes(space)
             .into_iter()
             .flat_map(|m| m.iter().map(|(c, v)| (*c, v.as_slice())))
     }
 
     /// A server parameter by name.
     pub fn server(&self, reg: &Registry, name: &str) -> Option<&[u8]> {
-        let code = reg.lookup_name("server", name)?.code();
-        self.get("server", code)
+        self.param(Param::new(reg, name))
     }
 
     /// A 32-bit server parameter (lease times, ...).
     pub fn server_u32(&self, reg: &Registry, name: &str) -> Option<u32> {
-        let v = self.server(reg, name)?;
+        self.param_u32(Param::new(reg, name))
+    }
+
+    /// A boolean server parameter (`ping-check`, `one-lease-per-client`, ...).
+    pub fn server_flag(&self, reg: &Registry, name: &str) -> Option<bool> {
+        self.param_flag(Param::new(reg, name))
+    }
+
+    /// An address-valued server parameter (`next-server`, `server-identifier` is in dhcp).
+    pub fn server_addr(&self, reg: &Registry, name: &str) -> Option<Ipv4Addr> {
+        self.param_addr(Param::new(reg, name))
+    }
+
+    /// A server parameter whose code was looked up before ([`Param::new`]).
+    pub fn param(&self, p: Param) -> Option<&[u8]> {
+        self.get("server", p.0?)
+    }
+
+    /// [`OptionSet::server_u32`] for a parameter looked up before.
+    pub fn param_u32(&self, p: Param) -> Option<u32> {
+        let v = self.param(p)?;
         Some(match *v {
             [a, b, c, d, ..] => u32::from_be_bytes([a, b, c, d]),
             [a, b] => u32::from(u16::from_be_bytes([a, b])),
@@ -130,19 +215,30 @@ impl OptionSet {
         })
     }
 
-    /// A boolean server parameter (`ping-check`, `one-lease-per-client`, ...).
-    pub fn server_flag(&self, reg: &Registry, name: &str) -> Option<bool> {
-        self.server(reg, name)
-            .and_then(|v| v.first())
-            .map(|&b| b != 0)
+    /// [`OptionSet::server_flag`] for a parameter looked up before.
+    pub fn param_flag(&self, p: Param) -> Option<bool> {
+        self.param(p).and_then(|v| v.first()).map(|&b| b != 0)
     }
 
-    /// An address-valued server parameter (`next-server`, `server-identifier` is in dhcp).
-    pub fn server_addr(&self, reg: &Registry, name: &str) -> Option<Ipv4Addr> {
-        match *self.server(reg, name)? {
+    /// [`OptionSet::server_addr`] for a parameter looked up before.
+    pub fn param_addr(&self, p: Param) -> Option<Ipv4Addr> {
+        match *self.param(p)? {
             [a, b, c, d, ..] => Some(Ipv4Addr::new(a, b, c, d)),
             _ => None,
         }
+    }
+}
+
+/// A server parameter (an option of the `server` space) by its code, looked up by name once
+/// in a registry so that reading it per packet needs no name look-up. Valid for that
+/// registry only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param(Option<u32>);
+
+impl Param {
+    /// The parameter `name` of `reg` (one that `reg` does not define is never set).
+    pub fn new(reg: &Registry, name: &str) -> Param {
+        Param(reg.lookup_name("server", name).map(|d| d.code()))
     }
 }
 
@@ -448,8 +544,8 @@ impl Machine<'_, '_> {
             .lookup_name(&name.space, &name.name)
             .or_else(|| reg.lookup_code(&name.space, name.code));
         let (code, format) = match def {
-            Some(d) => (d.code(), d.format().clone()),
-            None if name.known => (name.code, Format::string()),
+            Some(d) => (d.code(), std::borrow::Cow::Borrowed(d.format())),
+            None if name.known => (name.code, std::borrow::Cow::Owned(Format::string())),
             None => return,
         };
         let bytes = match value {

@@ -2,8 +2,8 @@
 //! spaces plus user `option space` declarations and `option ... code`
 //! definitions, with ISC's replacement rules.
 
+use foldhash::{HashMap, HashMapExt};
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 
 use super::format::{Encapsulation, Format, FormatError};
@@ -80,6 +80,16 @@ pub struct ParentOption {
     pub code: u32,
 }
 
+/// Looks `name` up in a map keyed by lowercased names, without building the lowercased
+/// name when it is lowercase already (the names the server asks for per packet).
+fn get_ignoring_case<'m, V>(map: &'m HashMap<String, V>, name: &str) -> Option<&'m V> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        map.get(&name.to_ascii_lowercase())
+    } else {
+        map.get(name)
+    }
+}
+
 /// An option space: code and length widths plus its definitions.
 #[derive(Debug, Clone)]
 pub struct OptionSpace {
@@ -142,9 +152,7 @@ impl OptionSpace {
     /// Looks an option up by name, ASCII case-insensitively (ISC's
     /// `do_case_hash`).
     pub fn lookup_name(&self, name: &str) -> Option<&OptionDef> {
-        self.by_name
-            .get(&name.to_ascii_lowercase())
-            .and_then(|&i| self.defs.get(i))
+        get_ignoring_case(&self.by_name, name).and_then(|&i| self.defs.get(i))
     }
 
     /// Looks an option up by code.
@@ -365,7 +373,7 @@ impl Registry {
     }
 
     fn space_index(&self, name: &str) -> Option<usize> {
-        self.by_name.get(&name.to_ascii_lowercase()).copied()
+        get_ignoring_case(&self.by_name, name).copied()
     }
 
     /// The space of that name (the newest declaration wins).
