@@ -107,14 +107,58 @@ struct Job<W> {
 /// What the writer hands back: waiters for the loop, or the error that stopped the journal.
 type Done<W> = Result<Vec<W>, io::Error>;
 
-/// How long the writer waits for more records before a sync when it is busy (see [`BUSY`]):
-/// a DHCPACK leaves up to this much later, and under load many of them share each fdatasync
-/// (at 4,000 ACKs/s about 16 instead of 2-3 with a 2 ms wait; each fdatasync costs two disk
-/// writes, the data and the inode's new size). Busy or not, no ACK leaves before its sync.
+/// The longest the writer waits for more records before a sync when it is busy (see
+/// [`BUSY`]): a DHCPACK leaves up to this much later, and under load many of them share each
+/// fdatasync (at 4,000 ACKs/s about 16 instead of 2-3 with a 2 ms wait; each fdatasync costs
+/// two disk writes, the data and the inode's new size). Busy or not, no ACK leaves before its
+/// sync.
 const COMMIT_DELAY: Duration = Duration::from_millis(4);
+
+/// Records one sync should share: at rates where [`COMMIT_DELAY`] would gather more, the
+/// writer waits only as long as this many take to arrive, so that the burst of DHCPACKs sent
+/// after the sync stays small enough for a relay's or client's socket buffer.
+const SYNC_RECORDS: u64 = 32;
 
 /// The writer counts as busy when its previous batch began less than this long ago.
 const BUSY: Duration = Duration::from_millis(10);
+
+/// The writer's estimate of the commit rate, from batch to batch.
+#[derive(Debug, Default)]
+struct CommitRate {
+    last_batch: Option<Instant>,
+    /// Records of the batch that began at `last_batch`.
+    last_records: u64,
+    /// Records per second, smoothed.
+    per_s: f64,
+}
+
+impl CommitRate {
+    /// A batch begins now; returns how long to wait for more records before its sync.
+    fn delay(&mut self, now: Instant) -> Duration {
+        let busy_since = self
+            .last_batch
+            .map(|t| now.saturating_duration_since(t))
+            .filter(|d| *d < BUSY);
+        self.last_batch = Some(now);
+        let Some(gap) = busy_since else {
+            self.per_s = 0.0;
+            return Duration::ZERO;
+        };
+        let sample = self.last_records as f64 / gap.as_secs_f64().max(1e-4);
+        self.per_s = if self.per_s == 0.0 {
+            sample
+        } else {
+            0.75 * self.per_s + 0.25 * sample
+        };
+        let fill = Duration::from_secs_f64(SYNC_RECORDS as f64 / self.per_s.max(1.0));
+        fill.min(COMMIT_DELAY)
+    }
+
+    /// The batch that began last holds `records`.
+    fn taken(&mut self, records: u64) {
+        self.last_records = records;
+    }
+}
 
 /// The writer thread and its channels.
 struct Writer<W> {
@@ -130,17 +174,16 @@ fn writer_thread<W>(
     shared: Arc<Shared>,
     deliver: Option<Deliver<W>>,
 ) -> AppendFile {
-    let mut last_batch: Option<Instant> = None;
+    let mut rate = CommitRate::default();
     // Ends when the journal drops its sender (after the queued jobs are done).
     while let Ok(first) = jobs.recv() {
-        // Busy (the previous batch began less than BUSY ago): give the loop COMMIT_DELAY to
-        // stage more records, so that they share this sync. The loop does not wake a writer
-        // that sleeps here (it is not waiting on the channel).
-        let now = Instant::now();
-        if last_batch.is_some_and(|t| now.duration_since(t) < BUSY) {
-            std::thread::sleep(COMMIT_DELAY);
+        // Busy (the previous batch began less than BUSY ago): give the loop up to
+        // COMMIT_DELAY to stage more records, so that they share this sync. The loop does not
+        // wake a writer that sleeps here (it is not waiting on the channel).
+        let pause = rate.delay(Instant::now());
+        if !pause.is_zero() {
+            std::thread::sleep(pause);
         }
-        last_batch = Some(now);
         // Everything queued while the previous sync ran, or meanwhile, shares this one.
         let mut batch = vec![first];
         while let Ok(j) = jobs.try_recv() {
@@ -156,6 +199,7 @@ fn writer_thread<W>(
         let taken = batch.len() as u64;
         let waker = batch.iter().rev().find_map(|j| j.waker.clone());
         let records: u64 = batch.iter().map(|j| j.records).sum();
+        rate.taken(records);
         let mut bytes = Vec::new();
         let mut waiters = Vec::new();
         for j in batch {
@@ -456,6 +500,30 @@ impl<W> Drop for Journal<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_commit_delay_is_zero_when_idle_and_shrinks_as_the_rate_grows() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut r = CommitRate::default();
+        assert_eq!(r.delay(t0), Duration::ZERO, "first batch");
+        r.taken(1);
+        // The next batch 50 ms later: not busy.
+        assert_eq!(r.delay(t0 + ms(50)), Duration::ZERO);
+        r.taken(16);
+        // 16 records in 4 ms (4,000/s): 32 would take 8 ms, so the longest delay.
+        assert_eq!(r.delay(t0 + ms(54)), COMMIT_DELAY);
+        // Steadily 80 records per 4 ms (20,000/s): 32 records take 1.6 ms.
+        let mut t = t0 + ms(54);
+        let mut d = Duration::ZERO;
+        for _ in 0..40 {
+            r.taken(80);
+            t += ms(4);
+            d = r.delay(t);
+        }
+        let us = d.as_micros();
+        assert!((1550..=1650).contains(&us), "{us} us");
+    }
 
     #[test]
     fn group_commit_releases_waiters_after_one_sync() {
