@@ -160,7 +160,11 @@ fn a_new_end_in_the_future_frees_an_active_lease_too_but_it_is_not_handed_out_be
         .expect("changed");
     assert_eq!(records.len(), 1);
     assert!(records[0].contains("binding state free;"), "{}", records[0]);
-    assert!(records[0].contains("tstp 3 2037/07/08 22:53:52;"), "{}", records[0]);
+    assert!(
+        records[0].contains("tstp 3 2037/07/08 22:53:52;"),
+        "{}",
+        records[0]
+    );
     assert_eq!(s.lease_view(ip(51)).expect("lease").state, 1);
     // ISC's allocate_lease passes over a free lease whose end is still to come.
     assert_eq!(offer(&mut s, 0x99), None);

@@ -1,11 +1,13 @@
 //! OMAPI on `omapi-port`: the TCP listener and its connections, each a
 //! [`dhcpd_omapi::Session`] whose objects are the engine's failover relationships
 //! (`failover-state`), its host declarations (`host`: open, create, update, remove, as ISC
-//! allows them) and, read only, its leases (`lease`, by `ip-address`, `hardware-address` or
-//! `dhcp-client-identifier`).
+//! allows them) and its leases (`lease`, opened by `ip-address`, `hardware-address` or
+//! `dhcp-client-identifier`; updated as ISC's `dhcp_lease_set_value`: `state`, `ends`,
+//! `flags`, scope variables, then `remote-handle`; not for leases of failover pools).
 //!
-//! Durability: a host created, updated or removed is served (or no longer served) at once,
-//! but the answer confirming it waits until its lease-file record is on disk: the records
+//! Durability: a host created, updated or removed, or a lease updated, is served (or no
+//! longer served) at once, but the answer confirming it waits until its lease-file records
+//! are on disk: the records
 //! go to the journal ([`OmapiNet::take_records`]) and the connection's output from then on
 //! is held until the journal reports them durable ([`OmapiNet::committed`]).
 //! With `omapi-key` naming an HMAC-MD5 key every request must be signed with it, as ISC
@@ -948,8 +950,8 @@ fn lease_search<E: Engine>(engine: &E, key: &[Pair]) -> Result<Option<String>, R
 }
 
 /// ISC's lease values in ISC's order, without the `host`, `subnet`, `pool` and
-/// `billing-class` handles (dhcpd-rs has no such OMAPI objects) and without the lease's
-/// scope variables.
+/// `billing-class` handles (dhcpd-rs has no such OMAPI objects), then the lease's scope
+/// variables.
 fn lease_values<E: Engine>(engine: &E, id: &str) -> Option<Vec<(String, Value)>> {
     let l = engine.lease_view(id.parse().ok()?)?;
     let mut out = vec![
