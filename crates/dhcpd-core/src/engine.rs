@@ -26,6 +26,7 @@ use crate::scope::{Effect, EvalCtx, OptionSet, Param, execute, execute_scopes};
 
 mod ddns;
 pub mod failover; // FAILOVER: the failover side of the engine (engine/failover.rs)
+mod omapi_lease; // OMAPI lease updates (engine/omapi_lease.rs)
 
 /// ISC's defaults (includes/dhcpd.h).
 const DEFAULT_DEFAULT_LEASE_TIME: u32 = 43_200;
@@ -1131,9 +1132,15 @@ impl Server {
         now: i64,
     ) {
         let (subnet, pool) = (at.subnet, at.pool);
-        let lease = pool
-            .and_then(|_| self.leases.get(addr))
-            .map(|e| e.lease.clone());
+        let lease = pool.and_then(|_| self.leases.get(addr)).map(|e| {
+            let mut l = e.lease.clone();
+            // ISC's dhcpdiscover: an expired lease's variables are dropped before the offer
+            // (kept in memory, so the ACK does not carry them either).
+            if l.ends < now {
+                l.bindings.clear();
+            }
+            l
+        });
         let set = self.options_for(req, lease.as_ref(), at, now);
         let t = match self.reusable(&set, lease.as_ref(), c, now) {
             Some(ends) => u32::try_from(ends - now).unwrap_or(u32::MAX),
@@ -2433,6 +2440,22 @@ impl Engine for Server {
             times: [l.ends, l.starts, l.tstp, l.tsfp, l.atsfp, l.cltt],
             flags: (if l.bootp { 2 } else { 0 }) | (if l.reserved { 4 } else { 0 }),
         })
+    }
+
+    fn lease_variables(&self, addr: Ipv4Addr) -> Vec<dhcpd_leases::model::Binding> {
+        self.leases
+            .get(addr)
+            .map(|e| e.lease.bindings.clone())
+            .unwrap_or_default()
+    }
+
+    fn lease_update(
+        &mut self,
+        addr: Ipv4Addr,
+        change: crate::io::LeaseChange,
+        now: SystemTime,
+    ) -> Result<Option<Vec<String>>, crate::io::LeaseError> {
+        self.omapi_lease_update(addr, change, now)
     }
 
     fn handle_packet(&mut self, now: SystemTime, rx: &Received<'_>) {

@@ -178,6 +178,35 @@ pub enum HostError {
     Refused(String),
 }
 
+/// One value an OMAPI `update` sets on a lease, as ISC's `dhcp_lease_set_value` takes it
+/// (the OMAPI names are sorted out by the server; see [`Engine::lease_update`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeaseChange {
+    /// `state`: ISC's binding-state number (1 free, 2 active, 3 expired, 4 released,
+    /// 5 abandoned, 6 reset, 7 backup; anything else is refused).
+    State(u32),
+    /// `ends`: the new end (Unix seconds, as ISC's unsigned 4-byte value).
+    Ends(u32),
+    /// `flags`: the new flags byte; only ISC's ephemeral flags change, and of those
+    /// dhcpd-rs keeps 2 (BOOTP) and 4 (reserved).
+    Flags(u8),
+    /// A variable of the lease's scope (any name OMAPI has no other use for), created in
+    /// front of the others or replaced in place, as ISC's `binding_scope_set_value`.
+    Variable(dhcpd_leases::model::Binding),
+}
+
+/// Why a lease could not be changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeaseError {
+    /// No lease at that address.
+    NotFound,
+    /// The value is out of range (ISC's `DHCP_R_INVALIDARG`).
+    InvalidArg(String),
+    /// The engine does not make this change (a lease of a failover pool, an engine without
+    /// leases).
+    Refused(String),
+}
+
 /// A sans-IO DHCPv4 engine, as the server loop drives it.
 pub trait Engine {
     /// The name of the live host `key` finds (ISC's host hashes; `None`: none).
@@ -220,6 +249,28 @@ pub trait Engine {
     fn lease_view(&self, addr: Ipv4Addr) -> Option<LeaseView> {
         let _ = addr;
         None
+    }
+    /// The variables of the lease's scope, in ISC's order (OMAPI publishes them after the
+    /// lease's own values). The default knows none.
+    fn lease_variables(&self, addr: Ipv4Addr) -> Vec<dhcpd_leases::model::Binding> {
+        let _ = addr;
+        Vec::new()
+    }
+    /// Changes one value of the lease at `addr` (an OMAPI `update`, ISC's
+    /// `dhcp_lease_set_value`): `state`, `ends` and `flags` move the lease as ISC's
+    /// `supersede_lease` does (an active lease that is given another state, end or flags
+    /// expires, ISC's expiry event included), a variable is stored in its scope.
+    /// `Ok(None)`: nothing changed (ISC's `DHCP_R_UNCHANGED`); `Ok(Some(records))`: the
+    /// lease-file records to append, in order, before the change is confirmed. Other
+    /// effects (DNS removals, `on expiry` bodies, log lines) are queued as actions.
+    fn lease_update(
+        &mut self,
+        addr: Ipv4Addr,
+        change: LeaseChange,
+        now: SystemTime,
+    ) -> Result<Option<Vec<String>>, LeaseError> {
+        let _ = (addr, change, now);
+        Err(LeaseError::Refused("leases cannot be changed".to_string()))
     }
     /// One received datagram.
     fn handle_packet(&mut self, now: SystemTime, rx: &Received<'_>);

@@ -262,7 +262,8 @@ impl LeaseTable {
     fn index(&mut self, e: &Entry) {
         let a = e.lease.addr;
         match e.lease.binding_state {
-            BindingState::Free | BindingState::Backup => {
+            // A reserved lease goes to ISC's `reserved` queue: never handed out.
+            BindingState::Free | BindingState::Backup if !e.lease.reserved => {
                 let seq = self.seq.get(&a).copied().unwrap_or(0);
                 self.free
                     .entry(e.pool)
@@ -336,6 +337,22 @@ impl LeaseTable {
         self.seq.insert(a, self.front);
         self.index(&e);
         self.entries.insert(a, e);
+    }
+
+    /// Replaces the variables of the lease at `a` in place (ISC sets a scope variable
+    /// without requeueing the lease). `false`: no lease there.
+    pub fn set_bindings(
+        &mut self,
+        a: Ipv4Addr,
+        bindings: Vec<dhcpd_leases::model::Binding>,
+    ) -> bool {
+        match self.entries.get_mut(&a) {
+            Some(e) => {
+                e.lease.bindings = bindings;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The lease at an address.

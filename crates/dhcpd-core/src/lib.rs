@@ -10,5 +10,5 @@ pub mod scope;
 
 pub use io::{
     Action, Engine, FailoverEngine, FailoverLink, FailoverView, HostError, HostKey, HostView,
-    LeaseView, Level, Received, Route, Transmit,
+    LeaseChange, LeaseError, LeaseView, Level, Received, Route, Transmit,
 };

@@ -12,6 +12,8 @@ pub mod result {
     pub const EXISTS: u32 = 18;
     /// `ISC_R_NOTFOUND`.
     pub const NOT_FOUND: u32 = 23;
+    /// `ISC_R_NOPERM` ("permission denied").
+    pub const NO_PERMISSION: u32 = 6;
     /// `ISC_R_NOTIMPLEMENTED`.
     pub const NOT_IMPLEMENTED: u32 = 27;
     /// First code of ISC DHCP's own class (`ISC_RESULTCLASS_DHCP`).
@@ -135,6 +137,19 @@ pub trait Objects {
     fn values(&self, kind: &str, id: &str) -> Option<Vec<(String, Value)>>;
     /// Applies new values to the object, all or nothing as far as the caller can tell.
     fn update(&mut self, kind: &str, id: &str, values: &[Pair]) -> Result<(), Refusal>;
+    /// [`Objects::update`] for an UPDATE message naming the object by `handle`: ISC then
+    /// also sets the object's `remote-handle` to that handle (its lease keeps it as a scope
+    /// variable). The default ignores the handle.
+    fn update_handle(
+        &mut self,
+        kind: &str,
+        id: &str,
+        values: &[Pair],
+        handle: u32,
+    ) -> Result<(), Refusal> {
+        let _ = handle;
+        self.update(kind, id, values)
+    }
     /// Creates an object of type `kind` from the values of an OPEN with the `create` flag
     /// that found none; returns its identifier. A refusal with
     /// [`result::NOT_IMPLEMENTED`] is sent as it is (the type cannot be created); any other
@@ -471,7 +486,7 @@ impl Session {
                     self.status(m.id, &Refusal::new(result::NOT_FOUND, "no matching handle"));
                     return None;
                 };
-                match objects.update(&kind, &id, &m.object) {
+                match objects.update_handle(&kind, &id, &m.object, m.handle) {
                     Ok(()) => {
                         self.status(
                             m.id,

@@ -1,11 +1,13 @@
 //! OMAPI on `omapi-port`: the TCP listener and its connections, each a
 //! [`dhcpd_omapi::Session`] whose objects are the engine's failover relationships
 //! (`failover-state`), its host declarations (`host`: open, create, update, remove, as ISC
-//! allows them) and, read only, its leases (`lease`, by `ip-address`, `hardware-address` or
-//! `dhcp-client-identifier`).
+//! allows them) and its leases (`lease`, opened by `ip-address`, `hardware-address` or
+//! `dhcp-client-identifier`; updated as ISC's `dhcp_lease_set_value`: `state`, `ends`,
+//! `flags`, scope variables, then `remote-handle`; not for leases of failover pools).
 //!
-//! Durability: a host created, updated or removed is served (or no longer served) at once,
-//! but the answer confirming it waits until its lease-file record is on disk: the records
+//! Durability: a host created, updated or removed, or a lease updated, is served (or no
+//! longer served) at once, but the answer confirming it waits until its lease-file records
+//! are on disk: the records
 //! go to the journal ([`OmapiNet::take_records`]) and the connection's output from then on
 //! is held until the journal reports them durable ([`OmapiNet::committed`]).
 //! With `omapi-key` naming an HMAC-MD5 key every request must be signed with it, as ISC
@@ -17,7 +19,7 @@ use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::SystemTime;
 
-use dhcpd_core::{Engine, FailoverEngine, HostError, HostKey, HostView};
+use dhcpd_core::{Engine, FailoverEngine, HostError, HostKey, HostView, LeaseChange, LeaseError};
 pub use dhcpd_omapi::Key;
 use dhcpd_omapi::codec::Pair;
 pub use dhcpd_omapi::session::HMAC_MD5;
@@ -431,10 +433,7 @@ impl<E: Engine + FailoverEngine> Objects for EngineObjects<'_, E> {
 
     fn update(&mut self, kind: &str, id: &str, values: &[Pair]) -> Result<(), Refusal> {
         if kind == "lease" {
-            return Err(Refusal::new(
-                result::NOT_IMPLEMENTED,
-                "dhcpd-rs's OMAPI lease object is read-only",
-            ));
+            return self.lease_update(id, values, None);
         }
         if kind == "host" {
             let Some(view) = self.engine.host_view(id) else {
@@ -471,6 +470,19 @@ impl<E: Engine + FailoverEngine> Objects for EngineObjects<'_, E> {
         Ok(())
     }
 
+    fn update_handle(
+        &mut self,
+        kind: &str,
+        id: &str,
+        values: &[Pair],
+        handle: u32,
+    ) -> Result<(), Refusal> {
+        if kind == "lease" {
+            return self.lease_update(id, values, Some(handle));
+        }
+        self.update(kind, id, values)
+    }
+
     fn create(&mut self, kind: &str, values: &[Pair]) -> Result<String, Refusal> {
         if kind != "host" {
             return Err(Refusal::new(
@@ -497,6 +509,93 @@ impl<E: Engine + FailoverEngine> Objects for EngineObjects<'_, E> {
         let record = self.engine.host_remove(id).map_err(host_refusal)?;
         self.records.push(record);
         Ok(())
+    }
+}
+
+impl<E: Engine + FailoverEngine> EngineObjects<'_, E> {
+    /// ISC's `dhcp_lease_set_value` for each value in order (the values before a refused
+    /// one stay applied, as in ISC), then, for an UPDATE by handle, the lease's
+    /// `remote-handle` variable (ISC's `omapi_object_update`). Every change's record goes
+    /// to the journal before the answer.
+    fn lease_update(
+        &mut self,
+        id: &str,
+        values: &[Pair],
+        handle: Option<u32>,
+    ) -> Result<(), Refusal> {
+        let Ok(addr) = id.parse::<Ipv4Addr>() else {
+            return Err(Refusal::new(result::NOT_FOUND, "the lease is gone"));
+        };
+        let int = |what: &str, v: &[u8]| {
+            int_value(v).ok_or_else(|| {
+                Refusal::new(
+                    result::INVALID_ARG,
+                    &format!("{what}: not a 4-byte integer"),
+                )
+            })
+        };
+        let no_perm = |what: &str| {
+            Refusal::new(
+                result::NO_PERMISSION,
+                &format!("a lease's {what} cannot be changed"),
+            )
+        };
+        for (n, v) in values {
+            let change = match n.as_slice() {
+                b"state" => LeaseChange::State(int("state", v)?),
+                b"ends" => LeaseChange::Ends(int("ends", v)?),
+                b"flags" => LeaseChange::Flags(match v.as_slice() {
+                    [f] => *f,
+                    // ISC keeps the low byte of a 4-byte integer.
+                    _ => int("flags", v)? as u8,
+                }),
+                b"ip-address" => return Err(no_perm("ip-address")),
+                b"starts" => return Err(no_perm("starts")),
+                b"pool" => return Err(no_perm("pool")),
+                b"subnet" => {
+                    return Err(Refusal::new(
+                        result::INVALID_ARG,
+                        "a lease's subnet cannot be changed",
+                    ));
+                }
+                // ISC accepts these and leaves them as they are.
+                b"dhcp-client-identifier"
+                | b"hostname"
+                | b"client-hostname"
+                | b"host"
+                | b"billing-class"
+                | b"hardware-address"
+                | b"hardware-type" => continue,
+                // Any other name is a variable of the lease's scope. ISC 4.4.3 stores a
+                // value that came over the wire as a boolean (its `binding_scope_set_value`
+                // never sets the type of a data value): `set NAME = true;`.
+                other => LeaseChange::Variable(dhcpd_leases::model::Binding {
+                    name: String::from_utf8_lossy(other).into_owned(),
+                    value: dhcpd_leases::model::BindingValue::Boolean(true),
+                }),
+            };
+            self.lease_change(addr, change)?;
+        }
+        if let Some(h) = handle {
+            let change = LeaseChange::Variable(dhcpd_leases::model::Binding {
+                name: "remote-handle".to_string(),
+                value: dhcpd_leases::model::BindingValue::Numeric(i64::from(h)),
+            });
+            self.lease_change(addr, change)?;
+        }
+        Ok(())
+    }
+
+    fn lease_change(&mut self, addr: Ipv4Addr, change: LeaseChange) -> Result<(), Refusal> {
+        match self.engine.lease_update(addr, change, SystemTime::now()) {
+            Ok(records) => {
+                self.records.extend(records.into_iter().flatten());
+                Ok(())
+            }
+            Err(LeaseError::NotFound) => Err(Refusal::new(result::NOT_FOUND, "the lease is gone")),
+            Err(LeaseError::InvalidArg(why)) => Err(Refusal::new(result::INVALID_ARG, &why)),
+            Err(LeaseError::Refused(why)) => Err(Refusal::new(result::NOT_IMPLEMENTED, &why)),
+        }
     }
 }
 
@@ -851,8 +950,8 @@ fn lease_search<E: Engine>(engine: &E, key: &[Pair]) -> Result<Option<String>, R
 }
 
 /// ISC's lease values in ISC's order, without the `host`, `subnet`, `pool` and
-/// `billing-class` handles (dhcpd-rs has no such OMAPI objects) and without the lease's
-/// scope variables.
+/// `billing-class` handles (dhcpd-rs has no such OMAPI objects), then the lease's scope
+/// variables.
 fn lease_values<E: Engine>(engine: &E, id: &str) -> Option<Vec<(String, Value)>> {
     let l = engine.lease_view(id.parse().ok()?)?;
     let mut out = vec![
@@ -880,5 +979,16 @@ fn lease_values<E: Engine>(engine: &E, id: &str) -> Option<Vec<(String, Value)>>
         out.push((name.to_string(), Value::Int(t as u32)));
     }
     out.push(("flags".to_string(), Value::Bytes(vec![l.flags])));
+    // The scope's variables, as ISC's `binding_scope_stuff_values` sends them.
+    for b in engine.lease_variables(l.addr) {
+        use dhcpd_leases::model::BindingValue;
+        let v = match b.value {
+            BindingValue::Data(d) => Value::Bytes(d),
+            // ISC sends the low 32 bits.
+            BindingValue::Numeric(n) => Value::Int(n as u32),
+            BindingValue::Boolean(t) => Value::Int(u32::from(t)),
+        };
+        out.push((b.name, v));
+    }
     Some(out)
 }
