@@ -87,7 +87,7 @@ impl Client {
         let hlen = usize::from(msg.hlen).min(16);
         let hw = HardwareAddr::from_prefix(msg.htype, &msg.chaddr[..hlen]);
         let addr = |code| {
-            msg.option(code).and_then(|v| match *v.as_slice() {
+            msg.option_data(code).and_then(|v| match *v {
                 [a, b, c, d] => Some(Ipv4Addr::new(a, b, c, d)),
                 _ => None,
             })
@@ -97,7 +97,7 @@ impl Client {
             hostname: msg.option(12).filter(|v| !v.is_empty()),
             requested: addr(50),
             server_id: addr(54),
-            requested_lease_time: msg.option(51).and_then(|v| match *v.as_slice() {
+            requested_lease_time: msg.option_data(51).and_then(|v| match *v {
                 [a, b, c, d] => Some(u32::from_be_bytes([a, b, c, d])),
                 _ => None,
             }),
@@ -878,27 +878,30 @@ impl Server {
         subnet: Option<usize>,
         sid: Ipv4Addr,
     ) -> Option<Vec<u8>> {
-        let mut options: Vec<DhcpOption> = Vec::new();
-        let push = |options: &mut Vec<DhcpOption>, code: u8, data: Vec<u8>| {
-            options.retain(|o| o.code != code);
-            options.push(DhcpOption { code, data });
-        };
-        push(&mut options, 53, vec![u8::from(kind)]);
-        push(&mut options, 54, sid.octets().to_vec());
-        if let Some(t) = lease_time {
-            push(&mut options, 51, t.to_be_bytes().to_vec());
+        // The values are borrowed (from the option set, the request, or these locals), not
+        // copied per reply.
+        fn push<'v>(options: &mut Vec<(u8, &'v [u8])>, code: u8, data: &'v [u8]) {
+            options.retain(|o| o.0 != code);
+            options.push((code, data));
+        }
+        let kind_byte = [u8::from(kind)];
+        let sid_bytes = sid.octets();
+        let time_bytes = lease_time.map(u32::to_be_bytes);
+        let mask_bytes = subnet.map(|s| self.model.subnets[s].mask.octets());
+        let agent = req.option_data(82).filter(|_| !self.agent_stashed);
+        let mut options: Vec<(u8, &[u8])> = Vec::with_capacity(16);
+        push(&mut options, 53, &kind_byte);
+        push(&mut options, 54, &sid_bytes);
+        if let Some(t) = &time_bytes {
+            push(&mut options, 51, t);
         }
         if kind == MessageType::Nak {
             if let Some(m) = set.get("dhcp", 56) {
-                push(&mut options, 56, m.to_vec());
+                push(&mut options, 56, m);
             }
         } else {
-            if let Some(s) = subnet {
-                push(
-                    &mut options,
-                    1,
-                    self.model.subnets[s].mask.octets().to_vec(),
-                );
+            if let Some(m) = &mask_bytes {
+                push(&mut options, 1, m);
             }
             for (code, v) in set.space("dhcp") {
                 let Ok(code) = u8::try_from(code) else {
@@ -907,14 +910,14 @@ impl Server {
                 if matches!(code, 0 | 255 | 53 | 54 | 51 | 52 | 55 | 57 | 82) {
                     continue;
                 }
-                push(&mut options, code, v.to_vec());
+                push(&mut options, code, v);
             }
         }
-        if let Some(agent) = req.option(82).filter(|_| !self.agent_stashed) {
+        if let Some(agent) = &agent {
             push(&mut options, 82, agent);
         }
-        let prl = req.option(55);
-        let mms_client = req.option(57);
+        let prl = req.option_data(55);
+        let mms_client = req.option_data(57);
         let params = ReplyParams {
             prl: if kind == MessageType::Nak {
                 None
@@ -922,7 +925,7 @@ impl Server {
                 prl.as_deref()
             },
             request_type: req.message_type(),
-            client_sent_fqdn: req.option(81).is_some(),
+            client_sent_fqdn: req.option_data(81).is_some(),
             max_message_size: effective_max_message_size(
                 mms_client.as_deref(),
                 set.get("dhcp", 57),
@@ -995,7 +998,7 @@ impl Server {
         if kind == MessageType::Ack
             && req.ciaddr != Ipv4Addr::UNSPECIFIED
             && !broadcast
-            && req.option(54).is_none()
+            && req.option_data(54).is_none()
         {
             return Route::Udp {
                 ip: req.ciaddr,
@@ -1342,7 +1345,7 @@ impl Server {
     fn stashed_agent_options(&self, req: &Message, now: i64) -> Option<Message> {
         if req.ciaddr == Ipv4Addr::UNSPECIFIED
             || req.giaddr != Ipv4Addr::UNSPECIFIED
-            || req.option(82).is_some()
+            || req.option_data(82).is_some()
         {
             return None;
         }
@@ -1351,7 +1354,7 @@ impl Server {
             return None;
         }
         if !l.uid.is_empty() {
-            if req.option(61).as_deref() != Some(l.uid.as_slice()) {
+            if req.option_data(61).as_deref() != Some(l.uid.as_slice()) {
                 return None;
             }
         } else {
@@ -1615,7 +1618,7 @@ impl Server {
         // (`stash-agent-options`, on unless set false, as in ISC), unless they came from
         // the lease in the first place.
         if !self.agent_stashed && set.param_flag(self.params.stash_agent_options) != Some(false) {
-            if let Some(agent) = req.option(82).and_then(|v| agent_sub_options(&v)) {
+            if let Some(agent) = req.option_data(82).and_then(|v| agent_sub_options(&v)) {
                 lease.agent_options = agent;
             }
         }
@@ -2071,7 +2074,7 @@ impl Server {
                 data: v.to_vec(),
             });
         }
-        let prl = req.option(55);
+        let prl = req.option_data(55);
         let params = ReplyParams {
             prl: prl.as_deref(),
             bootp_request_len: Some(raw.len()),

@@ -699,13 +699,21 @@ impl Message {
     /// The data of option `code`, all instances joined (RFC 3396), or `None`
     /// if absent.
     pub fn option(&self, code: u8) -> Option<Vec<u8>> {
-        let mut found = false;
-        let mut data = Vec::new();
+        self.option_data(code).map(Cow::into_owned)
+    }
+
+    /// [`Message::option`] without a copy when the option has one instance
+    /// (the usual case): the data is borrowed from the message, and only
+    /// split options (RFC 3396) are joined into a new vector.
+    pub fn option_data(&self, code: u8) -> Option<Cow<'_, [u8]>> {
+        let mut data: Option<Cow<'_, [u8]>> = None;
         for o in self.raw_options().filter(|o| o.code == code) {
-            found = true;
-            data.extend_from_slice(&o.data);
+            match &mut data {
+                None => data = Some(Cow::Borrowed(&o.data)),
+                Some(d) => d.to_mut().extend_from_slice(&o.data),
+            }
         }
-        found.then_some(data)
+        data
     }
 
     /// All options, instances of a code joined (RFC 3396), in order of first
@@ -726,7 +734,7 @@ impl Message {
 
     /// The DHCP message type (option 53), `None` for BOOTP.
     pub fn message_type(&self) -> Option<MessageType> {
-        let data = self.option(MESSAGE_TYPE)?;
+        let data = self.option_data(MESSAGE_TYPE)?;
         data.first().map(|&b| MessageType::from(b))
     }
 

@@ -28,6 +28,8 @@
 //! cookie that ISC answers by copying the vendor area back (unless
 //! `always-reply-rfc1048`).
 
+use std::borrow::Cow;
+
 use crate::error::{Area, Result, WireError};
 use crate::message::OPTION_OVERLOAD;
 use crate::message::{BootField, DhcpOption, Entry, Message, MessageType, OptionList, RawOption};
@@ -107,6 +109,34 @@ pub struct ReplyParams<'a> {
     pub encapsulations: &'a [u8],
 }
 
+/// A server option handed to [`build_reply_options`]: a code and its final
+/// value, owned ([`DhcpOption`]) or borrowed (`(u8, &[u8])`), so that a
+/// server can pass values it keeps without copying them per reply.
+pub trait ReplyOption {
+    /// The option code.
+    fn code(&self) -> u8;
+    /// The value (any length; split when placed).
+    fn data(&self) -> &[u8];
+}
+
+impl ReplyOption for DhcpOption {
+    fn code(&self) -> u8 {
+        self.code
+    }
+    fn data(&self) -> &[u8] {
+        &self.data
+    }
+}
+
+impl ReplyOption for (u8, &[u8]) {
+    fn code(&self) -> u8 {
+        self.0
+    }
+    fn data(&self) -> &[u8] {
+        self.1
+    }
+}
+
 /// The maximum message size ISC uses: for DHCPOFFER/DHCPACK the lease state
 /// takes the client's option 57 when it is exactly 2 bytes, or else the
 /// configured option 57 when the client sent none (`from_lease_state`);
@@ -172,11 +202,12 @@ fn option_hash(code: u8) -> usize {
 /// The codes ISC tries, in order, after removing duplicates and moving the
 /// subnet mask before the routers. `options` are the server's options in
 /// the order it stored them (only their codes matter here).
-pub fn priority_list(params: &ReplyParams<'_>, options: &[DhcpOption]) -> Vec<u8> {
-    let mut list: Vec<u8> = HEADER_CODES.to_vec();
+pub fn priority_list<O: ReplyOption>(params: &ReplyParams<'_>, options: &[O]) -> Vec<u8> {
+    let mut list: Vec<u8> = Vec::with_capacity(64);
+    list.extend_from_slice(&HEADER_CODES);
     match params.prl.filter(|p| !p.is_empty()) {
         Some(prl) => {
-            if options.iter().any(|o| o.code == SUBNET_SELECTION) {
+            if options.iter().any(|o| o.code() == SUBNET_SELECTION) {
                 list.push(SUBNET_SELECTION);
             }
             if params.echo_client_id {
@@ -209,7 +240,7 @@ pub fn priority_list(params: &ReplyParams<'_>, options: &[DhcpOption]) -> Vec<u8
                     options
                         .iter()
                         .rev()
-                        .map(|o| o.code)
+                        .map(|o| o.code())
                         .filter(|&c| option_hash(c) == bucket && c != AGENT_OPTIONS),
                 );
             }
@@ -271,15 +302,16 @@ struct AreaFill {
     /// Usable bytes.
     end: usize,
     used: usize,
-    items: Vec<RawOption>,
+    /// Options only (the caller adds option 52, option 82 and the end).
+    items: Vec<Entry>,
 }
 
 impl AreaFill {
-    fn new(end: usize) -> AreaFill {
+    fn new(end: usize, capacity: usize) -> AreaFill {
         AreaFill {
             end,
             used: 0,
-            items: Vec::new(),
+            items: Vec::with_capacity(capacity),
         }
     }
 }
@@ -289,21 +321,22 @@ impl AreaFill {
 /// last of the priority list, which lets it use the bytes otherwise kept
 /// for option 52 when nothing went to `file`/`sname`.
 fn store(
-    options: &[DhcpOption],
+    options: &[(u8, Cow<'_, [u8]>)],
     last_relaxed: bool,
     main_len: usize,
     file: bool,
     sname: bool,
 ) -> [AreaFill; 3] {
     let mut areas = [
-        AreaFill::new(main_len),
-        AreaFill::new(if file { FILE_LEN } else { 0 }),
-        AreaFill::new(if sname { SNAME_LEN } else { 0 }),
+        // Room for every option, option 52, two instances of option 82 and the end.
+        AreaFill::new(main_len, options.len() + 4),
+        AreaFill::new(if file { FILE_LEN } else { 0 }, 0),
+        AreaFill::new(if sname { SNAME_LEN } else { 0 }, 0),
     ];
-    for (n, opt) in options.iter().enumerate() {
+    for (n, (code, data)) in options.iter().enumerate() {
         let is_last = last_relaxed && n + 1 == options.len();
         let saved: [(usize, usize); 3] = [0, 1, 2].map(|a| (areas[a].used, areas[a].items.len()));
-        let mut data: &[u8] = &opt.data;
+        let mut data: &[u8] = data;
         let mut splitup = data.len() > 255;
         while !data.is_empty() {
             let len = data.len();
@@ -344,7 +377,8 @@ fn store(
             let n = room.min(len).min(255);
             let (head, tail) = data.split_at(n);
             let a = &mut areas[area];
-            a.items.push(RawOption::from_short(opt.code, head));
+            a.items
+                .push(Entry::Option(RawOption::from_short(*code, head)));
             a.used += 2 + n;
             data = tail;
         }
@@ -360,38 +394,50 @@ fn store(
 /// `options` is the relay agent information to echo (placed after option
 /// 52, with room added for it). Fails only if option 52 does not fit, as
 /// ISC then sends nothing.
-pub fn build_reply_options(
+pub fn build_reply_options<O: ReplyOption>(
     params: &ReplyParams<'_>,
-    options: &[DhcpOption],
+    options: &[O],
 ) -> Result<ReplyOptions> {
     let order = priority_list(params, options);
     let value = |code: u8| {
         options
             .iter()
-            .find(|o| o.code == code && !o.data.is_empty())
+            .find(|o| o.code() == code && !o.data().is_empty())
+            .map(ReplyOption::data)
     };
-    let mut chosen: Vec<DhcpOption> = Vec::new();
+    let mut chosen: Vec<(u8, Cow<'_, [u8]>)> = Vec::with_capacity(options.len());
     let mut last_relaxed = false;
     for (i, &code) in order.iter().enumerate() {
-        let Some(o) = value(code) else { continue };
-        let mut data = o.data.clone();
-        if params.terminate && params.text_codes.contains(&code) {
-            data.push(0);
-        }
-        chosen.push(DhcpOption { code, data });
+        let Some(data) = value(code) else { continue };
+        let data = if params.terminate && params.text_codes.contains(&code) {
+            let mut d = Vec::with_capacity(data.len() + 1);
+            d.extend_from_slice(data);
+            d.push(0);
+            Cow::Owned(d)
+        } else {
+            Cow::Borrowed(data)
+        };
+        chosen.push((code, data));
         last_relaxed = i + 1 == order.len();
     }
 
     // Relay agent information, stored on its own (1024-byte buffer, the
     // only entry of its priority list).
-    let agent: Vec<RawOption> = match value(AGENT_OPTIONS) {
-        Some(o) => {
-            let [main, ..] = store(std::slice::from_ref(o), true, 1024, false, false);
+    let agent: Vec<Entry> = match value(AGENT_OPTIONS) {
+        Some(d) => {
+            let one = [(AGENT_OPTIONS, Cow::Borrowed(d))];
+            let [main, ..] = store(&one, true, 1024, false, false);
             main.items
         }
         None => Vec::new(),
     };
-    let agent_size: usize = agent.iter().map(|o| 2 + o.data().len()).sum();
+    let agent_size: usize = agent
+        .iter()
+        .map(|e| match e {
+            Entry::Option(o) => 2 + o.data().len(),
+            Entry::Pad | Entry::End => 1,
+        })
+        .sum();
 
     // ISC adds the agent options' room and caps the total at a 1500-byte
     // datagram (which also caps a large BOOTP request's size).
@@ -412,7 +458,7 @@ pub fn build_reply_options(
         params.overload.sname,
     );
 
-    let mut entries: Vec<Entry> = main.items.into_iter().map(Entry::Option).collect();
+    let mut entries: Vec<Entry> = main.items;
     let mut index = cookie + main.used;
     let overload = u8::from(!file.items.is_empty()) | (u8::from(!sname.items.is_empty()) << 1);
     if overload != 0 {
@@ -423,15 +469,15 @@ pub fn build_reply_options(
                 capacity: mb_size - agent_size,
             });
         }
-        entries.push(Entry::Option(RawOption::new(
+        entries.push(Entry::Option(RawOption::from_short(
             OPTION_OVERLOAD,
-            vec![overload],
-        )?));
+            &[overload],
+        )));
         index += 3;
     }
     // ISC drops the agent options (logging an error) when they do not fit.
     if agent_size > 0 && mb_size - index >= agent_size {
-        entries.extend(agent.into_iter().map(Entry::Option));
+        entries.extend(agent);
         index += agent_size;
     }
     if index < mb_size {
@@ -439,7 +485,16 @@ pub fn build_reply_options(
         index += 1;
     }
     let trailer = crate::message::zero_trailer(BOOTP_MIN_LEN.saturating_sub(HEADER_LEN + index));
-    let list = |a: AreaFill| (!a.items.is_empty()).then(|| OptionList::with_end(a.items));
+    let list = |a: AreaFill| {
+        (!a.items.is_empty()).then(|| {
+            let mut entries = a.items;
+            entries.push(Entry::End);
+            OptionList {
+                entries,
+                trailer: Cow::Borrowed(&[]),
+            }
+        })
+    };
     Ok(ReplyOptions {
         options: OptionList { entries, trailer },
         file: list(file),
@@ -528,7 +583,7 @@ mod tests {
             ..ReplyParams::default()
         };
         assert_eq!(
-            priority_list(&params, &[]),
+            priority_list::<DhcpOption>(&params, &[]),
             [53, 54, 51, 58, 59, 56, 50, 92, 1, 3, 6]
         );
     }

@@ -285,7 +285,7 @@ impl Server {
         if raw("ddns-updates") == Some(0) {
             return None;
         }
-        let fqdn = req.option(81).and_then(|v| decode_fqdn(&v));
+        let fqdn = req.option_data(81).and_then(|v| decode_fqdn(&v));
         // allow/deny/ignore client-updates: 1/0/2; absent = allowed.
         let client_updates = raw("client-updates");
         let client_ignore = client_updates == Some(2);
