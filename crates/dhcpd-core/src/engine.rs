@@ -125,6 +125,46 @@ fn line_text(args: std::fmt::Arguments<'_>) -> String {
     s
 }
 
+/// An IPv4 address in dotted quad, written as one string (`Ipv4Addr`'s `Display` goes through
+/// the formatter once per octet and dot).
+struct Ip(Ipv4Addr);
+
+impl std::fmt::Display for Ip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut buf = [0u8; 15];
+        let mut n = 0;
+        for (i, o) in self.0.octets().into_iter().enumerate() {
+            if i > 0 {
+                buf[n] = b'.';
+                n += 1;
+            }
+            if o >= 100 {
+                buf[n] = b'0' + o / 100;
+                n += 1;
+            }
+            if o >= 10 {
+                buf[n] = b'0' + (o / 10) % 10;
+                n += 1;
+            }
+            buf[n] = b'0' + o % 10;
+            n += 1;
+        }
+        f.write_str(std::str::from_utf8(&buf[..n]).unwrap_or_default())
+    }
+}
+
+/// ` (ADDRESS)` after a REQUEST's address when the client named a server, or nothing.
+struct SidPart(Option<Ipv4Addr>);
+
+impl std::fmt::Display for SidPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(s) => write!(f, " ({})", Ip(s)),
+            None => Ok(()),
+        }
+    }
+}
+
 /// A hardware address as ISC prints it (`xx:xx:…`, lowercase hex), written without building
 /// a string.
 struct HwString<'a>(&'a [u8]);
@@ -173,7 +213,7 @@ struct Via<'a>(&'a Message, &'a Served);
 impl std::fmt::Display for Via<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.0.giaddr != Ipv4Addr::UNSPECIFIED {
-            std::fmt::Display::fmt(&self.0.giaddr, f)
+            std::fmt::Display::fmt(&Ip(self.0.giaddr), f)
         } else {
             f.write_str(&self.1.info.name)
         }
@@ -1181,7 +1221,8 @@ impl Server {
             Action::Log(
                 Level::Info,
                 line_text(format_args!(
-                    "DHCPOFFER on {addr} to {} {}via {}",
+                    "DHCPOFFER on {} to {} {}via {}",
+                    Ip(addr),
                     c.mac(),
                     host_part(c.hostname.as_deref()),
                     Self::via(req, iface)
@@ -1410,9 +1451,10 @@ impl Server {
         let hostname = lease_addr
             .and_then(|a| self.leases.get(a))
             .and_then(|e| e.lease.client_hostname.clone());
-        let sid_part = c.server_id.map(|s| format!(" ({s})")).unwrap_or_default();
         let msg = line_text(format_args!(
-            "DHCPREQUEST for {cip}{sid_part} from {} {}via {}",
+            "DHCPREQUEST for {}{} from {} {}via {}",
+            Ip(cip),
+            SidPart(c.server_id),
             c.mac(),
             host_part(hostname.as_deref()),
             Self::via(req, iface)
@@ -1561,7 +1603,8 @@ impl Server {
             payload,
         };
         let logline = line_text(format_args!(
-            "DHCPACK on {addr} to {} {}via {}",
+            "DHCPACK on {} to {} {}via {}",
+            Ip(addr),
             c.mac(),
             host_part(c.hostname.as_deref()),
             Self::via(req, iface)
@@ -2581,5 +2624,29 @@ impl Engine for Server {
 
     fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_prints_as_ipv4addr_does() {
+        for a in [
+            [0, 0, 0, 0],
+            [255, 255, 255, 255],
+            [198, 51, 100, 2],
+            [10, 9, 100, 99],
+            [1, 20, 200, 0],
+        ] {
+            let a = Ipv4Addr::from(a);
+            assert_eq!(Ip(a).to_string(), a.to_string());
+        }
+        assert_eq!(
+            SidPart(Some(Ipv4Addr::new(192, 0, 2, 1))).to_string(),
+            " (192.0.2.1)"
+        );
+        assert_eq!(SidPart(None).to_string(), "");
     }
 }
