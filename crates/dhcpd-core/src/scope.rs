@@ -21,6 +21,18 @@ use crate::model::{HostM, Model, ScopeId};
 /// One space's options, sorted by code.
 type Codes = Vec<(u32, Vec<u8>)>;
 
+/// A space's name, borrowed for the spaces every reply uses (no copy per option set).
+type SpaceName = std::borrow::Cow<'static, str>;
+
+/// The name of `space`, without a copy when it is one of the usual ones.
+fn space_name(space: &str) -> SpaceName {
+    const USUAL: [&str; 3] = ["dhcp", "server", "agent"];
+    match USUAL.iter().find(|&&u| u == space) {
+        Some(&u) => SpaceName::Borrowed(u),
+        None => SpaceName::Owned(space.to_string()),
+    }
+}
+
 /// Options in force, by space and code.
 ///
 /// Small and built once per reply: the spaces (usually `dhcp` and `server`) are a list in the
@@ -28,7 +40,7 @@ type Codes = Vec<(u32, Vec<u8>)>;
 /// option compares names without building a key.
 #[derive(Debug, Clone, Default)]
 pub struct OptionSet {
-    spaces: Vec<(String, Codes)>,
+    spaces: Vec<(SpaceName, Codes)>,
     /// Options set by a statement whose value evaluated to nothing: ISC keeps the statement,
     /// so the option exists (a later `default` does not replace it, `append`/`prepend` keep
     /// it nothing) but has no value (it is not sent, `config-option` is nothing). Each
@@ -69,7 +81,7 @@ impl OptionSet {
         let i = match self.spaces.iter().position(|(name, _)| name == space) {
             Some(i) => i,
             None => {
-                self.spaces.push((space.to_string(), Vec::new()));
+                self.spaces.push((space_name(space), Vec::with_capacity(8)));
                 self.spaces.len() - 1
             }
         };
