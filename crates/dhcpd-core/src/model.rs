@@ -50,6 +50,9 @@ pub struct Scope {
     pub stmts: Vec<Executable>,
     /// `authoritative` as in effect for this scope.
     pub authoritative: bool,
+    /// The constant option statements of `stmts`, encoded on first use; reset it
+    /// (`ScopeValues::default()`) whenever `stmts` changes.
+    pub values: crate::scope::ScopeValues,
 }
 
 /// A shared network.
@@ -212,6 +215,7 @@ impl Model {
                 kind: ScopeKind::Global,
                 stmts: Vec::new(),
                 authoritative: false,
+                values: Default::default(),
             }],
             ..Model::default()
         };
@@ -287,6 +291,7 @@ impl Model {
         }
         let has_statements = !statements.is_empty();
         self.scopes[scope].stmts = statements;
+        self.scopes[scope].values = Default::default();
         if let Some(hw) = hardware {
             self.host_hw.entry(hw).or_insert(idx);
         }
@@ -344,6 +349,7 @@ impl Model {
             kind,
             stmts: Vec::new(),
             authoritative,
+            values: Default::default(),
         });
         self.scopes.len() - 1
     }
@@ -359,6 +365,7 @@ impl Model {
             Stmt::Exec(_, e) => {
                 if let Some(sc) = self.scopes.get_mut(at.scope) {
                     sc.stmts.push((**e).clone());
+                    sc.values = Default::default();
                 }
             }
             Stmt::Include(i) => self.walk(&i.statements, at),
@@ -530,6 +537,7 @@ impl Model {
                                 }
                             }
                             self.scopes[scope].stmts.push((**e).clone());
+                            self.scopes[scope].values = Default::default();
                             host.has_statements = true;
                         }
                         Stmt::Authoritative(_, on) => self.scopes[scope].authoritative = *on,
@@ -596,7 +604,10 @@ impl Model {
                 Stmt::Match(_, e) => class.match_expr = Some((**e).clone()),
                 Stmt::SpawnWith(_, e) => class.spawn = Some((**e).clone()),
                 Stmt::LeaseLimit(_, n) => class.lease_limit = Some(*n),
-                Stmt::Exec(_, e) => self.scopes[scope].stmts.push((**e).clone()),
+                Stmt::Exec(_, e) => {
+                    self.scopes[scope].stmts.push((**e).clone());
+                    self.scopes[scope].values = Default::default();
+                }
                 Stmt::Authoritative(_, on) => self.scopes[scope].authoritative = *on,
                 _ => {}
             }

@@ -21,6 +21,82 @@ use crate::model::{HostM, Model, ScopeId};
 /// One space's options, sorted by code.
 type Codes = Vec<(u32, Vec<u8>)>;
 
+/// The constant option statements of a scope's statement list encoded once (the first time
+/// the scope runs), so that running the scope for a packet copies their bytes instead of
+/// looking the option up and encoding its value again. Valid for the statement list it was
+/// built from: [`crate::model::Scope`] resets it whenever its statements change, and each entry
+/// also checks it is still looking at the same statement (list length and value address).
+#[derive(Debug, Clone, Default)]
+pub struct ScopeValues(std::sync::OnceLock<Encoded>);
+
+/// See [`ScopeValues`]: the length of the statement list and, per top-level statement, the
+/// encoded value of a constant `option`/`supersede`/`default` statement.
+#[derive(Debug, Clone)]
+struct Encoded {
+    len: usize,
+    stmts: Vec<Option<EncodedOption>>,
+}
+
+/// One constant option statement, resolved and encoded.
+#[derive(Debug, Clone)]
+struct EncodedOption {
+    /// Address of the statement's value groups (identity check).
+    at: usize,
+    code: u32,
+    /// The value; `None` when it does not encode (the option is set to nothing).
+    bytes: Option<Vec<u8>>,
+}
+
+impl ScopeValues {
+    /// The cache of `stmts`, built from `registry` on first use.
+    fn get(&self, stmts: &[Executable], registry: &Registry) -> &Encoded {
+        self.0.get_or_init(|| Encoded {
+            len: stmts.len(),
+            stmts: stmts
+                .iter()
+                .map(|st| encode_constant(st, registry))
+                .collect(),
+        })
+    }
+}
+
+/// The address of a constant option value (what [`EncodedOption::at`] compares).
+fn groups_at(groups: &[Vec<dhcpd_conf::options::Atom>]) -> usize {
+    groups.as_ptr() as usize
+}
+
+/// A statement's [`EncodedOption`], for constant `option`/`supersede`/`default` (and `send`,
+/// server parameters) statements whose option is defined; the value encoded as
+/// [`Machine::option_statement`] does.
+fn encode_constant(st: &Executable, reg: &Registry) -> Option<EncodedOption> {
+    let Executable::Option {
+        op:
+            OptionOp::Option
+            | OptionOp::Supersede
+            | OptionOp::Parameter
+            | OptionOp::Send
+            | OptionOp::Default,
+        name,
+        value: OptionValue::Values(groups),
+    } = st
+    else {
+        return None;
+    };
+    let def = reg
+        .lookup_name(&name.space, &name.name)
+        .or_else(|| reg.lookup_code(&name.space, name.code));
+    let (code, bytes) = match def {
+        Some(d) => (d.code(), encode_values(d.format(), groups)),
+        None if name.known => (name.code, encode_values(&Format::string(), groups)),
+        None => return None,
+    };
+    Some(EncodedOption {
+        at: groups_at(groups),
+        code,
+        bytes,
+    })
+}
+
 /// A space's name, borrowed for the spaces every reply uses (no copy per option set).
 type SpaceName = std::borrow::Cow<'static, str>;
 
@@ -343,7 +419,15 @@ pub fn execute_scopes_in(
 ) {
     for &s in scopes {
         if let Some(scope) = ctx.model.scopes.get(s) {
-            execute_in(ctx, env, &scope.stmts, out, effects);
+            let encoded = scope.values.get(&scope.stmts, ctx.registry);
+            let mut m = Machine {
+                ctx,
+                env,
+                out: Some(&mut *out),
+                effects,
+            };
+            let pre = (encoded.len == scope.stmts.len()).then_some(encoded.stmts.as_slice());
+            let _ = m.run_with(&scope.stmts, pre, false);
         }
     }
 }
@@ -384,9 +468,28 @@ impl Machine<'_, '_> {
     /// value. `break` ends the statement list it is in, and only that one (as in ISC, a `break`
     /// inside an `if` inside a `case` leaves the `if` only).
     pub fn run(&mut self, stmts: &[Executable], in_function: bool) -> Option<Value> {
-        for st in stmts {
+        self.run_with(stmts, None, in_function)
+    }
+
+    /// [`Machine::run`] with, for a scope's statement list, its constant option statements
+    /// encoded before ([`ScopeValues`]; one entry per statement).
+    fn run_with(
+        &mut self,
+        stmts: &[Executable],
+        pre: Option<&[Option<EncodedOption>]>,
+        in_function: bool,
+    ) -> Option<Value> {
+        for (i, st) in stmts.iter().enumerate() {
             match st {
-                Executable::Option { op, name, value } => self.option_statement(*op, name, value),
+                Executable::Option { op, name, value } => {
+                    let known = pre.and_then(|p| p.get(i)).and_then(Option::as_ref);
+                    match (known, value) {
+                        (Some(e), OptionValue::Values(g)) if e.at == groups_at(g) => {
+                            self.encoded_option_statement(*op, name, e);
+                        }
+                        _ => self.option_statement(*op, name, value),
+                    }
+                }
                 Executable::If(i) => {
                     if let Some(v) = self.run_if(i, in_function) {
                         return Some(v);
@@ -547,6 +650,26 @@ impl Machine<'_, '_> {
         }
     }
 
+    /// [`Machine::option_statement`] for a constant value encoded before: the same effect
+    /// on the option set, without the look-up and the encoding.
+    fn encoded_option_statement(&mut self, op: OptionOp, name: &OptionName, e: &EncodedOption) {
+        let Some(out) = self.out.as_deref_mut() else {
+            return;
+        };
+        let space = name.space.as_str();
+        let code = e.code;
+        match (&e.bytes, op) {
+            (None, OptionOp::Default) if out.is_set(space, code) => {}
+            (None, _) => out.set_undefined(space, code),
+            (Some(b), OptionOp::Default) => {
+                if !out.is_set(space, code) {
+                    out.set_default(space, code, b.clone());
+                }
+            }
+            (Some(b), _) => out.set(space, code, b.clone()),
+        }
+    }
+
     /// An option statement (ISC's `set_option`). Values are evaluated now, in this context
     /// (ISC keeps the expression and evaluates it when the reply is built; the difference only
     /// shows if something the expression reads changes in between).
@@ -669,6 +792,74 @@ mod tests {
         );
         assert_eq!(set.get("dhcp", 15), Some(&b"example.org"[..]));
         assert_eq!(set.get("dhcp", 3), Some(&[198, 51, 100, 1][..]));
+    }
+
+    #[test]
+    fn encoded_values_follow_statement_changes() {
+        let text = "option routers 198.51.100.1;\ndefault domain-name \"a.example\";\n\
+                    default-lease-time 600;\n\
+                    subnet 198.51.100.0 netmask 255.255.255.0 {\n option domain-name \"b.example\";\n}\n";
+        let mut l = MemLoader::single("t.conf", text);
+        let out = parse_config("t.conf", &mut l, ParseOptions::default());
+        assert!(!out.has_errors(), "{:?}", out.diagnostics);
+        let mut model = Model::from_config(&out.config);
+        let run = |model: &Model| {
+            let ctx = EvalCtx {
+                now: 0,
+                model,
+                registry: &out.registry,
+                packet: None,
+                lease: None,
+                host: None,
+                classes: &[],
+            };
+            let mut set = OptionSet::default();
+            execute_scopes(
+                &ctx,
+                &model.chain(model.subnets[0].scope),
+                &mut set,
+                &mut Vec::new(),
+            );
+            set
+        };
+        // First run fills the cache, the second reads it: the same options.
+        let first = run(&model);
+        assert_eq!(first.get("dhcp", 3), Some(&[198, 51, 100, 1][..]));
+        assert_eq!(first.get("dhcp", 15), Some(&b"b.example"[..]));
+        assert_eq!(
+            first.server_u32(&out.registry, "default-lease-time"),
+            Some(600)
+        );
+        assert_eq!(run(&model), first);
+        // New global statements (as a run-time change would bring): the new values count.
+        let routers = Executable::Option {
+            op: OptionOp::Supersede,
+            name: OptionName {
+                written_space: None,
+                space: "dhcp".into(),
+                name: "routers".into(),
+                code: 3,
+                known: true,
+            },
+            value: OptionValue::Values(vec![vec![dhcpd_conf::options::Atom::Addr(
+                dhcpd_conf::basic::AddrOrName::Addr(Ipv4Addr::new(192, 0, 2, 9)),
+            )]]),
+        };
+        model.scopes[0].stmts = vec![routers];
+        model.scopes[0].values = ScopeValues::default();
+        let second = run(&model);
+        assert_eq!(second.get("dhcp", 3), Some(&[192, 0, 2, 9][..]));
+        assert_eq!(second.server_u32(&out.registry, "default-lease-time"), None);
+        // Even without the reset, a changed statement is not taken from the cache.
+        let mut changed = model.scopes[0].stmts.clone();
+        if let Some(Executable::Option { value, .. }) = changed.first_mut() {
+            *value = OptionValue::Values(vec![vec![dhcpd_conf::options::Atom::Addr(
+                dhcpd_conf::basic::AddrOrName::Addr(Ipv4Addr::new(192, 0, 2, 10)),
+            )]]);
+        }
+        let keep = std::mem::replace(&mut model.scopes[0].stmts, changed);
+        drop(keep);
+        assert_eq!(run(&model).get("dhcp", 3), Some(&[192, 0, 2, 10][..]));
     }
 
     use crate::eval::tests::{Conf, conf, packet};
