@@ -657,7 +657,7 @@ impl Model {
 
     /// Scope chain from the outermost scope down to `scope` (inclusive).
     pub fn chain(&self, scope: ScopeId) -> Vec<ScopeId> {
-        let mut v = Vec::new();
+        let mut v = Vec::with_capacity(8);
         let mut cur = Some(scope);
         while let Some(s) = cur {
             v.push(s);
@@ -672,13 +672,23 @@ impl Model {
     /// As ISC, the walk up from `scope` stops at `limit` *or any scope enclosing it*: a class
     /// or host declared at the top level runs only its own statements below a pool.
     pub fn chain_below(&self, scope: ScopeId, limit: Option<ScopeId>) -> Vec<ScopeId> {
-        let full = self.chain(scope);
+        let mut full = self.chain(scope);
         let Some(l) = limit else { return full };
-        let stop = self.chain(l);
-        match full.iter().rposition(|s| stop.contains(s)) {
-            Some(i) => full[i + 1..].to_vec(),
-            None => full,
+        // `limit` and the scopes enclosing it, walked up without a list.
+        let encloses = |s: ScopeId| {
+            let mut cur = Some(l);
+            while let Some(c) = cur {
+                if c == s {
+                    return true;
+                }
+                cur = self.scopes.get(c).and_then(|x| x.parent);
+            }
+            false
+        };
+        if let Some(i) = full.iter().rposition(|&s| encloses(s)) {
+            full.drain(..=i);
         }
+        full
     }
 
     /// Every address of every pool, with its pool index, in declaration order.
