@@ -32,8 +32,14 @@ fuzz_target!(|data: &[u8]| {
         let prev = texts.last().map(String::as_bytes).unwrap_or_default();
         match rewrite("rewritten.leases", prev, &opts) {
             Some(t) => texts.push(t),
-            None => panic!("a rewrite is fatal to read:\n{}", texts.last().map_or("", |s| s)),
+            None => panic!(
+                "a rewrite is fatal to read:\n{}",
+                texts.last().map_or("", |s| s)
+            ),
         }
     }
-    assert_eq!(texts[1], texts[3], "rewriting twice does not give the rewrite back");
+    assert_eq!(
+        texts[1], texts[3],
+        "rewriting twice does not give the rewrite back"
+    );
 });

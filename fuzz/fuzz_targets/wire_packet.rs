@@ -7,9 +7,7 @@
 #![no_main]
 
 use dhcpd_wire::order::{Overload, ReplyParams, build_reply_options};
-use dhcpd_wire::{
-    DhcpPacket, FrameSpec, Message, RxChecksums, build_frame, parse_frame,
-};
+use dhcpd_wire::{DhcpPacket, FrameSpec, Message, RxChecksums, build_frame, parse_frame};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
