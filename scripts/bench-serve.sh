@@ -202,6 +202,9 @@ stop_server() {
         STRACE_PID=
     fi
 }
+gen_rcvbuf_errors() { # replies perfdhcp's socket had no room for (its namespace's counter)
+    ip netns exec "$NS_GEN" nstat -az UdpRcvbufErrors 2>/dev/null | awk '$1 == "UdpRcvbufErrors" { print $2 + 0; f = 1 } END { if (!f) print 0 }'
+}
 cpu_ticks() { # utime + stime of PID, in clock ticks
     awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
 }
@@ -233,8 +236,8 @@ PY
 declare -A SUSTAINED CPU_K PERF_CPU_K RSS STEP_CPU
 RESULTS="$WORK/results.txt"
 : >"$RESULTS"
-printf '%-5s %7s %9s %9s %9s %9s %10s %12s %12s %s\n' server rate disc_sent disc_drop req_sent \
-    req_drop exch_per_s srv_cpu_s/1k gen_cpu_s/1k verdict | tee -a "$RESULTS"
+printf '%-5s %7s %9s %9s %9s %9s %10s %12s %12s %-9s %s\n' server rate disc_sent disc_drop req_sent \
+    req_drop exch_per_s srv_cpu_s/1k gen_cpu_s/1k verdict gen_rcvbuf_err | tee -a "$RESULTS"
 for name in $SERVERS; do
     case $name in
     isc) [ -x "$ISC" ] || { say "ISC dhcpd not installed: skipped"; continue; } ;;
@@ -248,6 +251,7 @@ for name in $SERVERS; do
     best_gen=
     for rate in $RATES; do
         before=$(cpu_ticks "$SERVER_PID")
+        rb_before=$(gen_rcvbuf_errors)
         rec=
         if case " ${PERF_RECORD:-} " in *" $name:$rate "*) true ;; *) false ;; esac; then
             perf record -q -F 1999 -g -p "$SERVER_PID" -o "$WORK/perf-$name-$rate.data" \
@@ -282,6 +286,7 @@ for name in $SERVERS; do
             say "profile of $name at $rate/s: $WORK/perf-$name-$rate.txt"
         fi
         after=$(cpu_ticks "$SERVER_PID")
+        rb=$(($(gen_rcvbuf_errors) - rb_before))
         verdict=$(python3 -c "
 ds,dd,rs,rd,rate,p=$ds,$dd,$rs,$rd,$rate,$PERIOD
 ok = ds >= 0.9*rate*p and dd < 0.01*ds and rd < 0.01*max(rs,1)
@@ -289,8 +294,8 @@ print('pass' if ok else ('FAIL(gen)' if ds < 0.9*rate*p else 'FAIL'))")
         done_x=$((rs - rd))
         srv_k=$(python3 -c "print(f'{($after-$before)/$TICK/max($done_x,1)*1000:.4f}')")
         gen_k=$(python3 -c "print(f'{$gcpu/max($done_x,1)*1000:.4f}')")
-        printf '%-5s %7s %9s %9s %9s %9s %10s %12s %12s %s\n' "$name" "$rate" "$ds" "$dd" "$rs" \
-            "$rd" "$xr" "$srv_k" "$gen_k" "$verdict" | tee -a "$RESULTS"
+        printf '%-5s %7s %9s %9s %9s %9s %10s %12s %12s %-9s %s\n' "$name" "$rate" "$ds" "$dd" "$rs" \
+            "$rd" "$xr" "$srv_k" "$gen_k" "$verdict" "$rb" | tee -a "$RESULTS"
         if [ "$verdict" = pass ]; then
             STEP_CPU[$name:$rate]=$srv_k
             best=$rate
