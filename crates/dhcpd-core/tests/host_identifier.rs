@@ -9,8 +9,7 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, UNIX_EPOCH};
 
 use dhcpd_core::engine::Server;
-use dhcpd_core::{Action, Engine, Received};
-use dhcpd_wire::message::{Message, MessageType, OpCode, OptionList, RawOption, Vendor};
+use dhcpd_wire::message::MessageType;
 
 fn server(hosts: &str) -> Server {
     let text = format!(
@@ -22,51 +21,13 @@ fn server(hosts: &str) -> Server {
 
 /// The address offered to a DISCOVER carrying `opts`.
 fn offer(s: &mut Server, mac: u8, opts: &[(u8, &[u8])]) -> Option<Ipv4Addr> {
-    let mut chaddr = [0u8; 16];
-    chaddr[..6].copy_from_slice(&[2, 0, 0, 0, 0x18, mac]);
-    let m = Message {
-        op: OpCode::Request,
-        htype: 1,
-        hlen: 6,
-        hops: 0,
-        xid: 0x1800 + u32::from(mac),
-        secs: 0,
-        flags: 0,
-        ciaddr: Ipv4Addr::UNSPECIFIED,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: Ipv4Addr::UNSPECIFIED,
-        chaddr,
-        sname: Default::default(),
-        file: Default::default(),
-        vendor: Vendor::Options(OptionList::with_end(
-            std::iter::once((53u8, vec![u8::from(MessageType::Discover)]))
-                .chain(opts.iter().map(|(c, v)| (*c, v.to_vec())))
-                .map(|(c, v)| RawOption::new(c, v).expect("option")),
-        )),
-    };
-    let payload = m.to_vec().expect("encode");
-    s.handle_packet(
-        UNIX_EPOCH + Duration::from_secs(1_800_000_000),
-        &Received {
-            ifindex: 2,
-            src_mac: [2, 0, 0, 0, 0x18, mac],
-            src_ip: Ipv4Addr::UNSPECIFIED,
-            dst_ip: Ipv4Addr::BROADCAST,
-            src_port: 68,
-            payload: &payload,
-        },
+    let d = common::packet(
+        MessageType::Discover,
+        [2, 0, 0, 0, 0x18, mac],
+        0x1800 + u32::from(mac),
+        opts,
     );
-    let mut got = None;
-    while let Some(a) = s.poll_action() {
-        if let Action::Send(t) = a {
-            let r = Message::from_bytes(&t.payload).expect("reply");
-            if r.message_type() == Some(MessageType::Offer) {
-                got = Some(r.yiaddr);
-            }
-        }
-    }
-    got
+    common::offered(s, UNIX_EPOCH + Duration::from_secs(1_800_000_000), &d)
 }
 
 const HOSTS: &str = r#"

@@ -8,9 +8,9 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dhcpd_core::engine::Server;
-use dhcpd_core::{Action, Engine, LeaseChange, LeaseError, Level, Received};
+use dhcpd_core::{Engine, LeaseChange, LeaseError, Level};
 use dhcpd_leases::{Binding, BindingValue, LeaseDb, LoadOptions};
-use dhcpd_wire::message::{Message, MessageType, OpCode, OptionList, RawOption, Vendor};
+use dhcpd_wire::message::MessageType;
 
 const NOW: u64 = 1_800_000_000;
 
@@ -53,63 +53,20 @@ fn server() -> Server {
 
 /// The actions queued: log lines, committed records.
 fn drain(s: &mut Server) -> (Vec<(Level, String)>, Vec<String>) {
-    let (mut logs, mut records) = (Vec::new(), Vec::new());
-    while let Some(a) = s.poll_action() {
-        match a {
-            Action::Log(l, t) => logs.push((l, t)),
-            Action::Commit { record, .. } => records.push(record),
-            _ => {}
-        }
-    }
-    (logs, records)
+    let d = common::drain(s);
+    let records = d.records();
+    (d.logs, records)
 }
 
 /// The address offered to a DISCOVER from 02:00:00:00:00:`last`.
 fn offer(s: &mut Server, last: u8) -> Option<Ipv4Addr> {
-    let mac = [2, 0, 0, 0, 0, last];
-    let mut chaddr = [0u8; 16];
-    chaddr[..6].copy_from_slice(&mac);
-    let m = Message {
-        op: OpCode::Request,
-        htype: 1,
-        hlen: 6,
-        hops: 0,
-        xid: 0x5500 + u32::from(last),
-        secs: 0,
-        flags: 0,
-        ciaddr: Ipv4Addr::UNSPECIFIED,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: Ipv4Addr::UNSPECIFIED,
-        chaddr,
-        sname: Default::default(),
-        file: Default::default(),
-        vendor: Vendor::Options(OptionList::with_end(std::iter::once(
-            RawOption::new(53, vec![u8::from(MessageType::Discover)]).expect("option"),
-        ))),
-    };
-    let payload = m.to_vec().expect("encode");
-    s.handle_packet(
-        at(10),
-        &Received {
-            ifindex: 2,
-            src_mac: mac,
-            src_ip: Ipv4Addr::UNSPECIFIED,
-            dst_ip: Ipv4Addr::BROADCAST,
-            src_port: 68,
-            payload: &payload,
-        },
+    let d = common::packet(
+        MessageType::Discover,
+        [2, 0, 0, 0, 0, last],
+        0x5500 + u32::from(last),
+        &[],
     );
-    let mut got = None;
-    while let Some(a) = s.poll_action() {
-        if let Action::Send(t) = a {
-            let r = Message::from_bytes(&t.payload).expect("reply");
-            if r.message_type() == Some(MessageType::Offer) {
-                got = Some(r.yiaddr);
-            }
-        }
-    }
-    got
+    common::offered(s, at(10), &d)
 }
 
 fn update(s: &mut Server, d: u8, c: LeaseChange) -> Result<Option<Vec<String>>, LeaseError> {

@@ -8,8 +8,8 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dhcpd_core::engine::Server;
-use dhcpd_core::{Action, Engine, Level, Received};
-use dhcpd_wire::message::{Message, MessageType, OpCode, OptionList, RawOption, Vendor};
+use dhcpd_core::{Engine, Level};
+use dhcpd_wire::message::MessageType;
 
 const HOOKS: &str = "ping-check false; default-lease-time 600; max-lease-time 600;\n\
 on commit { log(info, concat(\"commit \", binary-to-ascii(10, 8, \".\", leased-address)));\n\
@@ -26,30 +26,9 @@ fn server(extra: &str) -> Server {
     common::server_from_text(&text)
 }
 
-fn msg(mac: u8, ty: MessageType, ciaddr: Ipv4Addr, opts: &[(u8, Vec<u8>)]) -> Vec<u8> {
-    let mut chaddr = [0u8; 16];
-    chaddr[..6].copy_from_slice(&[2, 0, 0, 0, 0, mac]);
-    let m = Message {
-        op: OpCode::Request,
-        htype: 1,
-        hlen: 6,
-        hops: 0,
-        xid: 0x1000 + u32::from(mac),
-        secs: 0,
-        flags: 0,
-        ciaddr,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: Ipv4Addr::UNSPECIFIED,
-        chaddr,
-        sname: Default::default(),
-        file: Default::default(),
-        vendor: Vendor::Options(OptionList::with_end(
-            std::iter::once((53, vec![u8::from(ty)]))
-                .chain(opts.iter().cloned())
-                .map(|(c, v)| RawOption::new(c, v).expect("option")),
-        )),
-    };
+fn msg(mac: u8, ty: MessageType, ciaddr: Ipv4Addr, opts: &[(u8, &[u8])]) -> Vec<u8> {
+    let mut m = common::request(ty, [2, 0, 0, 0, 0, mac], 0x1000 + u32::from(mac), opts);
+    m.ciaddr = ciaddr;
     m.to_vec().expect("encode")
 }
 
@@ -58,17 +37,7 @@ fn at(ms: u64) -> SystemTime {
 }
 
 fn send(s: &mut Server, ms: u64, payload: &[u8]) {
-    s.handle_packet(
-        at(ms),
-        &Received {
-            ifindex: 2,
-            src_mac: [2, 0, 0, 0, 0, 9],
-            src_ip: Ipv4Addr::UNSPECIFIED,
-            dst_ip: Ipv4Addr::BROADCAST,
-            src_port: 68,
-            payload,
-        },
-    );
+    common::broadcast(s, at(ms), payload);
 }
 
 /// Log lines (with level), executes, and replies (type, yiaddr).
@@ -79,22 +48,13 @@ type Drained = (
 );
 
 fn drain(s: &mut Server) -> Drained {
-    let (mut logs, mut execs, mut replies) = (vec![], vec![], vec![]);
-    while let Some(a) = s.poll_action() {
-        match a {
-            Action::Log(l, t) => logs.push((l, t)),
-            Action::Execute { command, args } => execs.push((command, args)),
-            Action::Send(t) | Action::Commit { then: Some(t), .. } => {
-                let m = Message::from_bytes(&t.payload).expect("reply");
-                replies.push((m.message_type().expect("type"), m.yiaddr));
-            }
-            Action::Commit { then: None, .. }
-            | Action::CommitAck { .. }
-            | Action::Ping { .. }
-            | Action::DnsSend { .. } => {}
-        }
-    }
-    (logs, execs, replies)
+    let d = common::drain(s);
+    let replies = d
+        .replies
+        .iter()
+        .map(|m| (m.message_type().expect("type"), m.yiaddr))
+        .collect();
+    (d.logs, d.execs, replies)
 }
 
 /// DISCOVER + REQUEST: the ACKed address and what the REQUEST produced.
@@ -113,7 +73,7 @@ fn lease(s: &mut Server, mac: u8) -> (Ipv4Addr, Drained) {
         mac,
         MessageType::Request,
         Ipv4Addr::UNSPECIFIED,
-        &[(50, offered.octets().to_vec()), (54, vec![198, 51, 100, 1])],
+        &[(50, &offered.octets()), (54, &[198, 51, 100, 1])],
     );
     send(s, 10, &req);
     (offered, drain(s))
@@ -167,12 +127,7 @@ fn on_release_runs_at_release() {
     send(
         &mut s,
         20,
-        &msg(
-            2,
-            MessageType::Release,
-            addr,
-            &[(54, vec![198, 51, 100, 1])],
-        ),
+        &msg(2, MessageType::Release, addr, &[(54, &[198, 51, 100, 1])]),
     );
     let d = drain(&mut s);
     assert!(
@@ -245,16 +200,10 @@ fn records(s: &mut Server, mac: u8) -> Vec<String> {
         mac,
         MessageType::Request,
         Ipv4Addr::UNSPECIFIED,
-        &[(50, offered.octets().to_vec()), (54, vec![198, 51, 100, 1])],
+        &[(50, &offered.octets()), (54, &[198, 51, 100, 1])],
     );
     send(s, 10, &req);
-    let mut out = Vec::new();
-    while let Some(a) = s.poll_action() {
-        if let Action::Commit { record, .. } = a {
-            out.push(record);
-        }
-    }
-    out
+    common::drain(s).records()
 }
 
 #[test]
@@ -278,12 +227,7 @@ fn on_expiry_or_release_runs_once_at_release() {
     send(
         &mut s,
         20,
-        &msg(
-            7,
-            MessageType::Release,
-            addr,
-            &[(54, vec![198, 51, 100, 1])],
-        ),
+        &msg(7, MessageType::Release, addr, &[(54, &[198, 51, 100, 1])]),
     );
     let d = drain(&mut s);
     assert_eq!(
@@ -323,13 +267,10 @@ fn set_and_unset_in_hooks_become_the_lease_variables() {
     );
     // At expiry the `on expiry` body's `set` is written with the expired lease.
     s.handle_timeout(at(3_600_000));
-    let mut expired = None;
-    while let Some(a) = s.poll_action() {
-        if let Action::Commit { record, .. } = a {
-            expired = Some(record);
-        }
-    }
-    let rec = expired.expect("expiry record");
+    let rec = common::drain(&mut s)
+        .records()
+        .pop()
+        .expect("expiry record");
     assert!(rec.contains("set lapsed = \"yes\";"), "{rec}");
     assert!(rec.contains("set from-scope = \"again\";"), "{rec}");
 }

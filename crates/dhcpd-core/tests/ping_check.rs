@@ -7,10 +7,10 @@ mod common;
 use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use dhcpd_core::Engine;
 use dhcpd_core::engine::Server;
-use dhcpd_core::{Action, Engine, Received};
 use dhcpd_leases::model::BindingState;
-use dhcpd_wire::message::{Message, MessageType, OpCode, OptionList, RawOption, Vendor};
+use dhcpd_wire::message::MessageType;
 
 const T0: u64 = 1_800_000_000;
 
@@ -22,30 +22,12 @@ fn server(extra: &str) -> Server {
 }
 
 fn discover(mac: u8) -> Vec<u8> {
-    let mut chaddr = [0u8; 16];
-    chaddr[..6].copy_from_slice(&[2, 0, 0, 0, 0, mac]);
-    let m = Message {
-        op: OpCode::Request,
-        htype: 1,
-        hlen: 6,
-        hops: 0,
-        xid: 0x1000 + u32::from(mac),
-        secs: 0,
-        flags: 0,
-        ciaddr: Ipv4Addr::UNSPECIFIED,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: Ipv4Addr::UNSPECIFIED,
-        chaddr,
-        sname: Default::default(),
-        file: Default::default(),
-        vendor: Vendor::Options(OptionList::with_end([RawOption::new(
-            53,
-            vec![u8::from(MessageType::Discover)],
-        )
-        .expect("option")])),
-    };
-    m.to_vec().expect("encode")
+    common::packet(
+        MessageType::Discover,
+        [2, 0, 0, 0, 0, mac],
+        0x1000 + u32::from(mac),
+        &[],
+    )
 }
 
 fn at(ms: u64) -> SystemTime {
@@ -53,38 +35,22 @@ fn at(ms: u64) -> SystemTime {
 }
 
 fn send(s: &mut Server, ms: u64, payload: &[u8]) {
-    s.handle_packet(
-        at(ms),
-        &Received {
-            ifindex: 2,
-            src_mac: [2, 0, 0, 0, 0, 9],
-            src_ip: Ipv4Addr::UNSPECIFIED,
-            dst_ip: Ipv4Addr::BROADCAST,
-            src_port: 68,
-            payload,
-        },
-    );
+    common::broadcast(s, at(ms), payload);
 }
 
 /// (pings, offered addresses, log lines)
 fn drain(s: &mut Server) -> (Vec<Ipv4Addr>, Vec<Ipv4Addr>, Vec<String>) {
-    let (mut pings, mut offers, mut log) = (vec![], vec![], vec![]);
-    while let Some(a) = s.poll_action() {
-        match a {
-            Action::Ping { addr, .. } => pings.push(addr),
-            Action::Send(t) => {
-                let m = Message::from_bytes(&t.payload).expect("reply");
-                assert_eq!(m.message_type(), Some(MessageType::Offer));
-                offers.push(m.yiaddr);
-            }
-            Action::Log(_, l) => log.push(l),
-            Action::Commit { .. }
-            | Action::CommitAck { .. }
-            | Action::Execute { .. }
-            | Action::DnsSend { .. } => {}
-        }
-    }
-    (pings, offers, log)
+    let d = common::drain(s);
+    let offers = d
+        .sent
+        .iter()
+        .map(|m| {
+            assert_eq!(m.message_type(), Some(MessageType::Offer));
+            m.yiaddr
+        })
+        .collect();
+    let log = d.log_lines();
+    (d.pings, offers, log)
 }
 
 #[test]
@@ -188,13 +154,12 @@ fn when_every_address_is_abandoned_the_oldest_is_reclaimed_and_pinged_again() {
     assert_eq!(drain(&mut s).1, vec![Ipv4Addr::new(198, 51, 100, 50)]);
     // The client takes it: ACKed, and the lease is active again.
     send(&mut s, 12_000, &request(1, Ipv4Addr::new(198, 51, 100, 50)));
-    let mut acked = false;
-    while let Some(a) = s.poll_action() {
-        if let Action::Commit { then: Some(t), .. } = a {
-            let m = Message::from_bytes(&t.payload).expect("reply");
-            acked = m.message_type() == Some(MessageType::Ack);
-        }
-    }
+    let acked = common::drain(&mut s)
+        .commits
+        .iter()
+        .filter_map(|(_, then)| then.as_ref())
+        .last()
+        .is_some_and(|m| m.message_type() == Some(MessageType::Ack));
     assert!(acked, "the reclaimed address is ACKed");
     let e = s
         .leases()
@@ -204,10 +169,10 @@ fn when_every_address_is_abandoned_the_oldest_is_reclaimed_and_pinged_again() {
 }
 
 fn request(mac: u8, addr: Ipv4Addr) -> Vec<u8> {
-    let mut m = Message::from_bytes(&discover(mac)).expect("parse");
-    m.vendor = Vendor::Options(OptionList::with_end([
-        RawOption::new(53, vec![u8::from(MessageType::Request)]).expect("option"),
-        RawOption::new(50, addr.octets().to_vec()).expect("option"),
-    ]));
-    m.to_vec().expect("encode")
+    common::packet(
+        MessageType::Request,
+        [2, 0, 0, 0, 0, mac],
+        0x1000 + u32::from(mac),
+        &[(50, &addr.octets())],
+    )
 }

@@ -10,8 +10,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use dhcpd_conf::basic::{AddrOrName, HardwareAddr};
 use dhcpd_core::engine::Server;
-use dhcpd_core::{Action, Engine, HostError, HostKey, Received};
-use dhcpd_wire::message::{Message, MessageType, OpCode, OptionList, RawOption, Vendor};
+use dhcpd_core::{Engine, HostError, HostKey};
+use dhcpd_wire::message::MessageType;
 
 const CONF: &str = "ping-check false;\n\
 subnet 198.51.100.0 netmask 255.255.255.0 { range 198.51.100.50 198.51.100.52; }\n\
@@ -23,49 +23,13 @@ fn mac(last: u8) -> [u8; 6] {
 
 /// The address offered to a DISCOVER from `mac(last)`.
 fn offer(s: &mut Server, last: u8) -> Option<Ipv4Addr> {
-    let mut chaddr = [0u8; 16];
-    chaddr[..6].copy_from_slice(&mac(last));
-    let m = Message {
-        op: OpCode::Request,
-        htype: 1,
-        hlen: 6,
-        hops: 0,
-        xid: 0x4400 + u32::from(last),
-        secs: 0,
-        flags: 0,
-        ciaddr: Ipv4Addr::UNSPECIFIED,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: Ipv4Addr::UNSPECIFIED,
-        chaddr,
-        sname: Default::default(),
-        file: Default::default(),
-        vendor: Vendor::Options(OptionList::with_end(std::iter::once(
-            RawOption::new(53, vec![u8::from(MessageType::Discover)]).expect("option"),
-        ))),
-    };
-    let payload = m.to_vec().expect("encode");
-    s.handle_packet(
-        UNIX_EPOCH + Duration::from_secs(1_800_000_000),
-        &Received {
-            ifindex: 2,
-            src_mac: mac(last),
-            src_ip: Ipv4Addr::UNSPECIFIED,
-            dst_ip: Ipv4Addr::BROADCAST,
-            src_port: 68,
-            payload: &payload,
-        },
+    let d = common::packet(
+        MessageType::Discover,
+        mac(last),
+        0x4400 + u32::from(last),
+        &[],
     );
-    let mut got = None;
-    while let Some(a) = s.poll_action() {
-        if let Action::Send(t) = a {
-            let r = Message::from_bytes(&t.payload).expect("reply");
-            if r.message_type() == Some(MessageType::Offer) {
-                got = Some(r.yiaddr);
-            }
-        }
-    }
-    got
+    common::offered(s, UNIX_EPOCH + Duration::from_secs(1_800_000_000), &d)
 }
 
 fn host(name: &str, last: u8, fixed: u8) -> dhcpd_leases::Host {
