@@ -9,8 +9,7 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, UNIX_EPOCH};
 
 use dhcpd_core::engine::Server;
-use dhcpd_core::{Action, Engine, Received};
-use dhcpd_wire::message::{Message, MessageType, OpCode, OptionList, RawOption, Vendor};
+use dhcpd_wire::message::{Message, MessageType};
 
 const NEAR: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 1);
 const ADDR: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 10);
@@ -32,60 +31,19 @@ fn packet(
     giaddr: Ipv4Addr,
     opts: &[(u8, &[u8])],
 ) -> Vec<u8> {
-    let mut chaddr = [0u8; 16];
-    chaddr[..6].copy_from_slice(&[2, 0, 0, 0, 0x19, mac]);
-    Message {
-        op: OpCode::Request,
-        htype: 1,
-        hlen: 6,
-        hops: 0,
-        xid: 0x1900 + u32::from(mac),
-        secs: 0,
-        flags: 0,
-        ciaddr,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr,
-        chaddr,
-        sname: Default::default(),
-        file: Default::default(),
-        vendor: Vendor::Options(OptionList::with_end(
-            std::iter::once((53u8, vec![u8::from(ty)]))
-                .chain(opts.iter().map(|(c, v)| (*c, v.to_vec())))
-                .map(|(c, v)| RawOption::new(c, v).expect("option")),
-        )),
-    }
-    .to_vec()
-    .expect("encode")
+    let mut m = common::request(ty, [2, 0, 0, 0, 0x19, mac], 0x1900 + u32::from(mac), opts);
+    m.ciaddr = ciaddr;
+    m.giaddr = giaddr;
+    m.to_vec().expect("encode")
 }
 
 /// Sends, returns (records committed, replies).
 fn send(s: &mut Server, secs: u64, payload: &[u8], src: Ipv4Addr) -> (Vec<String>, Vec<Message>) {
-    s.handle_packet(
-        UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs),
-        &Received {
-            ifindex: 2,
-            src_mac: [2, 0, 0, 0, 0, 9],
-            src_ip: src,
-            dst_ip: Ipv4Addr::new(198, 51, 100, 1),
-            src_port: if src == NEAR { 67 } else { 68 },
-            payload,
-        },
-    );
-    let (mut records, mut replies) = (Vec::new(), Vec::new());
-    while let Some(a) = s.poll_action() {
-        match a {
-            Action::Commit { record, then } => {
-                records.push(record);
-                if let Some(t) = then {
-                    replies.push(Message::from_bytes(&t.payload).expect("reply"));
-                }
-            }
-            Action::Send(t) => replies.push(Message::from_bytes(&t.payload).expect("reply")),
-            _ => {}
-        }
-    }
-    (records, replies)
+    let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs);
+    let port = if src == NEAR { 67 } else { 68 };
+    common::receive(s, now, (src, port), Ipv4Addr::new(198, 51, 100, 1), payload);
+    let d = common::drain(s);
+    (d.records(), d.replies)
 }
 
 const AGENT: &[u8] = &[1, 2, b'c', b'1', 2, 3, b'r', b'-', b'1'];

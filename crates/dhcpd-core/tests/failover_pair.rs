@@ -3,18 +3,18 @@
 //! one server (RFC 3074 buckets), a lease granted by one shows up ACTIVE at the other, lease
 //! times respect MCLT, and no accepting BNDACK leaves before its lease was committed.
 
+mod common;
+
 use std::collections::{BTreeMap, HashSet};
 use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use dhcpd_conf::{MemLoader, ParseOptions, parse_config};
+use dhcpd_core::engine::Server;
 use dhcpd_core::engine::failover::setups_from_config;
-use dhcpd_core::engine::{IfaceInfo, Server};
-use dhcpd_core::model::Model;
-use dhcpd_core::{Action, Engine, FailoverEngine, Received};
+use dhcpd_core::{Engine, FailoverEngine};
 use dhcpd_failover::MessageType as FoType;
 use dhcpd_leases::model::{BindingState, FailoverStateName};
-use dhcpd_wire::message::{Message, MessageType, OpCode, OptionList, RawOption, Vendor};
+use dhcpd_wire::message::{Message, MessageType};
 
 const T0: u64 = 1_800_000_000;
 
@@ -44,25 +44,8 @@ fn server_with(
     primary: bool,
     persisted: &BTreeMap<String, dhcpd_leases::model::FailoverState>,
 ) -> Server {
-    let mut l = MemLoader::single("t.conf", text);
-    let out = parse_config("t.conf", &mut l, ParseOptions::default());
-    assert!(!out.has_errors(), "{:?}", out.diagnostics);
-    let eth0 = IfaceInfo {
-        index: 2,
-        name: "eth0".into(),
-        mac: [2, 0, 0, 0, 0, if primary { 2 } else { 3 }],
-        addrs: vec![(Ipv4Addr::new(198, 51, 100, if primary { 2 } else { 3 }), 24)],
-    };
-    let mut s = Server::new(
-        Model::from_config(&out.config),
-        out.registry,
-        &[eth0],
-        &[],
-        68,
-    )
-    .expect("server")
-    .0;
-    let setups = setups_from_config(&out.config).expect("setups");
+    let (mut s, config) = common::server_at(text, if primary { 2 } else { 3 });
+    let setups = setups_from_config(&config).expect("setups");
     assert_eq!(setups.len(), 1);
     s.enable_failover(setups, persisted, at(0))
         .expect("failover");
@@ -103,19 +86,12 @@ impl Pair {
         for _ in 0..10_000 {
             let mut moved = false;
             for i in 0..2 {
-                let mut acks = Vec::new();
-                while let Some(a) = self.s[i].poll_action() {
-                    match a {
-                        Action::CommitAck { ack, .. } => acks.push(ack),
-                        Action::Send(t) | Action::Commit { then: Some(t), .. } => {
-                            let m = Message::from_bytes(&t.payload).expect("reply");
-                            let ty = m.message_type().expect("type");
-                            self.replies[i].push((ty, m.yiaddr, lease_time(&m)));
-                        }
-                        Action::Log(_, l) => self.log[i].push(l),
-                        _ => {}
-                    }
+                let d = common::drain(&mut self.s[i]);
+                for m in &d.replies {
+                    let ty = m.message_type().expect("type");
+                    self.replies[i].push((ty, m.yiaddr, lease_time(m)));
                 }
+                self.log[i].extend(d.log_lines());
                 // Everything a message produced is now on the wire; BNDACKs must wait.
                 while let Some(m) = self.s[i].failover_poll_transmit(0) {
                     if m.msg_type == FoType::BndAck && m.reject_reason().is_none() {
@@ -136,7 +112,7 @@ impl Pair {
                     );
                     moved = true;
                 }
-                for ack in acks {
+                for (_, ack) in d.commit_acks {
                     self.committed[i].insert(ack.xid);
                     self.s[i].failover_committed(0, ack, now);
                     moved = true;
@@ -174,44 +150,12 @@ impl Pair {
     }
 }
 
-fn packet(mac: u8, ty: MessageType, extra: Vec<RawOption>) -> Vec<u8> {
-    let mut chaddr = [0u8; 16];
-    chaddr[..6].copy_from_slice(&[2, 0, 0, 0, 0x0f, mac]);
-    let mut opts = vec![RawOption::new(53, vec![u8::from(ty)]).expect("option")];
-    opts.extend(extra);
-    Message {
-        op: OpCode::Request,
-        htype: 1,
-        hlen: 6,
-        hops: 0,
-        xid: 0x1000 + u32::from(mac),
-        secs: 0,
-        flags: 0,
-        ciaddr: Ipv4Addr::UNSPECIFIED,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr: Ipv4Addr::UNSPECIFIED,
-        chaddr,
-        sname: Default::default(),
-        file: Default::default(),
-        vendor: Vendor::Options(OptionList::with_end(opts)),
-    }
-    .to_vec()
-    .expect("encode")
+fn packet(mac: u8, ty: MessageType, extra: &[(u8, &[u8])]) -> Vec<u8> {
+    common::packet(ty, [2, 0, 0, 0, 0x0f, mac], 0x1000 + u32::from(mac), extra)
 }
 
 fn deliver(s: &mut Server, now: SystemTime, payload: &[u8]) {
-    s.handle_packet(
-        now,
-        &Received {
-            ifindex: 2,
-            src_mac: [2, 0, 0, 0, 0, 9],
-            src_ip: Ipv4Addr::UNSPECIFIED,
-            dst_ip: Ipv4Addr::BROADCAST,
-            src_port: 68,
-            payload,
-        },
-    );
+    common::broadcast(s, now, payload);
 }
 
 #[test]
@@ -248,7 +192,7 @@ fn a_pair_reaches_normal_splits_balances_and_shares_leases() {
     let mut served_by = [0usize; 2];
     for mac in 1..=16u8 {
         let before = [p.replies[0].len(), p.replies[1].len()];
-        let d = packet(mac, MessageType::Discover, vec![]);
+        let d = packet(mac, MessageType::Discover, &[]);
         for i in 0..2 {
             deliver(&mut p.s[i], at(21), &d);
         }
@@ -280,10 +224,7 @@ fn a_pair_reaches_normal_splits_balances_and_shares_leases() {
         let r = packet(
             mac,
             MessageType::Request,
-            vec![
-                RawOption::new(50, addr.octets().to_vec()).expect("50"),
-                RawOption::new(54, sid.octets().to_vec()).expect("54"),
-            ],
+            &[(50, &addr.octets()), (54, &sid.octets())],
         );
         for k in 0..2 {
             deliver(&mut p.s[k], at(22), &r);
@@ -364,20 +305,14 @@ fn early_bndacks_at_connect_are_refusals_of_dueling_updates() {
     for _ in 0..200 {
         let mut moved = false;
         for i in 0..2 {
-            let mut ready = Vec::new();
-            while let Some(a) = p.s[i].poll_action() {
-                match a {
-                    Action::CommitAck { ack, .. } => ready.push(ack),
-                    Action::Commit { record, .. } => {
-                        written[i].extend(record.lines().filter_map(|l| {
-                            l.strip_prefix("lease ")?
-                                .trim_end_matches(" {")
-                                .parse::<Ipv4Addr>()
-                                .ok()
-                        }));
-                    }
-                    _ => {}
-                }
+            let d = common::drain(&mut p.s[i]);
+            for record in d.records() {
+                written[i].extend(record.lines().filter_map(|l| {
+                    l.strip_prefix("lease ")?
+                        .trim_end_matches(" {")
+                        .parse::<Ipv4Addr>()
+                        .ok()
+                }));
             }
             while let Some(m) = p.s[i].failover_poll_transmit(0) {
                 if m.msg_type == FoType::BndAck {
@@ -402,7 +337,7 @@ fn early_bndacks_at_connect_are_refusals_of_dueling_updates() {
                 assert!(p.s[1 - i].failover_message(0, at(1), m));
                 moved = true;
             }
-            for ack in ready {
+            for (_, ack) in d.commit_acks {
                 let a = ack.assigned_ip().expect("address");
                 written[i].insert(a);
                 p.committed[i].insert(ack.xid);
@@ -434,13 +369,9 @@ fn run_alone(s: &mut Server, until: u64) -> (Vec<String>, String) {
         if s.failover_timeout().is_some_and(|d| d <= now) {
             s.failover_handle_timeout(now);
         }
-        while let Some(a) = s.poll_action() {
-            match a {
-                Action::Log(_, l) => log.push(l),
-                Action::Commit { record, .. } => records.push_str(&record),
-                _ => {}
-            }
-        }
+        let d = common::drain(s);
+        log.extend(d.log_lines());
+        records.extend(d.records());
     }
     (log, records)
 }
@@ -525,7 +456,7 @@ fn bndupd(m: &dhcpd_failover::Message, addr: Ipv4Addr, st: BindingState) -> bool
 /// server, the address and the lease time.
 fn lease_for(p: &mut Pair, mac: u8, t: u64) -> (usize, Ipv4Addr, u32) {
     let before = [p.replies[0].len(), p.replies[1].len()];
-    let d = packet(mac, MessageType::Discover, vec![]);
+    let d = packet(mac, MessageType::Discover, &[]);
     for i in 0..2 {
         deliver(&mut p.s[i], at(t), &d);
     }
@@ -538,10 +469,7 @@ fn lease_for(p: &mut Pair, mac: u8, t: u64) -> (usize, Ipv4Addr, u32) {
     let r = packet(
         mac,
         MessageType::Request,
-        vec![
-            RawOption::new(50, addr.octets().to_vec()).expect("50"),
-            RawOption::new(54, sid.octets().to_vec()).expect("54"),
-        ],
+        &[(50, &addr.octets()), (54, &sid.octets())],
     );
     for k in 0..2 {
         deliver(&mut p.s[k], at(t), &r);

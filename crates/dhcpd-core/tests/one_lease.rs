@@ -8,10 +8,10 @@ mod common;
 use std::net::Ipv4Addr;
 use std::time::{Duration, UNIX_EPOCH};
 
+use dhcpd_core::Level;
 use dhcpd_core::engine::Server;
-use dhcpd_core::{Action, Engine, Level, Received};
 use dhcpd_leases::BindingState;
-use dhcpd_wire::message::{Message, MessageType, OpCode, OptionList, RawOption, Vendor};
+use dhcpd_wire::message::MessageType;
 
 const T0: u64 = 1_800_000_000;
 const NEAR: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 1);
@@ -49,57 +49,31 @@ fn packet_with(
     giaddr: Ipv4Addr,
     extra: &[(u8, &[u8])],
 ) -> Vec<u8> {
-    let mut chaddr = [0u8; 16];
-    chaddr[..6].copy_from_slice(&[2, 0, 0, 0, 0x17, mac]);
-    let mut opts = vec![(53u8, vec![u8::from(ty)]), (50, want.octets().to_vec())];
-    opts.extend(extra.iter().map(|(c, v)| (*c, v.to_vec())));
+    let want = want.octets();
+    let mut opts: Vec<(u8, &[u8])> = vec![(50, &want)];
+    opts.extend_from_slice(extra);
     if let Some(u) = uid {
-        opts.push((61, u.to_vec()));
+        opts.push((61, u));
     }
-    let m = Message {
-        op: OpCode::Request,
-        htype: 1,
-        hlen: 6,
-        hops: u8::from(giaddr != Ipv4Addr::UNSPECIFIED),
-        xid: 0x1700 + u32::from(mac),
-        secs: 0,
-        flags: 0,
-        ciaddr: Ipv4Addr::UNSPECIFIED,
-        yiaddr: Ipv4Addr::UNSPECIFIED,
-        siaddr: Ipv4Addr::UNSPECIFIED,
-        giaddr,
-        chaddr,
-        sname: Default::default(),
-        file: Default::default(),
-        vendor: Vendor::Options(OptionList::with_end(
-            opts.into_iter()
-                .map(|(c, v)| RawOption::new(c, v).expect("option")),
-        )),
-    };
+    let mut m = common::request(ty, [2, 0, 0, 0, 0x17, mac], 0x1700 + u32::from(mac), &opts);
+    m.giaddr = giaddr;
+    m.hops = u8::from(giaddr != Ipv4Addr::UNSPECIFIED);
     m.to_vec().expect("encode")
 }
 
 fn send(s: &mut Server, secs: u64, payload: &[u8], giaddr: Ipv4Addr) {
-    let relayed = giaddr != Ipv4Addr::UNSPECIFIED;
-    s.handle_packet(
-        UNIX_EPOCH + Duration::from_secs(T0 + secs),
-        &Received {
-            ifindex: 2,
-            src_mac: [2, 0, 0, 0, 0, 9],
-            src_ip: if relayed {
-                giaddr
-            } else {
-                Ipv4Addr::UNSPECIFIED
-            },
-            dst_ip: if relayed {
-                Ipv4Addr::new(198, 51, 100, 1)
-            } else {
-                Ipv4Addr::BROADCAST
-            },
-            src_port: if relayed { 67 } else { 68 },
+    let now = UNIX_EPOCH + Duration::from_secs(T0 + secs);
+    if giaddr != Ipv4Addr::UNSPECIFIED {
+        common::receive(
+            s,
+            now,
+            (giaddr, 67),
+            Ipv4Addr::new(198, 51, 100, 1),
             payload,
-        },
-    );
+        );
+    } else {
+        common::broadcast(s, now, payload);
+    }
 }
 
 /// What one packet produced: lease records committed without a reply (releases), the ACKed
@@ -112,21 +86,21 @@ struct Out {
 }
 
 fn drain(s: &mut Server) -> Out {
-    let mut o = Out::default();
-    while let Some(a) = s.poll_action() {
-        match a {
-            Action::Commit { record, then: None } => o.released.push(record),
-            Action::Commit { then: Some(t), .. } | Action::Send(t) => {
-                let m = Message::from_bytes(&t.payload).expect("reply");
-                if m.message_type() == Some(MessageType::Ack) {
-                    o.acked = Some(m.yiaddr);
-                }
-            }
-            Action::Log(l, t) => o.logs.push((l, t)),
-            _ => {}
-        }
+    let d = common::drain(s);
+    Out {
+        released: d
+            .commits
+            .into_iter()
+            .filter_map(|(record, then)| then.is_none().then_some(record))
+            .collect(),
+        acked: d
+            .replies
+            .iter()
+            .filter(|m| m.message_type() == Some(MessageType::Ack))
+            .map(|m| m.yiaddr)
+            .last(),
+        logs: d.logs,
     }
-    o
 }
 
 fn state(s: &Server, a: Ipv4Addr) -> BindingState {
