@@ -98,7 +98,7 @@ fn drain(s: &mut Server) -> Out {
             .iter()
             .filter(|m| m.message_type() == Some(MessageType::Ack))
             .map(|m| m.yiaddr)
-            .last(),
+            .next_back(),
         logs: d.logs,
     }
 }

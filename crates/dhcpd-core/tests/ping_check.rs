@@ -158,7 +158,7 @@ fn when_every_address_is_abandoned_the_oldest_is_reclaimed_and_pinged_again() {
         .commits
         .iter()
         .filter_map(|(_, then)| then.as_ref())
-        .last()
+        .next_back()
         .is_some_and(|m| m.message_type() == Some(MessageType::Ack));
     assert!(acked, "the reclaimed address is ACKed");
     let e = s

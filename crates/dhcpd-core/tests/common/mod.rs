@@ -121,7 +121,7 @@ pub fn offered(s: &mut Server, now: SystemTime, payload: &[u8]) -> Option<Ipv4Ad
         .iter()
         .filter(|m| m.message_type() == Some(MessageType::Offer))
         .map(|m| m.yiaddr)
-        .last()
+        .next_back()
 }
 
 /// Everything the engine had queued, by kind, each in the order queued.
