@@ -18,7 +18,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use dhcpd_system_tests::{TempDir, isc_dhcpd, our_dhcpd};
-use dhcpd_testlab::{Lab, hook_script};
+use dhcpd_testlab::Lab;
 
 const POOL_FIRST: u8 = 100;
 const POOL_LAST: u8 = 139;
@@ -272,33 +272,11 @@ impl Pair {
         let d = self.dir.path();
         let lf = d.join(format!("dhclient-{}.leases", mac.replace(':', "")));
         let pf = d.join("dhclient.pid");
-        let hook = hook_script();
-        let mut args = vec![
-            "dhclient",
-            "-1",
-            "-v",
-            "-sf",
-            hook.to_str().expect("utf8"),
-            "-lf",
-            lf.to_str().expect("utf8"),
-            "-pf",
-            pf.to_str().expect("utf8"),
-        ];
-        if let Some(cf) = cf {
-            args.extend(["-cf", cf.to_str().expect("utf8")]);
-        }
-        args.push("eth0");
-        let out = self
-            .lab
-            .exec(&self.cli, &args, Duration::from_secs(25))
-            .expect("dhclient");
-        if let Ok(pid) = std::fs::read_to_string(&pf)
-            && let Ok(pid) = pid.trim().parse::<u32>()
-        {
-            let _ = Command::new("kill").arg(pid.to_string()).status();
-            let _ = std::fs::remove_file(&pf);
-        }
-        out
+        let cf = cf.map(|cf| cf.to_str().expect("utf8"));
+        let extra: Vec<&str> = cf.iter().flat_map(|cf| ["-cf", cf]).collect();
+        self.lab
+            .dhclient(&self.cli, &lf, &pf, &extra)
+            .expect("dhclient")
     }
 
     /// Waits until `name`'s log (after `from` bytes) contains `what`.

@@ -469,30 +469,7 @@ impl HostLab {
         let lf = self.file("dhclient.leases");
         let pf = self.file("dhclient.pid");
         let _ = std::fs::remove_file(&lf);
-        let hook = dhcpd_testlab::hook_script();
-        let out = self
-            .lab
-            .exec(
-                cli,
-                &[
-                    "dhclient",
-                    "-1",
-                    "-v",
-                    "-sf",
-                    hook.to_str().expect("utf8"),
-                    "-lf",
-                    lf.to_str().expect("utf8"),
-                    "-pf",
-                    pf.to_str().expect("utf8"),
-                    "eth0",
-                ],
-                Duration::from_secs(25),
-            )
-            .expect("dhclient");
-        if let Ok(pid) = std::fs::read_to_string(&pf) {
-            let _ = std::process::Command::new("kill").arg(pid.trim()).status();
-            let _ = std::fs::remove_file(&pf);
-        }
+        let out = self.lab.dhclient(cli, &lf, &pf, &[]).expect("dhclient");
         let got = self.lab.addrs(cli, "eth0").first().copied();
         // Leave the interface bare for the next run.
         let _ = self.lab.exec(
@@ -517,15 +494,51 @@ impl Drop for HostLab {
     }
 }
 
-/// What one server did with the host scenario.
-struct HostRun {
+/// What one server did with an omshell scenario.
+struct ScenarioRun {
     /// (script name, omshell output) in order.
     outputs: Vec<(&'static str, String)>,
-    /// The host records of the lease file before the restart, in order.
+    /// The lease file's records the scenario checks, in order.
     records: Vec<String>,
-    /// Addresses the client got: after the create, after the restart, after the remove.
+    /// Addresses the clients got at the scenario's three points.
     client: [Option<std::net::Ipv4Addr>; 3],
     log: String,
+}
+
+/// Runs `scenario` with ISC and with ours (printing both) and checks ours against ISC's:
+/// each omshell output as `same` leaves it, the records, and the addresses the clients got.
+/// With `OMAPI_ONLY_ISC` set, ISC's run only, then the test fails.
+fn compare_with_isc(
+    scenario: fn(&'static str, &Path) -> ScenarioRun,
+    same: fn(&str) -> Vec<String>,
+) {
+    let Some(isc) = with_isc() else { return };
+    let theirs = scenario("isc", &isc);
+    for (name, out) in &theirs.outputs {
+        eprintln!("--- ISC: {name} ---\n{out}");
+    }
+    eprintln!("--- ISC records ---\n{}", theirs.records.join(""));
+    eprintln!("--- ISC client --- {:?}", theirs.client);
+    if std::env::var("OMAPI_ONLY_ISC").is_ok() {
+        eprintln!("{}", theirs.log);
+        panic!("ISC only");
+    }
+    let ours = scenario("ours", &our_dhcpd());
+    for ((name, t), (_, o)) in theirs.outputs.iter().zip(&ours.outputs) {
+        eprintln!("--- {name}: ISC ---\n{t}\n--- ours ---\n{o}");
+    }
+    eprintln!("--- ours records ---\n{}", ours.records.join(""));
+    eprintln!("--- ours client --- {:?}", ours.client);
+    assert_eq!(theirs.outputs.len(), ours.outputs.len());
+    for ((name, t), (_, o)) in theirs.outputs.iter().zip(&ours.outputs) {
+        assert_eq!(same(o), same(t), "{name}\n{}", ours.log);
+    }
+    assert_eq!(ours.records, theirs.records);
+    assert_eq!(
+        ours.client, theirs.client,
+        "--- ISC ---\n{}\n--- ours ---\n{}",
+        theirs.log, ours.log
+    );
 }
 
 /// The `host NAME { … }` records of a lease file, in order.
@@ -546,7 +559,9 @@ fn host_records(leases: &str) -> Vec<String> {
     out
 }
 
-fn host_run(which: &'static str, program: &Path) -> HostRun {
+/// The host scenario; its records are the host records of the lease file before the restart,
+/// its client addresses those after the create, after the restart, after the remove.
+fn host_run(which: &'static str, program: &Path) -> ScenarioRun {
     let mut h = HostLab::new(which, program);
     let mac = h.mac.clone();
     let h1 = format!(
@@ -664,7 +679,7 @@ fn host_run(which: &'static str, program: &Path) -> HostRun {
         .into_iter()
         .map(|(n, o)| (n, o.replace(&mac, "CLIENT-MAC")))
         .collect();
-    HostRun {
+    ScenarioRun {
         outputs,
         records,
         client: [first, second, third],
@@ -674,33 +689,8 @@ fn host_run(which: &'static str, program: &Path) -> HostRun {
 
 #[test]
 fn omshell_hosts_as_with_isc() {
-    let Some(isc) = with_isc() else { return };
-    let theirs = host_run("isc", &isc);
-    for (name, out) in &theirs.outputs {
-        eprintln!("--- ISC: {name} ---\n{out}");
-    }
-    eprintln!("--- ISC records ---\n{}", theirs.records.join(""));
-    eprintln!("--- ISC client --- {:?}", theirs.client);
-    if std::env::var("OMAPI_ONLY_ISC").is_ok() {
-        eprintln!("{}", theirs.log);
-        panic!("ISC only");
-    }
-    let ours = host_run("ours", &our_dhcpd());
-    for ((name, t), (_, o)) in theirs.outputs.iter().zip(&ours.outputs) {
-        eprintln!("--- {name}: ISC ---\n{t}\n--- ours ---\n{o}");
-    }
-    eprintln!("--- ours records ---\n{}", ours.records.join(""));
-    assert_eq!(theirs.outputs.len(), ours.outputs.len());
-    for ((name, t), (_, o)) in theirs.outputs.iter().zip(&ours.outputs) {
-        // dhcpd-rs has no subnet or pool objects: a lease carries no handles to them.
-        assert_eq!(no_handles(o), no_handles(t), "{name}\n{}", ours.log);
-    }
-    assert_eq!(ours.records, theirs.records);
-    assert_eq!(
-        ours.client, theirs.client,
-        "--- ISC ---\n{}\n--- ours ---\n{}",
-        theirs.log, ours.log
-    );
+    // dhcpd-rs has no subnet or pool objects: a lease carries no handles to them.
+    compare_with_isc(host_run, no_handles);
 }
 
 // ---- lease updates ----------------------------------------------------------------------
@@ -777,22 +767,14 @@ fn no_variables(o: &str) -> Vec<String> {
         .collect()
 }
 
-/// What one server did with the lease-update scenario.
-struct LeaseRun {
-    outputs: Vec<(&'static str, String)>,
-    /// The lease records the updates appended.
-    records: Vec<String>,
-    /// Addresses the two clients got after the updates, then the first again after a
-    /// restart.
-    client: [Option<std::net::Ipv4Addr>; 3],
-    log: String,
-}
-
 fn open_lease(ip: &str) -> String {
     format!("new lease\nset ip-address = {ip}\nopen\n")
 }
 
-fn lease_run(which: &'static str, program: &Path) -> LeaseRun {
+/// The lease-update scenario; its records are the lease records the updates appended, its
+/// client addresses those the two clients got after the updates, then the first's again
+/// after a restart.
+fn lease_run(which: &'static str, program: &Path) -> ScenarioRun {
     let leases = lease_file();
     let mut h = HostLab::with(which, program, "ol", LEASE_CONF, &leases);
     let start = h.leases().len();
@@ -897,7 +879,7 @@ fn lease_run(which: &'static str, program: &Path) -> LeaseRun {
             )
         })
         .collect();
-    LeaseRun {
+    ScenarioRun {
         outputs,
         records,
         client: [first, second, third],
@@ -907,31 +889,5 @@ fn lease_run(which: &'static str, program: &Path) -> LeaseRun {
 
 #[test]
 fn omshell_lease_updates_as_with_isc() {
-    let Some(isc) = with_isc() else { return };
-    let theirs = lease_run("isc", &isc);
-    for (name, out) in &theirs.outputs {
-        eprintln!("--- ISC: {name} ---\n{out}");
-    }
-    eprintln!("--- ISC records ---\n{}", theirs.records.join(""));
-    eprintln!("--- ISC client --- {:?}", theirs.client);
-    if std::env::var("OMAPI_ONLY_ISC").is_ok() {
-        eprintln!("{}", theirs.log);
-        panic!("ISC only");
-    }
-    let ours = lease_run("ours", &our_dhcpd());
-    for ((name, t), (_, o)) in theirs.outputs.iter().zip(&ours.outputs) {
-        eprintln!("--- {name}: ISC ---\n{t}\n--- ours ---\n{o}");
-    }
-    eprintln!("--- ours records ---\n{}", ours.records.join(""));
-    eprintln!("--- ours client --- {:?}", ours.client);
-    assert_eq!(theirs.outputs.len(), ours.outputs.len());
-    for ((name, t), (_, o)) in theirs.outputs.iter().zip(&ours.outputs) {
-        assert_eq!(no_variables(o), no_variables(t), "{name}\n{}", ours.log);
-    }
-    assert_eq!(ours.records, theirs.records);
-    assert_eq!(
-        ours.client, theirs.client,
-        "--- ISC ---\n{}\n--- ours ---\n{}",
-        theirs.log, ours.log
-    );
+    compare_with_isc(lease_run, no_variables);
 }

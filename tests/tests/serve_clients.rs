@@ -4,11 +4,11 @@
 //! be run against the real ISC (the conformance model).
 
 use std::net::Ipv4Addr;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use dhcpd_system_tests::{TempDir, isc_dhcpd, our_dhcpd};
-use dhcpd_testlab::{Lab, hook_script};
+use dhcpd_testlab::Lab;
 
 /// The server under test: ours, or ISC's with `DHCPD_RS_SUBJECT=isc`.
 fn subject() -> std::path::PathBuf {
@@ -78,28 +78,9 @@ impl Setup {
         let d = self.dir.path();
         let lf = d.join("dhclient.leases");
         let pf = d.join("dhclient.pid");
-        let mut args = vec![
-            "dhclient",
-            "-1",
-            "-v",
-            "-sf",
-            hook_script().to_str().expect("utf8").to_owned().leak(),
-            "-lf",
-            lf.to_str().expect("utf8").to_owned().leak(),
-            "-pf",
-            pf.to_str().expect("utf8").to_owned().leak(),
-        ];
-        args.extend_from_slice(extra);
-        args.push("eth0");
-        let out = self
-            .lab
-            .exec(&self.cli, &args, Duration::from_secs(25))
-            .expect("dhclient");
-        if let Ok(pid) = std::fs::read_to_string(&pf) {
-            let _ = Command::new("kill").arg(pid.trim()).status();
-            let _ = std::fs::remove_file(&pf);
-        }
-        out
+        self.lab
+            .dhclient(&self.cli, &lf, &pf, extra)
+            .expect("dhclient")
     }
 }
 

@@ -16,7 +16,7 @@ pub mod pcap;
 
 use std::io;
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -249,6 +249,32 @@ impl Lab {
         let idx = self.children.iter().position(|c| c.id() == pid)?;
         let mut child = self.children.swap_remove(idx);
         terminate(&mut child)
+    }
+
+    /// Runs `dhclient -1 -v` once on eth0 of namespace `ns` (it exits when bound or after its
+    /// own timeout; at most 25 s here) with [`hook_script`], lease file `lf`, pid file `pf` and
+    /// the `extra` arguments; then ends the dhclient it may have left running, by the PID in
+    /// `pf`, and removes `pf`. Its output.
+    pub fn dhclient(&self, ns: &str, lf: &Path, pf: &Path, extra: &[&str]) -> io::Result<Output> {
+        let utf8 = |p: &Path| {
+            p.to_str()
+                .map(str::to_owned)
+                .ok_or_else(|| io::Error::other(format!("{} is not UTF-8", p.display())))
+        };
+        let (hook, lf_s, pf_s) = (utf8(&hook_script())?, utf8(lf)?, utf8(pf)?);
+        let mut args = vec![
+            "dhclient", "-1", "-v", "-sf", &hook, "-lf", &lf_s, "-pf", &pf_s,
+        ];
+        args.extend_from_slice(extra);
+        args.push("eth0");
+        let out = self.exec(ns, &args, Duration::from_secs(25))?;
+        if let Ok(pid) = std::fs::read_to_string(pf) {
+            if let Ok(pid) = pid.trim().parse::<u32>() {
+                let _ = Command::new("kill").arg(pid.to_string()).status();
+            }
+            let _ = std::fs::remove_file(pf);
+        }
+        Ok(out)
     }
 
     /// Waits until `pred` holds (polling every 50 ms) or `timeout` passes.
