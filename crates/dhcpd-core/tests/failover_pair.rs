@@ -145,6 +145,30 @@ impl Pair {
         }
     }
 
+    /// A new pair, both connected at 1 s and run to 20 s (in NORMAL by then).
+    fn connected() -> Pair {
+        let mut p = Pair::new();
+        p.connect(1);
+        p.settle(at(1));
+        p.run(2, 20);
+        p
+    }
+
+    /// Both servers see their link come up at `t`.
+    fn connect(&mut self, t: u64) {
+        for i in 0..2 {
+            self.s[i].failover_connected(0, at(t));
+        }
+    }
+
+    /// Broadcasts `payload` to both servers at `t` and settles.
+    fn broadcast(&mut self, t: u64, payload: &[u8]) {
+        for i in 0..2 {
+            common::broadcast(&mut self.s[i], at(t), payload);
+        }
+        self.settle(at(t));
+    }
+
     fn count(&self, i: usize, st: BindingState) -> usize {
         self.s[i].leases().count(st)
     }
@@ -154,19 +178,20 @@ fn packet(mac: u8, ty: MessageType, extra: &[(u8, &[u8])]) -> Vec<u8> {
     common::packet(ty, [2, 0, 0, 0, 0x0f, mac], 0x1000 + u32::from(mac), extra)
 }
 
-fn deliver(s: &mut Server, now: SystemTime, payload: &[u8]) {
-    common::broadcast(s, now, payload);
+/// Client `mac`'s REQUEST for `addr` offered by server `i` (its server identifier).
+fn request(mac: u8, addr: Ipv4Addr, i: usize) -> Vec<u8> {
+    let sid = Ipv4Addr::new(198, 51, 100, if i == 0 { 2 } else { 3 });
+    packet(
+        mac,
+        MessageType::Request,
+        &[(50, &addr.octets()), (54, &sid.octets())],
+    )
 }
 
 #[test]
 fn a_pair_reaches_normal_splits_balances_and_shares_leases() {
-    let mut p = Pair::new();
     // Both start in RECOVER → STARTUP, connect, and converge.
-    for i in 0..2 {
-        p.s[i].failover_connected(0, at(1));
-    }
-    p.settle(at(1));
-    p.run(2, 20);
+    let mut p = Pair::connected();
     for i in 0..2 {
         assert_eq!(
             p.s[i].failover_state("fo"),
@@ -192,11 +217,7 @@ fn a_pair_reaches_normal_splits_balances_and_shares_leases() {
     let mut served_by = [0usize; 2];
     for mac in 1..=16u8 {
         let before = [p.replies[0].len(), p.replies[1].len()];
-        let d = packet(mac, MessageType::Discover, &[]);
-        for i in 0..2 {
-            deliver(&mut p.s[i], at(21), &d);
-        }
-        p.settle(at(21));
+        p.broadcast(21, &packet(mac, MessageType::Discover, &[]));
         let offered: Vec<usize> = (0..2).filter(|&i| p.replies[i].len() > before[i]).collect();
         assert_eq!(offered.len(), 1, "mac {mac}: offers from {offered:?}");
         let i = offered[0];
@@ -220,16 +241,7 @@ fn a_pair_reaches_normal_splits_balances_and_shares_leases() {
             .binding_state;
         assert_eq!(st, own, "server {i} offered {addr} in state {st:?}");
         // REQUEST it: the granting server ACKs, the peer learns the binding.
-        let sid = Ipv4Addr::new(198, 51, 100, if i == 0 { 2 } else { 3 });
-        let r = packet(
-            mac,
-            MessageType::Request,
-            &[(50, &addr.octets()), (54, &sid.octets())],
-        );
-        for k in 0..2 {
-            deliver(&mut p.s[k], at(22), &r);
-        }
-        p.settle(at(22));
+        p.broadcast(22, &request(mac, addr, i));
         let (ty, yi, t) = *p.replies[i].last().expect("ack");
         assert_eq!((ty, yi), (MessageType::Ack, addr));
         assert!(t <= 300, "first ACK {t} s, MCLT is 300");
@@ -252,12 +264,7 @@ fn a_pair_reaches_normal_splits_balances_and_shares_leases() {
 
 #[test]
 fn partner_down_by_the_operator_needs_the_link_down() {
-    let mut p = Pair::new();
-    for i in 0..2 {
-        p.s[i].failover_connected(0, at(1));
-    }
-    p.settle(at(1));
-    p.run(2, 20);
+    let mut p = Pair::connected();
     let refused = p.s[0].failover_control("partner-down fo", at(21));
     assert!(refused.contains("refused"), "{refused}");
     p.s[0].failover_disconnected(0, at(22));
@@ -294,9 +301,7 @@ fn partner_down_by_the_operator_needs_the_link_down() {
 #[test]
 fn early_bndacks_at_connect_are_refusals_of_dueling_updates() {
     let mut p = Pair::new();
-    for i in 0..2 {
-        p.s[i].failover_connected(0, at(1));
-    }
+    p.connect(1);
     // (sender, address, refused) of every BNDACK, and the addresses each server committed
     // (wrote to its journal) before it sent that BNDACK.
     let mut acks: Vec<(usize, Ipv4Addr, bool)> = Vec::new();
@@ -456,25 +461,12 @@ fn bndupd(m: &dhcpd_failover::Message, addr: Ipv4Addr, st: BindingState) -> bool
 /// server, the address and the lease time.
 fn lease_for(p: &mut Pair, mac: u8, t: u64) -> (usize, Ipv4Addr, u32) {
     let before = [p.replies[0].len(), p.replies[1].len()];
-    let d = packet(mac, MessageType::Discover, &[]);
-    for i in 0..2 {
-        deliver(&mut p.s[i], at(t), &d);
-    }
-    p.settle(at(t));
+    p.broadcast(t, &packet(mac, MessageType::Discover, &[]));
     let i = (0..2)
         .find(|&i| p.replies[i].len() > before[i])
         .expect("an offer");
     let (_, addr, _) = p.replies[i][before[i]];
-    let sid = Ipv4Addr::new(198, 51, 100, if i == 0 { 2 } else { 3 });
-    let r = packet(
-        mac,
-        MessageType::Request,
-        &[(50, &addr.octets()), (54, &sid.octets())],
-    );
-    for k in 0..2 {
-        deliver(&mut p.s[k], at(t), &r);
-    }
-    p.settle(at(t));
+    p.broadcast(t, &request(mac, addr, i));
     let (ty, yi, secs) = *p.replies[i].last().expect("ack");
     assert_eq!((ty, yi), (MessageType::Ack, addr));
     (i, addr, secs)
@@ -485,12 +477,7 @@ fn lease_for(p: &mut Pair, mac: u8, t: u64) -> (usize, Ipv4Addr, u32) {
 /// NORMAL it expires them itself.
 #[test]
 fn the_secondary_in_normal_leaves_expiry_to_the_primary() {
-    let mut p = Pair::new();
-    for i in 0..2 {
-        p.s[i].failover_connected(0, at(1));
-    }
-    p.settle(at(1));
-    p.run(2, 20);
+    let mut p = Pair::connected();
     // A client of the secondary's hash half, bound by the secondary (MCLT-limited lease).
     let mac = (1..=255u8)
         .find(|&m| dhcpd_failover::hash::bucket(&[2, 0, 0, 0, 0x0f, m]) >= 128)
@@ -588,12 +575,7 @@ fn the_secondary_in_normal_leaves_expiry_to_the_primary() {
 /// local-state 4 is the operator's partner-down, on the same terms.
 #[test]
 fn omapi_view_and_local_state() {
-    let mut p = Pair::new();
-    for i in 0..2 {
-        p.s[i].failover_connected(0, at(1));
-    }
-    p.settle(at(1));
-    p.run(2, 20);
+    let mut p = Pair::connected();
     let v = p.s[0].failover_view("fo").expect("relationship fo");
     assert_eq!((v.local_state, v.partner_state), (2, 2));
     assert_eq!(v.name, "fo");
