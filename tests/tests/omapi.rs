@@ -771,6 +771,11 @@ fn open_lease(ip: &str) -> String {
     format!("new lease\nset ip-address = {ip}\nopen\n")
 }
 
+/// The omshell script that opens the lease of `ip`, runs `sets` and updates it.
+fn update_lease(ip: &str, sets: &str) -> String {
+    format!("{}{sets}update\n", open_lease(ip))
+}
+
 /// The lease-update scenario; its records are the lease records the updates appended, its
 /// client addresses those the two clients got after the updates, then the first's again
 /// after a restart.
@@ -781,67 +786,49 @@ fn lease_run(which: &'static str, program: &Path) -> ScenarioRun {
     let scripts: Vec<(&'static str, String)> = vec![
         (
             "free .50 by state",
-            format!("{}set state = 1\nupdate\n", open_lease("198.51.100.50")),
+            update_lease("198.51.100.50", "set state = 1\n"),
         ),
         ("open .50", open_lease("198.51.100.50")),
         (
             "state out of range",
-            format!("{}set state = 9\nupdate\n", open_lease("198.51.100.51")),
+            update_lease("198.51.100.51", "set state = 9\n"),
         ),
         (
             "state unchanged",
-            format!("{}set state = 2\nupdate\n", open_lease("198.51.100.51")),
+            update_lease("198.51.100.51", "set state = 2\n"),
         ),
-        (
-            "starts",
-            format!("{}set starts = 0\nupdate\n", open_lease("198.51.100.51")),
-        ),
+        ("starts", update_lease("198.51.100.51", "set starts = 0\n")),
         (
             "ip-address",
-            format!(
-                "{}set ip-address = 198.51.100.60\nupdate\n",
-                open_lease("198.51.100.51")
-            ),
+            update_lease("198.51.100.51", "set ip-address = 198.51.100.60\n"),
         ),
         (
             "client-hostname",
-            format!(
-                "{}set client-hostname = \"x\"\nupdate\n",
-                open_lease("198.51.100.51")
-            ),
+            update_lease("198.51.100.51", "set client-hostname = \"x\"\n"),
         ),
         (
             "scope variable",
-            format!("{}set foo = \"bar\"\nupdate\n", open_lease("198.51.100.51")),
+            update_lease("198.51.100.51", "set foo = \"bar\"\n"),
         ),
         ("open .51", open_lease("198.51.100.51")),
         (
             "ends now",
-            format!(
-                "{}set ends = 00:00:00:00\nupdate\n",
-                open_lease("198.51.100.52")
-            ),
+            update_lease("198.51.100.52", "set ends = 00:00:00:00\n"),
         ),
         ("open .52", open_lease("198.51.100.52")),
         (
             "ends later",
-            format!(
-                "{}set ends = 7f:00:00:00\nupdate\n",
-                open_lease("198.51.100.53")
-            ),
+            update_lease("198.51.100.53", "set ends = 7f:00:00:00\n"),
         ),
         ("open .53", open_lease("198.51.100.53")),
         (
             "flags reserved",
-            format!("{}set flags = 4\nupdate\n", open_lease("198.51.100.51")),
+            update_lease("198.51.100.51", "set flags = 4\n"),
         ),
         ("open .51 again", open_lease("198.51.100.51")),
         (
             "expired by state, then starts",
-            format!(
-                "{}set state = 3\nset starts = 0\nupdate\n",
-                open_lease("198.51.100.54")
-            ),
+            update_lease("198.51.100.54", "set state = 3\nset starts = 0\n"),
         ),
         ("open .54", open_lease("198.51.100.54")),
     ];
