@@ -73,7 +73,9 @@ fn send(s: &mut Server, ms: u64, payload: &[u8]) {
 }
 
 /// The DNS messages (destination, payload) and the replies' (type, yiaddr).
-fn drain(s: &mut Server) -> (Vec<(SocketAddrV4, Vec<u8>)>, Vec<(MessageType, Ipv4Addr)>) {
+type Drained = (Vec<(SocketAddrV4, Vec<u8>)>, Vec<(MessageType, Ipv4Addr)>);
+
+fn drain(s: &mut Server) -> Drained {
     let (mut dns, mut replies) = (vec![], vec![]);
     while let Some(a) = s.poll_action() {
         match a {
@@ -89,9 +91,13 @@ fn drain(s: &mut Server) -> (Vec<(SocketAddrV4, Vec<u8>)>, Vec<(MessageType, Ipv
 }
 
 /// DISCOVER + REQUEST with host name "box" from `mac`; what the REQUEST produced.
-fn dora(s: &mut Server, mac: u8) -> (Vec<(SocketAddrV4, Vec<u8>)>, Vec<(MessageType, Ipv4Addr)>) {
+fn dora(s: &mut Server, mac: u8) -> Drained {
     let name = (12, b"box".to_vec());
-    send(s, 0, &msg(mac, MessageType::Discover, &[name.clone()]));
+    send(
+        s,
+        0,
+        &msg(mac, MessageType::Discover, std::slice::from_ref(&name)),
+    );
     let (_, replies) = drain(s);
     let offered = match replies.as_slice() {
         [(MessageType::Offer, a)] => *a,
