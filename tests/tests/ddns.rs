@@ -4,6 +4,10 @@
 //! from ours, on the same configuration (`ddns-update-style standard`, then `interim`); `dig`
 //! must show the same A, DHCID/TXT and PTR records (TTLs included), the lease files the same
 //! `set ddns-…` lines, and after the client's DHCPRELEASE the records must be gone.
+//! Further cases: a short lease whose client vanishes (SIGKILL) expires while the server runs,
+//! or while it is stopped (the start-up expiry removes the records); both must remove the
+//! records, write the same lease records from the expiry on and update again when the client
+//! comes back. A host's `fixed-address` is updated with `update-static-leases on` only.
 //! Everything runs in network namespaces on TEST-NET-2.
 
 use std::path::{Path, PathBuf};
