@@ -1572,23 +1572,23 @@ impl Server {
             None => self.fo_lease_time(addr, t, now),
         };
         // DDNS (ISC's `ddns_updates`, before the reply is built: it sets the reply's client
-        // FQDN option). Fixed addresses are not updated (ISC's `update-static-leases` is not
-        // supported); the updates start once the lease is recorded.
-        let ddns_plan = if pool.is_some() {
+        // FQDN option). A fixed address is ISC's static lease: no stored variables, updated
+        // with `update-static-leases on`. The updates start once the lease is recorded.
+        let ddns_plan = {
             let hw = hw_key_of(&c.hw);
+            let fixed = pool.is_none();
             self.ddns_plan(
                 req,
                 &mut set,
-                old.as_ref(),
+                old.as_ref().filter(|_| !fixed),
                 addr,
                 at,
                 c.uid.as_deref(),
                 &hw,
                 now.saturating_add(i64::from(t)),
                 now,
+                fixed,
             )
-        } else {
-            None
         };
         let sid = self.server_id(&set, iface);
         let Some(payload) = self.reply(req, MessageType::Ack, addr, &set, Some(t), subnet, sid)
@@ -2136,10 +2136,16 @@ impl Server {
             if self.fo_leaves_expiry_to_peer(e.pool) {
                 continue; // FAILOVER: the primary expires it
             }
-            self.ddns_remove(&e.lease.clone(), false);
+            // ISC's make_binding_state_transition: `active`, so the variables go as each
+            // removal completes.
+            self.ddns_remove(&e.lease.clone(), true);
             self.run_stored_hook(&mut e.lease, false, None, now);
-            // ISC's make_binding_state_transition drops the stashed relay agent options.
+            // ISC's make_binding_state_transition drops the stashed relay agent options and
+            // the client's host name, and sends the expiry time as `tstp` (failover sets its
+            // own below).
             e.lease.agent_options.clear();
+            e.lease.client_hostname = None;
+            e.lease.tstp = e.lease.ends;
             e.lease.binding_state = BindingState::Free;
             e.lease.next_binding_state = BindingState::Free;
             e.lease.rewind_binding_state = BindingState::Free;

@@ -627,6 +627,20 @@ pub struct Rewrite {
     /// `execute` commands of the `on expiry` / `on release` bodies run by the start-up
     /// expiry (command, arguments), in order.
     pub executes: Vec<(Vec<u8>, Vec<Vec<u8>>)>,
+    /// Leases the start-up expiry expired or released that carry DDNS variables
+    /// (`ddns-fwd-name`, `ddns-rev-name`, `ddns-client-fqdn`), as they were before the
+    /// transition: ISC's `make_binding_state_transition` starts their DNS removals, which
+    /// the running server makes (see `Server::ddns_startup_removals`).
+    pub ddns_removals: Vec<dhcpd_leases::Lease>,
+}
+
+/// Whether a lease carries the variables ISC's `ddns_removals` works from.
+fn has_ddns_names(l: &dhcpd_leases::Lease) -> bool {
+    l.bindings.iter().any(|b| {
+        ["ddns-fwd-name", "ddns-rev-name", "ddns-client-fqdn"]
+            .iter()
+            .any(|n| b.name.eq_ignore_ascii_case(n))
+    })
 }
 
 /// Where [`rewrite`] puts what it makes.
@@ -940,6 +954,10 @@ pub fn rewrite(
                 l.atsfp = 0;
                 if let Some(h) = hooks {
                     let (expiry, release) = transition_kind(&l, peer);
+                    // ISC: the DNS removals first, from the variables as they are.
+                    if (expiry || release) && has_ddns_names(&l) {
+                        out.ddns_removals.push(l.clone());
+                    }
                     if expiry || release {
                         let acts = dhcpd_core::engine::run_lease_hook(
                             &h.model,
@@ -1139,6 +1157,8 @@ pub struct Started {
     pub path: PathBuf,
     /// The number of leases written.
     pub leases_written: usize,
+    /// Leases whose DNS records the start-up expiry removes (see [`Rewrite::ddns_removals`]).
+    pub ddns_removals: Vec<dhcpd_leases::Lease>,
 }
 
 /// Reads the lease file and rewrites it as ISC does at start-up (or, with `inv.test`, writes
@@ -1260,6 +1280,7 @@ pub fn startup(
         file,
         path,
         leases_written: rw.leases_written,
+        ddns_removals: rw.ddns_removals,
     }))
 }
 

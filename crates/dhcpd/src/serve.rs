@@ -340,6 +340,9 @@ pub fn serve(
     for l in &startup_log {
         log::info!("{l}");
     }
+    // ISC's start-up expiry starts the DNS removals of the leases it expired; they go out
+    // once the server runs.
+    engine.ddns_startup_removals(std::time::SystemTime::now(), &started.ddns_removals);
     let mut ifaces = Vec::new();
     for (index, name) in engine.served() {
         let mac = host_interfaces()

@@ -24,6 +24,9 @@ pub(super) struct DdnsState {
     style: Style,
     zones: Vec<Zone>,
     settings: Settings,
+    /// Fixed addresses (ISC's static leases) whose updates run: their variables are never
+    /// written (ISC's `DDNS_STATIC_LEASE`).
+    statics: std::collections::HashSet<Ipv4Addr>,
     /// Made at the first update (its message IDs are seeded from that moment's clock).
     core: Option<Ddns>,
 }
@@ -244,6 +247,7 @@ impl DdnsState {
                 style,
                 zones: out,
                 settings,
+                statics: std::collections::HashSet::new(),
                 core: None,
             }),
             log,
@@ -264,7 +268,9 @@ impl DdnsState {
 impl Server {
     /// ISC's `ddns_updates` for a DHCPACK: decides what to update and sets the reply's
     /// client FQDN option in `set`. `lease` is the lease as it was (its variables),
-    /// `ends` the new end.
+    /// `ends` the new end. `fixed`: the address is a host's `fixed-address` (ISC's static
+    /// lease: the server updates it only with `update-static-leases on`, and it has no
+    /// lease variables).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn ddns_plan(
         &mut self,
@@ -277,6 +283,7 @@ impl Server {
         hw: &[u8],
         ends: i64,
         now: i64,
+        fixed: bool,
     ) -> Option<Plan> {
         let style = self.ddns.as_ref()?.style;
         let reg = &self.registry;
@@ -300,6 +307,10 @@ impl Server {
             server_updates_a = false;
         } else {
             if raw("do-forward-updates") == Some(0) {
+                return None;
+            }
+            // A static lease: only when asked (and then without variables: see `ddns_drain`).
+            if fixed && raw("update-static-leases") != Some(1) {
                 return None;
             }
             let hostname = set
@@ -403,6 +414,13 @@ impl Server {
                 },
                 removal,
             ));
+            if let Some(d) = self.ddns.as_mut() {
+                if fixed {
+                    d.statics.insert(addr);
+                } else {
+                    d.statics.remove(&addr);
+                }
+            }
         }
         // The client FQDN option of the reply.
         if raw("fqdn-reply") != Some(0) {
@@ -442,6 +460,21 @@ impl Server {
         }
     }
 
+    /// ISC's `ddns_removals` for the leases its start-up expiry expired or released (as
+    /// `make_binding_state_transition` calls it: the lease counts as active, so its
+    /// variables are unset and the lease rewritten as each removal completes). `leases` are
+    /// the leases as they were before the transition; the messages go out once the server
+    /// runs. Nothing happens without DDNS.
+    pub fn ddns_startup_removals(&mut self, now: SystemTime, leases: &[Lease]) {
+        if self.ddns.is_none() {
+            return;
+        }
+        self.clock = now;
+        for l in leases {
+            self.ddns_remove(l, true);
+        }
+    }
+
     /// Turns the updater's outputs into actions.
     pub(super) fn ddns_drain(&mut self) {
         let Some(d) = self.ddns.as_mut() else {
@@ -464,6 +497,13 @@ impl Server {
                     self.log(if error { Level::Error } else { Level::Info }, text);
                 }
                 dhcpd_ddns::Output::Vars { addr, changes } => {
+                    if self
+                        .ddns
+                        .as_ref()
+                        .is_some_and(|d| d.statics.contains(&addr))
+                    {
+                        continue;
+                    }
                     let Some(mut e): Option<Entry> = self.leases.get(addr).cloned() else {
                         continue;
                     };

@@ -140,7 +140,8 @@ impl Server {
         let from = e.lease.binding_state;
         if next != from && from == BindingState::Active {
             let release = next == BindingState::Released;
-            self.ddns_remove(&e.lease.clone(), false);
+            // As make_binding_state_transition: `active`.
+            self.ddns_remove(&e.lease.clone(), true);
             self.run_stored_hook(&mut e.lease, release, None, now);
             e.lease.agent_options.clear();
             e.lease.client_hostname = None;
