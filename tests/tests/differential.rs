@@ -269,6 +269,14 @@ fn rows() -> Vec<Row> {
             sid(Pkt::dhcp(mac(0x20, 2), Request, xid()).addr(50, ip(9))).opt(55, &[1, 3, 12, 51]),
         ),
         row(
+            "host fixed address, the client sends a host name (not in ISC's log lines)",
+            Pkt::dhcp(mac(0x20, 2), Discover, xid()).opt(12, b"laptop"),
+        ),
+        row(
+            "host fixed address request with a host name",
+            sid(Pkt::dhcp(mac(0x20, 2), Request, xid()).addr(50, ip(9))).opt(12, b"laptop"),
+        ),
+        row(
             "host by client identifier",
             Pkt::dhcp(mac(0x10, 9), Discover, xid()).opt(61, b"client-3"),
         ),

@@ -1224,7 +1224,9 @@ impl Server {
                     "DHCPOFFER on {} to {} {}via {}",
                     Ip(addr),
                     c.mac(),
-                    host_part(c.hostname.as_deref()),
+                    // ISC logs the lease's client-hostname; a fixed address is its mocked-up
+                    // static lease, which never gets one.
+                    host_part(pool.and(c.hostname.as_deref())),
                     Self::via(req, iface)
                 )),
             ),
@@ -1606,7 +1608,8 @@ impl Server {
             "DHCPACK on {} to {} {}via {}",
             Ip(addr),
             c.mac(),
-            host_part(c.hostname.as_deref()),
+            // As for the OFFER: a fixed address (ISC's static lease) has no client-hostname.
+            host_part(pool.and(c.hostname.as_deref())),
             Self::via(req, iface)
         ));
         let target = match (pool, subnet, &old, reuse) {
