@@ -208,11 +208,6 @@ impl Outbox {
         })
     }
 
-    /// Sends one datagram the way its route says.
-    pub fn send(&self, t: &Transmit) {
-        self.send_all(std::slice::from_ref(t));
-    }
-
     /// Sends datagrams the way their routes say: the frames for each interface with one
     /// `sendmmsg` on its packet socket, the UDP datagrams with one on the UDP socket (in their
     /// order within each socket). A datagram that cannot be sent is logged as ISC logs it.
