@@ -371,42 +371,8 @@ impl Reader<'_, '_, '_> {
             );
             return 0;
         }
-        let [_, mut year, mon, mday, hour, min, sec] = nums;
-        if year > 1900 {
-            year -= 1900;
-        }
-        if year >= 138 {
-            return NEVER;
-        }
-        let mon = mon.wrapping_sub(1);
-        const MONTHS: [i32; 11] = [31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
-        // ISC indexes its table without a check; we take 0 days for impossible months.
-        let month_days = if mon > 0 {
-            usize::try_from(mon - 1)
-                .ok()
-                .and_then(|i| MONTHS.get(i))
-                .copied()
-                .unwrap_or(0)
-        } else {
-            0
-        };
-        let leap = i32::from(mon > 1 && (year.wrapping_sub(72) & 3) == 0);
-        let days = 365i32
-            .wrapping_mul(year.wrapping_sub(70))
-            .wrapping_add(year.wrapping_sub(69) / 4)
-            .wrapping_add(month_days)
-            .wrapping_add(leap)
-            .wrapping_add(mday)
-            .wrapping_sub(1);
-        let guess = days
-            .wrapping_mul(24)
-            .wrapping_add(hour)
-            .wrapping_mul(60)
-            .wrapping_add(min)
-            .wrapping_mul(60)
-            .wrapping_add(sec)
-            .wrapping_add(tzoff);
-        i64::from(guess)
+        let [_, year, mon, mday, hour, min, sec] = nums;
+        crate::text::isc_date_secs(year, mon, mday, hour, min, sec, tzoff)
     }
 
     /// ISC's `parse_date`: the date and its `;`.

@@ -273,6 +273,50 @@ pub fn agent_value(code: u8, data: &[u8]) -> String {
     }
 }
 
+/// ISC's `parse_date_core` arithmetic: seconds since 1970 of `W YYYY/MM/DD HH:MM:SS [OFFSET]`
+/// as written (the numbers as ISC's `int`s, wrapping, never a panic). Years from 2038
+/// (138 after 1900) on are [`NEVER`]; a month outside 1-12 counts no days, where ISC would
+/// index its table blindly. Used for lease-file dates and for dhcpd.conf's failover `state`
+/// blocks alike.
+pub fn isc_date_secs(
+    year: i32,
+    month: i32,
+    day: i32,
+    hour: i32,
+    min: i32,
+    sec: i32,
+    tzoff: i32,
+) -> i64 {
+    let year = if year > 1900 { year - 1900 } else { year };
+    if year >= 138 {
+        return NEVER;
+    }
+    const MONTHS: [i32; 11] = [31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+    let mon = month.wrapping_sub(1);
+    let month_days = usize::try_from(mon.wrapping_sub(1))
+        .ok()
+        .and_then(|i| MONTHS.get(i))
+        .copied()
+        .unwrap_or(0);
+    let leap = i32::from(mon > 1 && (year.wrapping_sub(72) & 3) == 0);
+    let days = 365i32
+        .wrapping_mul(year.wrapping_sub(70))
+        .wrapping_add(year.wrapping_sub(69) / 4)
+        .wrapping_add(month_days)
+        .wrapping_add(leap)
+        .wrapping_add(day)
+        .wrapping_sub(1);
+    let secs = days
+        .wrapping_mul(24)
+        .wrapping_add(hour)
+        .wrapping_mul(60)
+        .wrapping_add(min)
+        .wrapping_mul(60)
+        .wrapping_add(sec)
+        .wrapping_add(tzoff);
+    i64::from(secs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

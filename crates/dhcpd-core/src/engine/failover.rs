@@ -117,12 +117,11 @@ fn state_name(s: ConfStateName) -> FailoverStateName {
     }
 }
 
-/// Seconds since 1970 of a dhcpd.conf date, with ISC's `parse_date_core` arithmetic (years
-/// after 2037 and `never` are "never", here `u32::MAX`).
+/// Seconds since 1970 of a dhcpd.conf date, as ISC's `parse_date_core` computes it for a
+/// lease-file date (years after 2037 and `never` are "never").
 fn date_secs(d: &Date) -> i64 {
-    const NEVER: i64 = u32::MAX as i64;
     match *d {
-        Date::Never => NEVER,
+        Date::Never => dhcpd_leases::NEVER,
         Date::Epoch(t) => t,
         Date::Calendar {
             year,
@@ -134,34 +133,17 @@ fn date_secs(d: &Date) -> i64 {
             tzoff,
             ..
         } => {
-            // The numbers come from the file as written: wrapping arithmetic (as ISC's
-            // `int`s wrap), never a panic.
-            let year = if year > 1900 { year - 1900 } else { year };
-            if year >= 138 {
-                return NEVER;
-            }
-            const MONTHS: [i64; 11] = [31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
-            let mon = month.wrapping_sub(1);
-            let month_days = usize::try_from(mon.wrapping_sub(1))
-                .ok()
-                .and_then(|i| MONTHS.get(i))
-                .copied()
-                .unwrap_or(0);
-            let leap = i64::from(mon > 1 && year.wrapping_sub(72) & 3 == 0);
-            let days = 365i64
-                .wrapping_mul(year.wrapping_sub(70))
-                .wrapping_add(year.wrapping_sub(69) / 4)
-                .wrapping_add(month_days)
-                .wrapping_add(leap)
-                .wrapping_add(day)
-                .wrapping_sub(1);
-            days.wrapping_mul(24)
-                .wrapping_add(hour)
-                .wrapping_mul(60)
-                .wrapping_add(minute)
-                .wrapping_mul(60)
-                .wrapping_add(second)
-                .wrapping_add(tzoff.unwrap_or(0))
+            // ISC reads the numbers into `int`s.
+            let int = |v: i64| v as i32;
+            dhcpd_leases::text::isc_date_secs(
+                int(year),
+                int(month),
+                int(day),
+                int(hour),
+                int(minute),
+                int(second),
+                int(tzoff.unwrap_or(0)),
+            )
         }
     }
 }
@@ -1008,8 +990,8 @@ mod tests {
         // 2026-11-26 10:00:00 UTC; 2024-02-29 23:59:59 UTC (leap day).
         assert_eq!(date_secs(&cal(2026, 11, 26, 10, 0, 0)), 1_795_687_200);
         assert_eq!(date_secs(&cal(2024, 2, 29, 23, 59, 59)), 1_709_251_199);
-        assert_eq!(date_secs(&cal(2040, 1, 1, 0, 0, 0)), i64::from(u32::MAX));
-        assert_eq!(date_secs(&Date::Never), i64::from(u32::MAX));
+        assert_eq!(date_secs(&cal(2040, 1, 1, 0, 0, 0)), dhcpd_leases::NEVER);
+        assert_eq!(date_secs(&Date::Never), dhcpd_leases::NEVER);
         assert_eq!(date_secs(&Date::Epoch(12)), 12);
         // Absurd numbers give some date, not a panic.
         let _ = date_secs(&cal(
