@@ -212,6 +212,9 @@ impl Outbox {
     /// `sendmmsg` on its packet socket, the UDP datagrams with one on the UDP socket (in their
     /// order within each socket). A datagram that cannot be sent is logged as ISC logs it.
     pub fn send_all(&self, ts: &[Transmit]) {
+        if ts.is_empty() {
+            return;
+        }
         let mut udp = Vec::new();
         let mut frames: Vec<Vec<Vec<u8>>> = vec![Vec::new(); self.ifaces.len()];
         for t in ts {
